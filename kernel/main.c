@@ -4,7 +4,6 @@
  *
  * Module entry points.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 

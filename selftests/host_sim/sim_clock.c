@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hv_host_sim: reference time and the host clock model.
+ *
+ * Reference time is what a Hyper-V guest reads from the partition reference
+ * counter. We fill the kernel's TSC page (hv_get_tsc_page()) so that
+ * ((tsc * tsc_scale) >> 64) + tsc_offset counts 100 ns ticks at the rate the
+ * guest kernel calibrated for its TSC (tsc_khz), and point the exported
+ * hv_read_reference_counter at a reader of that page. Reference time in ns,
+ * not truncated to ticks, is tsc * 10^6 / tsc_khz from the same origin; the
+ * two agree to within the rounding of tsc_scale (about 1e-17 relative).
+ *
+ * The host clock is piecewise linear in reference time:
+ *
+ *	host(ref_ns) = base_host_ns + d + d * freq_ppt / 10^12,
+ *	d = ref_ns - base_ref_ns
+ *
+ * A new piece starts at every change of rate (wander, "freq" command) and at
+ * every step, so the model is continuous except at steps. Positive freq_ppt
+ * means host UTC runs fast against the reference counter.
+ */
+
+#include <linux/math64.h>
+#include <linux/percpu.h>
+#include <linux/preempt.h>
+#include <linux/sched.h>
+#include <linux/seqlock.h>
+#include <linux/timekeeping.h>
+#include <asm/mshyperv.h>
+#include <asm/tsc.h>
+#include <clocksource/hyperv_timer.h>
+
+#include "sim.h"
+
+#define PPT_PER_PPB	1000LL
+#define PPT_DEN		1000000000000ULL	/* 10^12 */
+
+static struct ms_hyperv_tsc_page *tsc_pg;
+static u64 (*saved_read_ref)(void);
+static u32 khz;		/* TSC kHz, as calibrated by the guest kernel */
+static u64 tsc0;	/* TSC at load */
+static u64 ref_ns0;	/* reference time at tsc0, ns */
+
+static DEFINE_SEQLOCK(model_lock);
+static u64 base_ref_ns;
+static s64 base_host_ns;
+static s64 freq_ppt;
+static struct sim_clock_params prm;
+
+static DEFINE_SPINLOCK(rng_lock);
+static u64 rng_state;
+
+/* The last hv_read_reference_counter() call from task context, per CPU. */
+struct sim_ref_read {
+	u64 tsc;
+	pid_t pid;
+};
+
+static DEFINE_PER_CPU(struct sim_ref_read, last_read);
+
+u64 sim_ref_ns_at_tsc(u64 tsc)
+{
+	if (tsc >= tsc0)
+		return ref_ns0 + mul_u64_u64_div_u64(tsc - tsc0, NSEC_PER_MSEC, khz);
+	return ref_ns0 - mul_u64_u64_div_u64(tsc0 - tsc, NSEC_PER_MSEC, khz);
+}
+
+/* Reference counter now (100 ns ticks), from the TSC page. */
+u64 sim_ref_now(u64 *tsc)
+{
+	u64 ref;
+
+	if (!compat_read_tsc_page(tsc_pg, tsc, &ref))
+		return 0;	/* the page is only invalid before init */
+	return ref;
+}
+
+/* Our hv_read_reference_counter: also records who read it, and when. */
+static u64 sim_read_ref(void)
+{
+	struct sim_ref_read *r;
+	u64 tsc, ref;
+
+	ref = sim_ref_now(&tsc);
+	if (in_task()) {
+		r = get_cpu_ptr(&last_read);
+		r->tsc = tsc;
+		r->pid = current->pid;
+		put_cpu_ptr(&last_read);
+	}
+	return ref;
+}
+
+static s64 host_at_locked(u64 ref_ns)
+{
+	s64 d = (s64)(ref_ns - base_ref_ns);
+	u64 adj = mul_u64_u64_div_u64(abs(d), abs(freq_ppt), PPT_DEN);
+
+	if ((d < 0) != (freq_ppt < 0))
+		return base_host_ns + d - (s64)adj;
+	return base_host_ns + d + (s64)adj;
+}
+
+s64 sim_host_at(u64 ref_ns)
+{
+	unsigned int seq;
+	s64 host;
+
+	do {
+		seq = read_seqbegin(&model_lock);
+		host = host_at_locked(ref_ns);
+	} while (read_seqretry(&model_lock, seq));
+	return host;
+}
+
+/* Start a new piece of the model now. Caller holds model_lock. */
+static void rebase_locked(void)
+{
+	u64 now = sim_ref_ns_at_tsc(rdtsc_ordered());
+
+	base_host_ns = host_at_locked(now);
+	base_ref_ns = now;
+}
+
+void sim_clock_step(s64 delta_ns)
+{
+	write_seqlock_bh(&model_lock);
+	rebase_locked();
+	base_host_ns += delta_ns;
+	write_sequnlock_bh(&model_lock);
+}
+
+void sim_clock_set_freq(s64 freq_ppb)
+{
+	write_seqlock_bh(&model_lock);
+	rebase_locked();
+	freq_ppt = freq_ppb * PPT_PER_PPB;
+	write_sequnlock_bh(&model_lock);
+}
+
+s64 sim_clock_freq_ppt(void)
+{
+	return READ_ONCE(freq_ppt);
+}
+
+u32 sim_random(void)
+{
+	unsigned long flags;
+	u64 x;
+
+	/* xorshift64* */
+	spin_lock_irqsave(&rng_lock, flags);
+	x = rng_state;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	rng_state = x;
+	spin_unlock_irqrestore(&rng_lock, flags);
+	return (x * 0x2545f4914f6cdd1dULL) >> 32;
+}
+
+/*
+ * Approximately standard normal, scaled by 2^16: the sum of 12 uniform
+ * variables on [0, 1) minus 6 (Irwin-Hall) has mean 0 and variance 1.
+ */
+static s64 gauss16(void)
+{
+	s64 sum = 0;
+	int i;
+
+	for (i = 0; i < 12; i++)
+		sum += sim_random() & 0xffff;
+	return sum - 6 * 65536;
+}
+
+/* One random-walk step of the host rate, sigma prm.wander_ppb. */
+void sim_clock_wander(void)
+{
+	s64 step;
+
+	if (!prm.wander_ppb)
+		return;
+	step = (gauss16() * prm.wander_ppb * PPT_PER_PPB) >> 16;
+	write_seqlock_bh(&model_lock);
+	rebase_locked();
+	freq_ppt += step;
+	write_sequnlock_bh(&model_lock);
+}
+
+/* Error the host makes on one parenttime: white noise plus outliers, ns. */
+s64 sim_clock_sample_error_ns(void)
+{
+	s64 err = 0;
+
+	if (prm.noise_ns)
+		err = (gauss16() * prm.noise_ns) >> 16;
+	if (prm.outlier_permille && sim_random() % 1000 < prm.outlier_permille)
+		err += (sim_random() & 1) ? prm.outlier_ns : -prm.outlier_ns;
+	return err;
+}
+
+static void fill_truth(struct sim_truth *t, u64 tsc)
+{
+	t->ref = mul_u64_u64_shr(tsc, READ_ONCE(tsc_pg->tsc_scale), 64) +
+		 READ_ONCE(tsc_pg->tsc_offset);
+	t->ref_ns = sim_ref_ns_at_tsc(tsc);
+	t->host_ns = sim_host_at(t->ref_ns);
+}
+
+/*
+ * Ground truth from one ktime_get_snapshot(): CLOCK_REALTIME,
+ * CLOCK_MONOTONIC_RAW and host time all at the snapshot's counter value.
+ * That needs the counter to be the TSC: a snapshot on any other clocksource
+ * (hpet, acpi_pm: small wrapping counters) fails the plausibility check
+ * against a TSC read taken right after it, and we return -EIO.
+ */
+int sim_truth_now(struct sim_truth *t)
+{
+	struct system_time_snapshot snap;
+	u64 now;
+
+	ktime_get_snapshot(&snap);
+	now = rdtsc_ordered();
+	if (snap.cycles > now || now - snap.cycles > (u64)khz * MSEC_PER_SEC)
+		return -EIO;
+	t->real_ns = ktime_to_ns(snap.real);
+	t->raw_ns = ktime_to_ns(snap.raw);
+	fill_truth(t, snap.cycles);
+	return 0;
+}
+
+/*
+ * Truth at the instant of the calling task's last reference-counter read on
+ * this CPU (for PHCs that read it through hv_read_reference_counter, such as
+ * hv_utils'): their error is then exact, without any bracketing window.
+ * real_ns/raw_ns are not known there and are returned as 0.
+ */
+int sim_last_ref_read(struct sim_truth *t)
+{
+	struct sim_ref_read r;
+
+	r = *get_cpu_ptr(&last_read);
+	put_cpu_ptr(&last_read);
+	if (r.pid != current->pid || !r.tsc)
+		return -ENODATA;
+	t->real_ns = 0;
+	t->raw_ns = 0;
+	fill_truth(t, r.tsc);
+	return 0;
+}
+
+/* 2^64 * 10^4 / khz: 100 ns ticks per TSC cycle as a 0.64 fixed-point. */
+static u64 tsc_scale_for(u32 tsc_khz)
+{
+	u64 num = 10000ULL << 32;	/* 10^4 * 2^32 */
+	u64 hi = div_u64(num, tsc_khz);
+	u64 rem = num - hi * tsc_khz;
+
+	return (hi << 32) | div_u64(rem << 32, tsc_khz);
+}
+
+int sim_clock_init(const struct sim_clock_params *p)
+{
+	u64 scale, ticks0, start;
+	int cpu;
+
+	tsc_pg = hv_get_tsc_page();
+	if (!tsc_pg)
+		return -ENODEV;
+	if (READ_ONCE(tsc_pg->tsc_sequence)) {
+		pr_err("the TSC page is already valid: is this a real Hyper-V guest?\n");
+		return -EBUSY;
+	}
+	khz = tsc_khz;
+	if (khz < 100000) {
+		pr_err("TSC frequency unknown or too low (%u kHz)\n", khz);
+		return -ENODEV;
+	}
+
+	prm = *p;
+	rng_state = p->seed ? p->seed : 1;
+	for_each_possible_cpu(cpu)
+		per_cpu(last_read, cpu).pid = 0;
+
+	/* The reference counter starts near the guest's uptime, as on Hyper-V. */
+	scale = tsc_scale_for(khz);
+	start = div_u64(ktime_get_boottime_ns(), 100);
+	tsc0 = rdtsc_ordered();
+	ticks0 = mul_u64_u64_shr(tsc0, scale, 64);
+	ref_ns0 = start * 100 + mul_u64_u64_shr(tsc0 * scale, 100, 64);
+
+	tsc_pg->tsc_scale = scale;
+	tsc_pg->tsc_offset = (s64)(start - ticks0);
+	smp_wmb();
+	WRITE_ONCE(tsc_pg->tsc_sequence, 1);
+
+	base_ref_ns = ref_ns0;
+	base_host_ns = ktime_get_real_ns() + p->offset_ns;
+	freq_ppt = p->freq_ppb * PPT_PER_PPB;
+
+	saved_read_ref = hv_read_reference_counter;
+	hv_read_reference_counter = sim_read_ref;
+	pr_info("TSC page: %u kHz, scale %#llx; reference counter at %llu\n",
+		khz, scale, start);
+	return 0;
+}
+
+void sim_clock_exit(void)
+{
+	hv_read_reference_counter = saved_read_ref;
+	WRITE_ONCE(tsc_pg->tsc_sequence, 0);
+	smp_wmb();
+	tsc_pg->tsc_scale = 0;
+	tsc_pg->tsc_offset = 0;
+}
