@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# build.sh KVER: builds everything the guest for KVER runs, into build/KVER/:
+#
+#   mod/hv_host_sim.ko  the simulated Hyper-V host (selftests/host_sim/Kbuild)
+#   mod/hv_ptp_ext.ko   the product (top-level Kbuild), linked against the
+#                       simulator's symbol CRCs so that plain insmod loads it
+#   mod/hv_utils.ko     Debian's in-tree driver, decompressed
+#   tests/NAME          static kselftest binaries (selftests/hv_ptp_ext)
+#   tests.list          their run order
+#
+# Kbuild writes its objects next to the sources, and we build for two
+# kernels, so the sources are first copied to build/KVER/src/. Compiler
+# warnings are errors; any warning that is not (modpost's) fails the build.
+# Needs selftests/rig/kernels.sh to have run.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+KVER=${1:?usage: build.sh KVER}
+ROOT=$TOP/.cache/kernels/$KVER/root
+KDIR=$ROOT/usr/src/linux-headers-$KVER
+KSFT_DIR=$TOP/.cache/linux-source/tools/testing/selftests
+OUT=$TOP/build/$KVER
+SRC=$OUT/src
+
+log() { echo "build[$KVER]: $*"; }
+die() { echo "build[$KVER]: error: $*" >&2; exit 1; }
+
+[[ -f $KDIR/Makefile ]] || die "no headers in $KDIR (run selftests/rig/kernels.sh)"
+[[ -f $KSFT_DIR/kselftest_harness.h ]] ||
+	die "no kselftest_harness.h in $KSFT_DIR (run selftests/rig/kernels.sh)"
+[[ -f $TOP/selftests/host_sim/Kbuild ]] ||
+	die "no selftests/host_sim/Kbuild: the simulated host is missing"
+
+mkdir -p "$SRC" "$OUT/mod" "$OUT/tests"
+
+# Copy the sources; build products already in $SRC are left alone (rsync
+# does not delete excluded files), so rebuilds are incremental.
+rsync -a --delete --relative \
+	--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
+	--exclude='.*.cmd' --exclude='*.cmd' --exclude='modules.order' \
+	--exclude='Module.symvers' --exclude='.tmp_versions/' \
+	--exclude='.module-common.o' \
+	"$TOP/./Kbuild" "$TOP/./kernel" \
+	"$TOP/./selftests/host_sim" "$TOP/./selftests/hv_ptp_ext" \
+	"$SRC/"
+
+kmake=(make -C "$KDIR" -j"$(nproc)" KCFLAGS=-Werror)
+# Debian's 6.1 headers ship no vmlinux, without which module BTF cannot be
+# generated; skip it quietly instead of printing "Skipping BTF generation".
+[[ -f $KDIR/vmlinux ]] || kmake+=(CONFIG_DEBUG_INFO_BTF_MODULES=)
+
+# module_build NAME DIR [ARGS...]: make modules in DIR; fail on warnings.
+module_build() {
+	local name=$1 dir=$2 logf=$OUT/build-$1.log
+
+	shift 2
+	log "$name.ko"
+	if ! "${kmake[@]}" M="$dir" "$@" modules >"$logf" 2>&1; then
+		cat "$logf" >&2
+		die "$name.ko failed to build"
+	fi
+	if grep -qi 'warning' "$logf"; then
+		cat "$logf" >&2
+		die "$name.ko built with warnings"
+	fi
+	cp "$dir/$name.ko" "$OUT/mod/"
+}
+
+module_build hv_host_sim "$SRC/selftests/host_sim"
+# hv_ptp_ext imports the VMBus API, which in the guest the simulator
+# exports: take the CRCs from its Module.symvers, not from hv_vmbus's.
+module_build hv_ptp_ext "$SRC" \
+	KBUILD_EXTRA_SYMBOLS="$SRC/selftests/host_sim/Module.symvers"
+
+# Debian's hv_utils; 6.12 ships it xz-compressed. Decompress it, because a
+# forced load (insmod -f) of a compressed module fails the signature check.
+hvu=$ROOT/lib/modules/$KVER/kernel/drivers/hv/hv_utils.ko
+if [[ -f $hvu ]]; then
+	cp "$hvu" "$OUT/mod/hv_utils.ko"
+elif [[ -f $hvu.xz ]]; then
+	xz -dc "$hvu.xz" >"$OUT/mod/hv_utils.ko"
+elif [[ -f $hvu.zst ]]; then
+	zstd -q -dc "$hvu.zst" >"$OUT/mod/hv_utils.ko"
+else
+	die "no hv_utils.ko in $ROOT/lib/modules/$KVER"
+fi
+log "hv_utils.ko (Debian's)"
+
+log "kselftests"
+tmake=(make -C "$SRC/selftests/hv_ptp_ext" KSFT_DIR="$KSFT_DIR"
+       OUTPUT="$OUT/tests")
+if ! "${tmake[@]}" -j"$(nproc)" all >"$OUT/build-tests.log" 2>&1; then
+	cat "$OUT/build-tests.log" >&2
+	die "kselftests failed to build"
+fi
+"${tmake[@]}" -s emit_tests | sed -n 's/^hv_ptp_ext://p' >"$OUT/tests.list"
+# Drop binaries of tests that no longer exist.
+for f in "$OUT/tests"/*; do
+	[[ -e $f ]] || continue
+	grep -qxF "$(basename "$f")" "$OUT/tests.list" || rm -f "$f"
+done
+log "$(wc -l <"$OUT/tests.list") test programs: $(paste -sd ' ' "$OUT/tests.list")"
