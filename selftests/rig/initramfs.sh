@@ -1,0 +1,69 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# initramfs.sh KVER: packs build/KVER/initramfs.cpio.gz (cpio newc, gzip)
+# from what build.sh KVER made:
+#
+#   /init                  selftests/rig/guest-init
+#   /sbin/rig-load         selftests/rig/rig-load
+#   /bin/busybox + applets busybox-static
+#   /bin/kmod + insmod, rmmod, lsmod, modinfo, modprobe, depmod, with the
+#                          libraries it links and the loader
+#   /rig/mod/*.ko          hv_host_sim, hv_utils, hv_ptp_ext
+#   /rig/tests/*           the kselftest binaries
+#   /rig/tests.list        their run order
+#   /rig/settings          selftests/hv_ptp_ext/settings (timeout=SECONDS)
+#
+# Needs root (for the /dev/console node).
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+KVER=${1:?usage: initramfs.sh KVER}
+OUT=$TOP/build/$KVER
+STAGE=$OUT/initramfs
+RIG=$TOP/selftests/rig
+
+log() { echo "initramfs[$KVER]: $*"; }
+die() { echo "initramfs[$KVER]: error: $*" >&2; exit 1; }
+
+for m in hv_host_sim hv_utils hv_ptp_ext; do
+	[[ -f $OUT/mod/$m.ko ]] || die "$OUT/mod/$m.ko missing (run selftests/rig/build.sh $KVER)"
+done
+[[ -f $OUT/tests.list ]] || die "$OUT/tests.list missing (run selftests/rig/build.sh $KVER)"
+
+rm -rf "$STAGE"
+mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,root,etc} \
+	 "$STAGE"/rig/{mod,tests}
+# The kernel opens /dev/console for init before devtmpfs is mounted.
+mknod -m 600 "$STAGE/dev/console" c 5 1
+
+cp /bin/busybox "$STAGE/bin/busybox"
+kmod_tools=" insmod rmmod lsmod modinfo modprobe depmod "
+for applet in $(busybox --list-full); do
+	[[ $kmod_tools == *" $(basename "$applet") "* ]] && continue
+	[[ -e $STAGE/$applet ]] || ln -s /bin/busybox "$STAGE/$applet"
+done
+
+cp /bin/kmod "$STAGE/bin/kmod"
+for tool in $kmod_tools; do
+	ln -sf /bin/kmod "$STAGE/sbin/$tool"
+done
+# Shared libraries of kmod, and the dynamic loader, at the paths ldd gives.
+for lib in $(ldd /bin/kmod | grep -o '/[^ ]*'); do
+	mkdir -p "$STAGE/$(dirname "$lib")"
+	cp -L "$lib" "$STAGE/$lib"
+done
+
+install -m 755 "$RIG/guest-init" "$STAGE/init"
+install -m 755 "$RIG/rig-load" "$STAGE/sbin/rig-load"
+cp "$OUT/mod/"{hv_host_sim,hv_utils,hv_ptp_ext}.ko "$STAGE/rig/mod/"
+cp "$OUT/tests.list" "$STAGE/rig/tests.list"
+while read -r t; do
+	cp "$OUT/tests/$t" "$STAGE/rig/tests/"
+done <"$OUT/tests.list"
+settings=$TOP/selftests/hv_ptp_ext/settings
+[[ -f $settings ]] && cp "$settings" "$STAGE/rig/settings"
+
+(cd "$STAGE" && find . -mindepth 1 | LC_ALL=C sort |
+	cpio -o -H newc --owner=0:0 --quiet) | gzip -n -6 >"$OUT/initramfs.cpio.gz"
+log "$(du -h "$OUT/initramfs.cpio.gz" | cut -f1) with $(wc -l <"$OUT/tests.list") test programs"
