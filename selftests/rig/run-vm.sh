@@ -1,0 +1,142 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run-vm.sh KVER: boots Debian's KVER kernel under QEMU (TCG) with
+# build/KVER/initramfs.cpio.gz, whose /init runs the kselftests.
+#
+#   ttyS0 (kernel console) -> build/KVER/console.log
+#   ttyS1 (TAP 13)         -> build/KVER/tap.log, streamed live as "[6.1] ..."
+#
+# Then prints one line "KVER: N passed, N failed, N skipped", counting test
+# cases (each program's "# Totals:" line; a program that ended without one
+# counts once; dmesg_clean counts), and exits non-zero if anything failed,
+# the guest panicked, it never printed RIG-DONE, or it ran out of time.
+#
+# Environment:
+#   RIG_TIMEOUT    wall-clock limit in seconds (default 720)
+#   RIG_TESTS      comma-separated globs: run only those tests (rig.tests=)
+#   RIG_APPEND     more kernel command line
+#   RIG_QEMU_ARGS  more QEMU arguments
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+KVER=${1:?usage: run-vm.sh KVER}
+ROOT=$TOP/.cache/kernels/$KVER/root
+OUT=$TOP/build/$KVER
+TIMEOUT=${RIG_TIMEOUT:-720}
+# "6.1.0-56-amd64" -> "6.1", "6.12.117+deb12-amd64" -> "6.12"
+SHORT=$(sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$KVER")
+
+log() { echo "run-vm[$SHORT]: $*"; }
+die() { echo "run-vm[$SHORT]: error: $*" >&2; exit 1; }
+
+kernel=$ROOT/boot/vmlinuz-$KVER
+initrd=$OUT/initramfs.cpio.gz
+[[ -f $kernel ]] || die "$kernel missing (run selftests/rig/kernels.sh)"
+[[ -f $initrd ]] || die "$initrd missing (run selftests/rig/initramfs.sh $KVER)"
+
+# A WARN must not end the run (dmesg_clean reports it); an oops may, as a
+# panic, which panic=-1 and -no-reboot turn into QEMU exiting at once.
+append="console=ttyS0 panic=-1 oops=panic clocksource=tsc tsc=reliable"
+append+=" log_buf_len=4M"
+[[ -n ${RIG_TESTS:-} ]] && append+=" rig.tests=$RIG_TESTS"
+[[ -n ${RIG_APPEND:-} ]] && append+=" $RIG_APPEND"
+
+console=$OUT/console.log
+tap=$OUT/tap.log
+: >"$console"
+: >"$tap"
+rm -f "$OUT/boot.time"
+
+log "booting $KVER (timeout ${TIMEOUT}s)"
+start=$(date +%s.%N)
+# shellcheck disable=SC2086 # RIG_QEMU_ARGS is a list of words
+timeout -k 10 "$TIMEOUT" \
+	qemu-system-x86_64 -accel tcg -smp 2 -m 1024 \
+	-nographic -nodefaults -no-reboot \
+	-kernel "$kernel" -initrd "$initrd" -append "$append" \
+	-serial "file:$console" -serial "file:$tap" \
+	${RIG_QEMU_ARGS:-} </dev/null &
+qpid=$!
+
+# Stream ttyS1 live; note when the guest's /init starts reporting.
+tail -n +1 -f --pid="$qpid" "$tap" 2>/dev/null |
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		if [[ $line == "TAP version 13" && ! -f $OUT/boot.time ]]; then
+			echo "$(date +%s.%N) - $start" | bc >"$OUT/boot.time"
+		fi
+		printf '[%s] %s\n' "$SHORT" "$line"
+	done &
+tpid=$!
+
+qrc=0
+wait "$qpid" || qrc=$?
+wait "$tpid" || true
+elapsed=$(printf '%.0f' "$(echo "$(date +%s.%N) - $start" | bc)")
+boot=$(cat "$OUT/boot.time" 2>/dev/null || echo "?")
+[[ $boot == "?" ]] || boot=$(printf '%.1f' "$boot")
+
+# Count test cases. Lines from a program are indented with "# ", so its
+# harness's totals read "# # Totals: pass:N fail:N xfail:N xpass:N skip:N
+# error:N"; xfail counts as passed, xpass and error as failed.
+read -r passed failed skipped planned reported < <(tr -d '\r' <"$tap" | awk '
+	function num(key,   s) {
+		if (!match($0, key ":[0-9]+"))
+			return 0
+		s = substr($0, RSTART, RLENGTH)
+		return substr(s, index(s, ":") + 1) + 0
+	}
+	/^1\.\.[0-9]+$/ { plan = substr($0, 4) + 0 }
+	/^# selftests: / { totals = 0; tp = tf = ts = 0 }
+	/^# # Totals: pass:/ {
+		totals = 1
+		tp = num("pass") + num("xfail")
+		tf = num("fail") + num("xpass") + num("error")
+		ts = num("skip")
+	}
+	/^(not )?ok [0-9]+ / {
+		seen++
+		bad = /^not ok/
+		if (totals) {
+			p += tp; f += tf; s += ts
+			if (bad && tf == 0)
+				f++
+		} else if (bad) {
+			f++
+		} else if (/ # SKIP/) {
+			s++
+		} else {
+			p++
+		}
+		totals = 0
+	}
+	END { printf "%d %d %d %d %d\n", p, f, s, plan, seen }
+')
+
+problems=()
+if ((qrc == 124 || qrc == 137)); then
+	problems+=("timed out after ${TIMEOUT}s")
+elif ((qrc != 0)); then
+	problems+=("qemu exited with status $qrc")
+fi
+grep -q 'Kernel panic' "$console" && problems+=("the guest panicked")
+grep -q '^RIG-DONE' "$tap" || problems+=("no RIG-DONE from the guest")
+if ((planned == 0)); then
+	problems+=("no TAP plan from the guest")
+	failed=$((failed + 1))
+elif ((reported < planned)); then
+	problems+=("$((planned - reported)) of $planned tests did not report")
+	failed=$((failed + planned - reported))
+fi
+
+log "boot to /init report ${boot}s, whole run ${elapsed}s"
+for p in "${problems[@]}"; do
+	log "FAILED: $p"
+done
+if ((failed > 0 || ${#problems[@]} > 0)); then
+	log "last 40 lines of $console:"
+	tail -n 40 "$console" | sed "s/^/[$SHORT console] /"
+fi
+echo "$KVER: $passed passed, $failed failed, $skipped skipped"
+((failed == 0 && ${#problems[@]} == 0))
