@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Out-of-tree build of hv_ptp_ext.ko (the objects are listed in ./Kbuild),
+# and the test rig.
+#
+#   make [KERNELRELEASE=...] [KERNELDIR=... | KDIR=...]
+
+KERNELRELEASE ?= $(shell uname -r)
+KERNELDIR ?= /lib/modules/$(KERNELRELEASE)/build
+ifneq ($(KDIR),)
+KERNELDIR := $(KDIR)
+endif
+DEPMOD ?= depmod
+CHECKPATCH := .cache/linux-source/scripts/checkpatch.pl
+
+all: module
+
+help:
+	@echo "Targets:"
+	@echo "  all, module      build hv_ptp_ext.ko against KERNELDIR (default)"
+	@echo "  clean            remove the module's build products and build/"
+	@echo "  modules_install  install hv_ptp_ext.ko for KERNELRELEASE, then depmod"
+	@echo "  check            run the test rig (selftests/rig/check.sh; root, Debian 12)"
+	@echo "  style            checkpatch.pl on kernel/ and selftests/host_sim/"
+	@echo "  help             this list"
+	@echo "Variables: KERNELRELEASE=$(KERNELRELEASE)"
+	@echo "           KERNELDIR (or KDIR)=$(KERNELDIR)"
+
+kerneldir:
+	@test -f $(KERNELDIR)/Makefile || { \
+		echo "No kernel build tree at $(KERNELDIR)."; \
+		echo "Install linux-headers-$(KERNELRELEASE) or set KERNELDIR= (or KDIR=)."; \
+		exit 1; }
+
+module: kerneldir
+	@$(MAKE) -C $(KERNELDIR) M=$(CURDIR) modules
+
+# Not Kbuild's "clean": for M=$(CURDIR) that deletes every *.ko, *.ko.*,
+# *.[aios] and .*.cmd below here, the kernels in .cache/ included.
+clean:
+	rm -f hv_ptp_ext.ko hv_ptp_ext.o hv_ptp_ext.mod hv_ptp_ext.mod.[co] \
+		.module-common.o modules.order Module.symvers .*.cmd
+	find kernel -type f \( -name '*.o' -o -name '.*.cmd' -o -name '.*.d' \) \
+		-delete
+	rm -rf build
+
+modules_install: kerneldir
+	@$(MAKE) -C $(KERNELDIR) M=$(CURDIR) modules_install
+	$(DEPMOD) -a $(KERNELRELEASE)
+
+check:
+	selftests/rig/check.sh
+
+$(CHECKPATCH):
+	selftests/rig/kernels.sh --source-only
+
+style: $(CHECKPATCH)
+	$(CHECKPATCH) --no-tree -f --terse \
+		$(wildcard kernel/*.[ch] selftests/host_sim/*.[ch])
+
+.PHONY: all help kerneldir module clean modules_install check style
