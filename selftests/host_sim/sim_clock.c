@@ -262,6 +262,7 @@ static u64 tsc_scale_for(u32 tsc_khz)
 int sim_clock_init(const struct sim_clock_params *p)
 {
 	u64 scale, ticks0, start;
+	s64 align;
 	int cpu;
 
 	tsc_pg = hv_get_tsc_page();
@@ -296,6 +297,13 @@ int sim_clock_init(const struct sim_clock_params *p)
 
 	base_ref_ns = ref_ns0;
 	base_host_ns = ktime_get_real_ns() + p->offset_ns;
+	/*
+	 * Make host and reference time congruent mod 100 ns: with no rate
+	 * error and no noise (the ideal profile) every parenttime, taken at
+	 * a tick of the reference counter, is then exact.
+	 */
+	align = ((s64)base_ref_ns - base_host_ns) % 100;
+	base_host_ns += align < 0 ? align + 100 : align;
 	freq_ppt = p->freq_ppb * PPT_PER_PPB;
 
 	saved_read_ref = hv_read_reference_counter;

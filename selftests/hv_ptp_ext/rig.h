@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the hv_ptp_ext kselftests: loading the modules through
+ * the rig, the simulated host's debugfs files (selftests/host_sim/README)
+ * and PHC access.
+ */
+#ifndef HV_PTP_EXT_RIG_H
+#define HV_PTP_EXT_RIG_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SIM_DIR		"/sys/kernel/debug/hv_host_sim"
+#define RIG_LOAD	"/sbin/rig-load"
+#define NSEC_PER_SEC	1000000000LL
+
+#define FD_TO_CLOCKID(fd)	((~(clockid_t)(fd) << 3) | 3)
+
+/* One line of the simulator's "truth" or "last_ref" file. */
+struct sim_truth {
+	long long real_ns;	/* CLOCK_REALTIME (0 in last_ref) */
+	long long raw_ns;	/* CLOCK_MONOTONIC_RAW (0 in last_ref) */
+	unsigned long long ref;	/* reference counter, 100 ns ticks */
+	unsigned long long ref_ns;	/* reference time, ns */
+	long long host_ns;	/* true host time, ns since the epoch */
+	long long samples;	/* samples of the periodic stream sent so far */
+};
+
+/* True when the rig (its loader and the simulated host) is available. */
+static inline int rig_available(void)
+{
+	return getuid() == 0 && access(RIG_LOAD, X_OK) == 0;
+}
+
+/* Reload the simulated host (and hv_utils) with "rig-load ARGS". */
+static inline int rig_load(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int n;
+
+	n = snprintf(cmd, sizeof(cmd), "%s ", RIG_LOAD);
+	va_start(ap, fmt);
+	vsnprintf(cmd + n, sizeof(cmd) - n, fmt, ap);
+	va_end(ap);
+	n = system(cmd);
+	return n == -1 ? -1 : WEXITSTATUS(n);
+}
+
+static inline int sim_read_file(const char *name, struct sim_truth *t)
+{
+	char path[128], buf[256];
+	int fd, n;
+
+	snprintf(path, sizeof(path), SIM_DIR "/%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	if (sscanf(buf, "%lld %lld %llu %llu %lld %lld", &t->real_ns,
+		   &t->raw_ns, &t->ref, &t->ref_ns, &t->host_ns,
+		   &t->samples) != 6)
+		return -EINVAL;
+	return 0;
+}
+
+/* Ground truth now, from one ktime_get_snapshot() in the simulator. */
+static inline int sim_truth(struct sim_truth *t)
+{
+	return sim_read_file("truth", t);
+}
+
+/*
+ * Truth at the instant of this task's last reference-counter read on this
+ * CPU: exact for PHCs that read the reference counter through
+ * hv_read_reference_counter (hv_utils). Pin the task first.
+ */
+static inline int sim_last_ref(struct sim_truth *t)
+{
+	return sim_read_file("last_ref", t);
+}
+
+/* A value of the simulator's "stats" file: KEY VALUE lines. */
+static inline int sim_stat_str(const char *key, char *val, size_t len)
+{
+	char line[256], k[128], v[128];
+	FILE *f = fopen(SIM_DIR "/stats", "r");
+	int ret = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%127s %127s", k, v) == 2 && !strcmp(k, key)) {
+			snprintf(val, len, "%s", v);
+			ret = 0;
+			break;
+		}
+	fclose(f);
+	return ret;
+}
+
+/* A numeric stats value, or LLONG_MIN when it is missing. */
+static inline long long sim_stat(const char *key)
+{
+	char v[128];
+
+	if (sim_stat_str(key, v, sizeof(v)))
+		return LLONG_MIN;
+	return strtoll(v, NULL, 0);
+}
+
+static inline int sim_control(const char *fmt, ...)
+{
+	char cmd[256];
+	va_list ap;
+	int fd, n, ret = 0;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fd = open(SIM_DIR "/control", O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, cmd, n) != n)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Open the PHC whose clock_name is @name (its index is not fixed). */
+static inline int phc_open(const char *name)
+{
+	char path[300], buf[64];
+	struct dirent *de;
+	int fd = -1;
+	DIR *d;
+	FILE *f;
+
+	d = opendir("/sys/class/ptp");
+	if (!d)
+		return -1;
+	while (fd < 0 && (de = readdir(d))) {
+		if (strncmp(de->d_name, "ptp", 3))
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/ptp/%s/clock_name",
+			 de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) && !strncmp(buf, name, strlen(name)) &&
+		    buf[strlen(name)] == '\n') {
+			snprintf(path, sizeof(path), "/dev/%s", de->d_name);
+			fd = open(path, O_RDONLY);
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return fd;
+}
+
+static inline long long ts_ns(const struct timespec *ts)
+{
+	return ts->tv_sec * NSEC_PER_SEC + ts->tv_nsec;
+}
+
+/* PHC time through clock_gettime(), ns; errors as -errno. */
+static inline int phc_gettime(int fd, long long *ns)
+{
+	struct timespec ts;
+
+	if (clock_gettime(FD_TO_CLOCKID(fd), &ts))
+		return -errno;
+	*ns = ts_ns(&ts);
+	return 0;
+}
+
+static inline int pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+static inline void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+#endif /* HV_PTP_EXT_RIG_H */
