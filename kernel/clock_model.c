@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The host-clock model: a least-squares line through the last samples
+ * (offset of host time against reference time, and its rate), outliers
+ * rejected against the prediction, and a published model that stays
+ * continuous: each new fit is reached by slewing the phase over slew_ns,
+ * not by jumping, unless the deviation exceeds the step threshold or the
+ * host sent SYNC.
+ *
+ * Every intermediate is bounded so that no product overflows: window points
+ * further than 2^28 us or 2^27 ns of offset from the newest are dropped, and
+ * time differences are taken in wrapping u64 arithmetic.
+ */
+#include "clock_model.h"
+
+#define PPT_PER_UNIT	1000000000000LL	/* parts per 10^12 */
+#define MAX_FREQ_PPT	1000000000LL	/* 1000 ppm: larger fits are garbage */
+#define MAX_SPAN_US	(1LL << 28)	/* ~4.5 minutes */
+#define MAX_DY_NS	(1LL << 27)	/* ~134 ms of offset change */
+#define UNFITTED_PPB	500000		/* rate uncertainty without a fit */
+#define QUANT_NS	100		/* the samples' tick */
+#define MIN_FIT_POINTS	4		/* fewer: keep the known rate */
+
+const char *const hv_cm_state_names[3] = {
+	[HV_CM_UNSYNC] = "unsynchronised",
+	[HV_CM_SYNC] = "synchronised",
+	[HV_CM_HOLDOVER] = "holdover",
+};
+
+static u64 abs64(s64 v)
+{
+	return v < 0 ? -(u64)v : (u64)v;
+}
+
+/* (a * b) >> 64 with signs */
+static s64 mul_shr64(s64 a, s64 b)
+{
+	u64 m = mul_u64_u64_shr(abs64(a), abs64(b), 64);
+
+	return (a < 0) != (b < 0) ? -(s64)m : (s64)m;
+}
+
+static u64 isqrt64(u64 x)
+{
+	u64 r = 0, bit = 1ULL << 62;
+
+	while (bit > x)
+		bit >>= 2;
+	while (bit) {
+		if (x >= r + bit) {
+			x -= r + bit;
+			r = (r >> 1) + bit;
+		} else {
+			r >>= 1;
+		}
+		bit >>= 2;
+	}
+	return r;
+}
+
+s64 hv_cm_ppt_to_rate64(s64 ppt)
+{
+	/* ppt * 2^64 / 10^12, |ppt| <= MAX_FREQ_PPT < 2^30 */
+	u64 m = mul_u64_u64_div_u64(abs64(ppt) << 24, 1ULL << 40,
+				    PPT_PER_UNIT);
+
+	return ppt < 0 ? -(s64)m : (s64)m;
+}
+
+s64 hv_cm_rate64_to_ppb(s64 rate64)
+{
+	return mul_shr64(rate64, 1000000000LL);
+}
+
+static u64 ppb_to_rate64(u64 ppb)
+{
+	return hv_cm_ppt_to_rate64(ppb * 1000 > (u64)MAX_FREQ_PPT ?
+				   MAX_FREQ_PPT : ppb * 1000);
+}
+
+s64 hv_cm_eval(const struct hv_cm_model *m, u64 ref_ns)
+{
+	s64 d = (s64)(ref_ns - m->ref0_ns);
+	u64 host = (u64)m->host0_ns + (u64)d + (u64)mul_shr64(d, m->rate64);
+
+	if (d >= (s64)m->slew_end_ns)
+		host += (u64)m->slew_ns;
+	else if (d > 0)
+		host += (u64)mul_shr64(d, m->slew_rate64);
+	return (s64)host;
+}
+
+u64 hv_cm_error_bound(const struct hv_cm_model *m, u64 ref_ns)
+{
+	u64 d = abs64((s64)(ref_ns - m->ref0_ns));
+
+	return m->err0_ns + mul_u64_u64_shr(d, m->err_rate64, 64);
+}
+
+enum hv_cm_state hv_cm_state(const struct hv_cm_model *m, u64 now_ns)
+{
+	if (!m->valid || !m->fitted)
+		return HV_CM_UNSYNC;
+	if ((s64)(now_ns - m->last_sample_ref_ns) > (s64)m->stale_ns)
+		return HV_CM_HOLDOVER;
+	return HV_CM_SYNC;
+}
+
+void hv_cm_init(struct hv_cm *cm, const struct hv_cm_params *p)
+{
+	memset(cm, 0, sizeof(*cm));
+	cm->p = *p;
+	if (cm->p.window < 2)
+		cm->p.window = 2;
+	if (cm->p.window > HV_CM_MAX_WINDOW)
+		cm->p.window = HV_CM_MAX_WINDOW;
+	cm->noise_ns = QUANT_NS;
+}
+
+static struct hv_cm_point *win_at(struct hv_cm *cm, u32 i)
+{
+	return &cm->win[(cm->head + i) % HV_CM_MAX_WINDOW];
+}
+
+static void win_reset(struct hv_cm *cm)
+{
+	cm->n = 0;
+	cm->head = 0;
+}
+
+static void win_push(struct hv_cm *cm, u64 ref_ns, s64 host_ns)
+{
+	if (cm->n == cm->p.window) {
+		cm->head = (cm->head + 1) % HV_CM_MAX_WINDOW;
+		cm->n--;
+	}
+	win_at(cm, cm->n)->ref_ns = ref_ns;
+	win_at(cm, cm->n)->host_ns = host_ns;
+	cm->n++;
+}
+
+/* Offset (host - reference) of a point relative to the newest, ns. */
+static s64 dy(const struct hv_cm_point *pt, const struct hv_cm_point *last)
+{
+	return (s64)((u64)pt->host_ns - pt->ref_ns -
+		     ((u64)last->host_ns - last->ref_ns));
+}
+
+/* Drop the oldest points while they are too far from the newest. */
+static void win_trim(struct hv_cm *cm)
+{
+	const struct hv_cm_point *last = win_at(cm, cm->n - 1);
+
+	while (cm->n > 1) {
+		const struct hv_cm_point *pt = win_at(cm, 0);
+
+		if ((s64)(last->ref_ns - pt->ref_ns) / 1000 < MAX_SPAN_US &&
+		    abs64(dy(pt, last)) < MAX_DY_NS)
+			break;
+		cm->head = (cm->head + 1) % HV_CM_MAX_WINDOW;
+		cm->n--;
+	}
+}
+
+/*
+ * Fit the window. x: reference time of each point relative to the newest,
+ * in us (<= 2^30 in magnitude); y: its offset relative to the newest, ns
+ * (<= 2^29). With fewer than MIN_FIT_POINTS points and a known rate, only
+ * the offset is fitted.
+ */
+static void fit(struct hv_cm *cm)
+{
+	const struct hv_cm_point *last = win_at(cm, cm->n - 1);
+	s64 sx = 0, sy = 0, xm, ym, y0, r;
+	u64 sxx = 0, sr2 = 0, sigma, a, b;
+	s64 sxy = 0;
+	u32 i, n = cm->n;
+
+	for (i = 0; i < n; i++) {
+		sx += -(s64)(last->ref_ns - win_at(cm, i)->ref_ns) / 1000;
+		sy += dy(win_at(cm, i), last);
+	}
+	xm = sx / (s64)n;
+	ym = sy / (s64)n;
+	for (i = 0; i < n; i++) {
+		s64 x = -(s64)(last->ref_ns - win_at(cm, i)->ref_ns) / 1000 - xm;
+		s64 y = dy(win_at(cm, i), last) - ym;
+
+		sxx += (u64)(x * x);
+		sxy += x * y;
+	}
+
+	/* sxx >= 10^10 us^2: ~100 ms of spread at least, else the rate is noise */
+	if (n >= MIN_FIT_POINTS || (n >= 2 && !cm->have_freq)) {
+		if (sxx >= 10000000000ULL &&
+		    abs64(sxy) / sxx < (u64)MAX_FREQ_PPT / 1000000000ULL + 1) {
+			s64 f = (s64)mul_u64_u64_div_u64(abs64(sxy), 1000000000ULL, sxx);
+
+			if (f <= MAX_FREQ_PPT) {
+				cm->freq_ppt = sxy < 0 ? -f : f;
+				cm->have_freq = true;
+			}
+		}
+	}
+
+	/* offset at the newest point: ym + slope * (0 - xm) */
+	y0 = ym - xm * cm->freq_ppt / 1000000000LL;
+	cm->fit_ref_ns = last->ref_ns;
+	cm->fit_host_ns = (s64)((u64)last->host_ns + (u64)y0);
+
+	if (n < 3)
+		return;
+	for (i = 0; i < n; i++) {
+		s64 x = -(s64)(last->ref_ns - win_at(cm, i)->ref_ns) / 1000;
+
+		r = dy(win_at(cm, i), last) - y0 - x * cm->freq_ppt / 1000000000LL;
+		if (abs64(r) > (1ULL << 26))
+			r = 1LL << 26;
+		sr2 += (u64)(r * r);
+	}
+	sigma = isqrt64(sr2 / (n - 2));
+	cm->noise_ns = sigma > QUANT_NS / 2 ? sigma : QUANT_NS / 2;
+	if (sxx) {
+		/* sigma_f = sigma / sqrt(sxx) ns/us = ... * 10^9 ppt */
+		cm->sigma_freq_ppt = mul_u64_u64_div_u64(cm->noise_ns, 1000000000ULL,
+							 isqrt64(sxx) ?: 1);
+		a = cm->noise_ns / isqrt64(n);
+		b = mul_u64_u64_div_u64(cm->noise_ns, abs64(xm), isqrt64(sxx) ?: 1);
+		if (b > (1ULL << 31))
+			b = 1ULL << 31;
+		cm->sigma_now_ns = isqrt64(a * a + b * b);
+	}
+}
+
+/* Fitted host time at @ref_ns. */
+static s64 fit_eval(const struct hv_cm *cm, u64 ref_ns)
+{
+	s64 d = (s64)(ref_ns - cm->fit_ref_ns);
+
+	return (s64)((u64)cm->fit_host_ns + (u64)d +
+		     (u64)mul_shr64(d, hv_cm_ppt_to_rate64(cm->freq_ppt)));
+}
+
+/* Outlier threshold for a sample at @ref_ns, ns. */
+static u64 threshold(const struct hv_cm *cm, u64 ref_ns)
+{
+	u64 age = abs64((s64)(ref_ns - cm->fit_ref_ns));
+	u64 drift_ppt = 3 * cm->sigma_freq_ppt + (u64)cm->p.holdover_ppb * 1000;
+
+	if (drift_ppt > (u64)MAX_FREQ_PPT)
+		drift_ppt = MAX_FREQ_PPT;
+	return cm->p.outlier_sigmas * (cm->noise_ns + cm->sigma_now_ns) +
+	       mul_u64_u64_div_u64(age, drift_ppt, PPT_PER_UNIT) +
+	       cm->p.outlier_min_ns;
+}
+
+static void publish(struct hv_cm *cm, u64 now_ns, bool step)
+{
+	struct hv_cm_model *m = &cm->pub;
+	s64 target = fit_eval(cm, now_ns);
+	s64 delta = 0;
+	u64 dur, growth_ppb;
+
+	if (m->valid && !step) {
+		s64 cur = hv_cm_eval(m, now_ns);
+
+		delta = target - cur;
+		if (abs64(delta) > (u64)cm->p.step_threshold_ns) {
+			step = true;
+			delta = 0;
+		} else {
+			target = cur;
+		}
+	}
+	if (step && m->valid)
+		cm->steps++;
+
+	m->ref0_ns = now_ns;
+	m->host0_ns = target;
+	m->rate64 = hv_cm_ppt_to_rate64(cm->freq_ppt);
+	/* phase slew: at most 500 ppm (2000 ns of time per ns corrected) */
+	dur = cm->p.slew_ns;
+	if (abs64(delta) * 2000 > dur)
+		dur = abs64(delta) * 2000;
+	m->slew_ns = delta;
+	m->slew_end_ns = dur;
+	m->slew_rate64 = 0;
+	if (delta) {
+		u64 r = mul_u64_u64_div_u64(abs64(delta), 1ULL << 63, dur) << 1;
+
+		m->slew_rate64 = delta < 0 ? -(s64)r : (s64)r;
+	}
+
+	m->err0_ns = 3 * (cm->sigma_now_ns + cm->noise_ns / isqrt64(cm->n ?: 1)) +
+		     QUANT_NS + abs64(delta);
+	growth_ppb = cm->have_freq ? 3 * cm->sigma_freq_ppt / 1000 + cm->p.holdover_ppb :
+				     UNFITTED_PPB;
+	m->err_rate64 = ppb_to_rate64(growth_ppb);
+	m->last_sample_ref_ns = win_at(cm, cm->n - 1)->ref_ns;
+	m->stale_ns = cm->p.stale_ns;
+	m->fitted = cm->have_freq;
+	m->valid = true;
+}
+
+/* Restart the window from @pts, keeping the rate. */
+static void restart(struct hv_cm *cm, const struct hv_cm_point *pts, u32 n)
+{
+	u32 i;
+
+	win_reset(cm);
+	for (i = 0; i < n; i++)
+		win_push(cm, pts[i].ref_ns, pts[i].host_ns);
+	cm->n_pending = 0;
+	cm->pending_step = false;
+	fit(cm);
+}
+
+enum hv_cm_result hv_cm_add(struct hv_cm *cm, u64 ref_ns, s64 host_ns,
+			    bool sync, u64 now_ns)
+{
+	struct hv_cm_point pt = { .ref_ns = ref_ns, .host_ns = host_ns };
+	s64 resid;
+	u64 thr;
+
+	/*
+	 * First sample, SYNC from the host, or a reference time that went
+	 * backwards (the counter was reset): start again from this sample.
+	 */
+	if (!cm->n || sync || (s64)(ref_ns - win_at(cm, cm->n - 1)->ref_ns) <= 0) {
+		bool first = !cm->pub.valid;
+
+		cm->last_offset_ns = cm->n ? (s64)((u64)host_ns - fit_eval(cm, ref_ns)) : 0;
+		restart(cm, &pt, 1);
+		cm->accepted++;
+		publish(cm, now_ns, true);
+		return first ? HV_CM_ACCEPTED : HV_CM_STEPPED;
+	}
+
+	resid = (s64)((u64)host_ns - fit_eval(cm, ref_ns));
+	cm->last_offset_ns = resid;
+	thr = threshold(cm, ref_ns);
+	/* Without a rate there is nothing to judge a sample against. */
+	if (!cm->have_freq)
+		thr = U64_MAX;
+
+	if (abs64(resid) > (u64)cm->p.step_threshold_ns && thr != U64_MAX) {
+		/* Two samples agreeing on a new phase make a step. */
+		if (cm->pending_step &&
+		    abs64(resid - (s64)((u64)cm->pending[0].host_ns -
+					fit_eval(cm, cm->pending[0].ref_ns))) <= thr) {
+			struct hv_cm_point pts[2] = { cm->pending[0], pt };
+
+			restart(cm, pts, 2);
+			cm->accepted++;
+			publish(cm, now_ns, true);
+			return HV_CM_STEPPED;
+		}
+		cm->pending[0] = pt;
+		cm->n_pending = 1;
+		cm->pending_step = true;
+		cm->outliers++;
+		return HV_CM_OUTLIER;
+	}
+
+	if (abs64(resid) > thr) {
+		/* Three consecutive outliers agreeing on a phase: take it. */
+		if (cm->pending_step)
+			cm->n_pending = 0;
+		cm->pending_step = false;
+		if (cm->n_pending == ARRAY_SIZE(cm->pending)) {
+			cm->pending[0] = cm->pending[1];
+			cm->pending[1] = cm->pending[2];
+			cm->n_pending--;
+		}
+		cm->pending[cm->n_pending++] = pt;
+		if (cm->n_pending == ARRAY_SIZE(cm->pending)) {
+			s64 lo = S64_MAX, hi = S64_MIN, r;
+			u32 i;
+
+			for (i = 0; i < cm->n_pending; i++) {
+				r = (s64)((u64)cm->pending[i].host_ns -
+					  fit_eval(cm, cm->pending[i].ref_ns));
+				lo = r < lo ? r : lo;
+				hi = r > hi ? r : hi;
+			}
+			if ((u64)(hi - lo) <= 2 * thr) {
+				restart(cm, cm->pending, ARRAY_SIZE(cm->pending));
+				cm->accepted++;
+				publish(cm, now_ns, false);
+				return HV_CM_ACCEPTED;
+			}
+		}
+		cm->outliers++;
+		return HV_CM_OUTLIER;
+	}
+
+	cm->n_pending = 0;
+	cm->pending_step = false;
+	win_push(cm, ref_ns, host_ns);
+	win_trim(cm);
+	fit(cm);
+	cm->accepted++;
+	publish(cm, now_ns, false);
+	return HV_CM_ACCEPTED;
+}

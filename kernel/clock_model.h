@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The host-clock model: host UTC as a function of reference time, fitted to
+ * the TimeSync samples.
+ *
+ * Pure integer code: no allocation, no locking, no kernel-only headers;
+ * builds on the host too (hv_types.h). The caller serialises hv_cm_add()
+ * and publishes the resulting struct hv_cm_model to readers.
+ *
+ * Units: reference time and host time in ns (host time since the Unix
+ * epoch), rates as fractions scaled by 2^64 ("rate64": the host advances
+ * d + (d * rate64 >> 64) ns while the reference advances d ns), reported
+ * frequencies in ppb. Positive frequency: host UTC runs fast against the
+ * reference counter.
+ */
+#ifndef HV_PTP_EXT_CLOCK_MODEL_H
+#define HV_PTP_EXT_CLOCK_MODEL_H
+
+#include "hv_types.h"
+
+#define HV_CM_MAX_WINDOW	64
+
+enum hv_cm_state {
+	HV_CM_UNSYNC,		/* no model, or offset only */
+	HV_CM_SYNC,		/* fitted, recent samples */
+	HV_CM_HOLDOVER,		/* fitted, but samples stopped */
+};
+
+extern const char *const hv_cm_state_names[3];
+
+enum hv_cm_result {
+	HV_CM_ACCEPTED,
+	HV_CM_OUTLIER,		/* not used for the fit */
+	HV_CM_STEPPED,		/* the model jumped to a new phase */
+};
+
+struct hv_cm_params {
+	u32 window;		/* samples in the fit (2..HV_CM_MAX_WINDOW) */
+	s64 step_threshold_ns;	/* larger deviations are stepped, not slewed */
+	s64 outlier_min_ns;	/* floor of the outlier threshold */
+	u32 outlier_sigmas;	/* outlier threshold in noise sigmas */
+	u32 holdover_ppb;	/* rate wander allowed for in the error bound */
+	u64 stale_ns;		/* no sample for this long: holdover */
+	u64 slew_ns;		/* a phase correction is spread over this long */
+};
+
+/* What readers evaluate: a line from an anchor, plus a phase slew. */
+struct hv_cm_model {
+	u64 ref0_ns;		/* anchor, reference time */
+	s64 host0_ns;		/* host time at the anchor */
+	s64 rate64;		/* host rate error, 2^-64 */
+	s64 slew_rate64;	/* extra rate while slewing, 2^-64 */
+	u64 slew_end_ns;	/* slewing stops this long after the anchor */
+	s64 slew_ns;		/* total phase correction of the slew */
+	u64 err0_ns;		/* error bound at the anchor */
+	u64 err_rate64;		/* its growth, 2^-64 */
+	u64 last_sample_ref_ns;	/* reference time of the last accepted sample */
+	u64 stale_ns;		/* copied from the parameters */
+	bool valid;
+	bool fitted;		/* rate estimated from >= 2 samples */
+};
+
+struct hv_cm_point {
+	u64 ref_ns;
+	s64 host_ns;
+};
+
+struct hv_cm {
+	struct hv_cm_params p;
+	struct hv_cm_point win[HV_CM_MAX_WINDOW];
+	u32 n, head;		/* samples in the window; oldest at head */
+	struct hv_cm_point pending[3];	/* consecutive outliers */
+	u32 n_pending;
+	bool pending_step;	/* ... beyond the step threshold */
+
+	/* the fit: host(ref) = fit_host + (ref - fit_ref) * (1 + freq) */
+	u64 fit_ref_ns;
+	s64 fit_host_ns;
+	s64 freq_ppt;		/* parts per 10^12 */
+	u64 noise_ns;		/* robust sigma of the residuals */
+	u64 sigma_freq_ppt;	/* standard error of freq_ppt */
+	u64 sigma_now_ns;	/* standard error of the fit at the last sample */
+	bool have_freq;
+
+	struct hv_cm_model pub;
+
+	u64 accepted, outliers, steps;
+	s64 last_offset_ns;	/* last sample minus the model before it */
+};
+
+void hv_cm_init(struct hv_cm *cm, const struct hv_cm_params *p);
+
+/**
+ * hv_cm_add() - take one sample
+ * @cm: the estimator
+ * @ref_ns: reference time of the sample
+ * @host_ns: host time of the sample
+ * @sync: the host asked the guest to step (SYNC flag)
+ * @now_ns: reference time now; the new model is anchored there
+ *
+ * Return: what became of the sample. cm->pub holds the new model.
+ */
+enum hv_cm_result hv_cm_add(struct hv_cm *cm, u64 ref_ns, s64 host_ns,
+			    bool sync, u64 now_ns);
+
+/* Host time at reference time @ref_ns, ns. */
+s64 hv_cm_eval(const struct hv_cm_model *m, u64 ref_ns);
+
+/* Error bound of hv_cm_eval() at @ref_ns, ns. */
+u64 hv_cm_error_bound(const struct hv_cm_model *m, u64 ref_ns);
+
+enum hv_cm_state hv_cm_state(const struct hv_cm_model *m, u64 now_ns);
+
+/* rate64 (2^-64) to ppb and back */
+s64 hv_cm_rate64_to_ppb(s64 rate64);
+s64 hv_cm_ppt_to_rate64(s64 ppt);
+
+#endif /* HV_PTP_EXT_CLOCK_MODEL_H */
