@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hv_ptp_ext: a high-precision PTP clock from the Hyper-V TimeSync channel.
+ *
+ * The data path: VMBus packet (vmbus.c) -> sample (timesync.c) -> model
+ * (clock_model.c) -> PHC read (phc.c) against reference time (refclock.c).
+ * Status in sysfs (sysfs.c); module parameters and the takeover of the
+ * TimeSync device from hv_utils in main.c.
+ */
+#ifndef HV_PTP_EXT_H
+#define HV_PTP_EXT_H
+
+#include <linux/hyperv.h>
+#include <linux/ptp_clock_kernel.h>
+#include <linux/seqlock.h>
+#include <linux/spinlock.h>
+
+#include "clock_model.h"
+#include "timesync.h"
+
+#define HV_PTP_BUF_SIZE		HV_HYP_PAGE_SIZE
+
+/* One TimeSync device. */
+struct hv_ptp {
+	struct hv_device *hdev;
+	u8 *buf;			/* receive buffer, HV_PTP_BUF_SIZE */
+	struct ptp_clock *ptp;
+	struct ptp_clock_info info;
+
+	/* the estimator: channel callback only, under lock */
+	spinlock_t lock;
+	struct hv_cm cm;
+
+	/* what PHC reads evaluate, published under model_lock */
+	seqlock_t model_lock;
+	struct hv_cm_model model;
+
+	/* status; written under lock, read without (sysfs) */
+	u32 fw_version, ts_version;	/* negotiated, major << 16 | minor */
+	u8 leapflags, stratum, last_flags;
+	u64 received;			/* buffers from the host */
+	u64 rejected[HV_TS_REJECT_COUNT];
+	u64 negotiations, syncs, recv_errors;
+};
+
+/* main.c: parameters of the model, read at probe */
+extern struct hv_cm_params hv_ptp_cm_params;
+extern char *hv_ptp_clock_name;
+
+/* refclock.c */
+u64 hv_ref_now_ns(u64 *tsc);
+bool hv_ref_tsc_to_ns(u64 tsc, u64 *ref_ns);
+bool hv_ref_tsc_page_valid(void);
+int hv_ref_clocksource_register(unsigned int rating);
+void hv_ref_clocksource_unregister(void);
+bool hv_ref_clocksource_active(void);
+
+/* phc.c */
+int hv_ptp_phc_register(struct hv_ptp *hp);
+void hv_ptp_phc_unregister(struct hv_ptp *hp);
+void hv_ptp_model_snapshot(struct hv_ptp *hp, struct hv_cm_model *m);
+
+/* vmbus.c */
+int hv_ptp_driver_register(void);
+void hv_ptp_driver_unregister(void);
+extern struct hv_driver hv_ptp_driver;
+
+/* sysfs.c */
+extern const struct attribute_group *hv_ptp_groups[];
+
+#endif /* HV_PTP_EXT_H */

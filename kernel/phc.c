@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The PHC: host time from the model at the current reference time.
+ * Read-only: the host's clock cannot be steered from the guest.
+ */
+#include <linux/ptp_clock_kernel.h>
+#include <linux/timekeeping.h>
+#include <asm/tsc.h>
+
+#include "hv_ptp_ext.h"
+
+void hv_ptp_model_snapshot(struct hv_ptp *hp, struct hv_cm_model *m)
+{
+	unsigned int seq;
+
+	do {
+		seq = read_seqbegin(&hp->model_lock);
+		*m = hp->model;
+	} while (read_seqretry(&hp->model_lock, seq));
+}
+
+static struct hv_ptp *to_hv_ptp(struct ptp_clock_info *info)
+{
+	return container_of(info, struct hv_ptp, info);
+}
+
+/*
+ * One reference read, bracketed as tightly as possible: the model is
+ * copied first, so only the TSC-page read sits between the system stamps.
+ */
+static int hv_ptp_gettimex64(struct ptp_clock_info *info,
+			     struct timespec64 *ts,
+			     struct ptp_system_timestamp *sts)
+{
+	struct hv_cm_model m;
+	u64 ref, tsc;
+
+	hv_ptp_model_snapshot(to_hv_ptp(info), &m);
+	if (!m.valid)
+		return -EAGAIN;	/* no sample from the host yet */
+	ptp_read_system_prets(sts);
+	ref = hv_ref_now_ns(&tsc);
+	ptp_read_system_postts(sts);
+	*ts = ns_to_timespec64(hv_cm_eval(&m, ref));
+	return 0;
+}
+
+static int hv_ptp_gettime64(struct ptp_clock_info *info, struct timespec64 *ts)
+{
+	return hv_ptp_gettimex64(info, ts, NULL);
+}
+
+/*
+ * An exact cross-timestamp: one ktime_get_snapshot() gives the system
+ * clocks at a counter value, and the device time is the model at that same
+ * counter value. That needs the counter to be mappable to reference time:
+ * our clocksource (its counter is reference time in ns) or the TSC (through
+ * the TSC page). Which one the snapshot used is told by bracketing it with
+ * two reads of the candidate counter; a snapshot on any other clocksource
+ * gets -EOPNOTSUPP, and readers fall back to PTP_SYS_OFFSET_EXTENDED.
+ */
+static int hv_ptp_getcrosststamp(struct ptp_clock_info *info,
+				 struct system_device_crosststamp *cts)
+{
+	struct system_time_snapshot snap;
+	struct hv_cm_model m;
+	u64 pre, post, ref, tsc;
+
+	hv_ptp_model_snapshot(to_hv_ptp(info), &m);
+	if (!m.valid)
+		return -EAGAIN;
+
+	if (hv_ref_clocksource_active()) {
+		pre = hv_ref_now_ns(&tsc);
+		ktime_get_snapshot(&snap);
+		post = hv_ref_now_ns(&tsc);
+		if (pre <= snap.cycles && snap.cycles <= post) {
+			ref = snap.cycles;
+			goto found;
+		}
+	}
+	pre = rdtsc_ordered();
+	ktime_get_snapshot(&snap);
+	post = rdtsc_ordered();
+	if (pre > snap.cycles || snap.cycles > post ||
+	    !hv_ref_tsc_to_ns(snap.cycles, &ref))
+		return -EOPNOTSUPP;
+found:
+	cts->device = ns_to_ktime(hv_cm_eval(&m, ref));
+	cts->sys_realtime = snap.real;
+	cts->sys_monoraw = snap.raw;
+	return 0;
+}
+
+static int hv_ptp_adjfine(struct ptp_clock_info *info, long scaled_ppm)
+{
+	return -EOPNOTSUPP;
+}
+
+static int hv_ptp_adjtime(struct ptp_clock_info *info, s64 delta)
+{
+	return -EOPNOTSUPP;
+}
+
+static int hv_ptp_settime64(struct ptp_clock_info *info,
+			    const struct timespec64 *ts)
+{
+	return -EOPNOTSUPP;
+}
+
+static const struct ptp_clock_info hv_ptp_info = {
+	.owner = THIS_MODULE,
+	.max_adj = 0,
+	.adjfine = hv_ptp_adjfine,
+	.adjtime = hv_ptp_adjtime,
+	.settime64 = hv_ptp_settime64,
+	.gettime64 = hv_ptp_gettime64,
+	.gettimex64 = hv_ptp_gettimex64,
+	.getcrosststamp = hv_ptp_getcrosststamp,
+};
+
+int hv_ptp_phc_register(struct hv_ptp *hp)
+{
+	hp->info = hv_ptp_info;
+	strscpy(hp->info.name, hv_ptp_clock_name, sizeof(hp->info.name));
+	hp->ptp = ptp_clock_register(&hp->info, &hp->hdev->device);
+	if (IS_ERR(hp->ptp))
+		return PTR_ERR(hp->ptp);
+	if (!hp->ptp)
+		return -ENODEV;	/* CONFIG_PTP_1588_CLOCK is off */
+	return 0;
+}
+
+void hv_ptp_phc_unregister(struct hv_ptp *hp)
+{
+	ptp_clock_unregister(hp->ptp);
+}

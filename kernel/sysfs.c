@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Status attributes, all read-only, in the "timesync" group of the
+ * TimeSync device (/sys/bus/vmbus/devices/<instance>/timesync/; the PHC's
+ * /sys/class/ptp/ptpN/device links there). Documented in
+ * Documentation/ABI/testing/sysfs-driver-hv_ptp_ext.
+ */
+#include <linux/device.h>
+#include <linux/sysfs.h>
+#include <linux/timekeeping.h>
+
+#include "hv_ptp_ext.h"
+
+static struct hv_ptp *dev_hp(struct device *dev)
+{
+	return hv_get_drvdata(device_to_hv_device(dev));
+}
+
+#define HV_PTP_ATTR_U64(_name, _expr)					\
+static ssize_t _name##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	struct hv_ptp *hp = dev_hp(dev);				\
+									\
+	return sysfs_emit(buf, "%llu\n", (unsigned long long)(_expr));	\
+}									\
+static DEVICE_ATTR_RO(_name)
+
+HV_PTP_ATTR_U64(received, READ_ONCE(hp->received));
+HV_PTP_ATTR_U64(samples_accepted, READ_ONCE(hp->cm.accepted));
+HV_PTP_ATTR_U64(samples_outliers, READ_ONCE(hp->cm.outliers));
+HV_PTP_ATTR_U64(steps, READ_ONCE(hp->cm.steps));
+HV_PTP_ATTR_U64(syncs, READ_ONCE(hp->syncs));
+HV_PTP_ATTR_U64(negotiations, READ_ONCE(hp->negotiations));
+HV_PTP_ATTR_U64(recv_errors, READ_ONCE(hp->recv_errors));
+HV_PTP_ATTR_U64(leapflags, READ_ONCE(hp->leapflags));
+HV_PTP_ATTR_U64(stratum, READ_ONCE(hp->stratum));
+HV_PTP_ATTR_U64(noise_ns, READ_ONCE(hp->cm.noise_ns));
+HV_PTP_ATTR_U64(phc_index, ptp_clock_index(hp->ptp));
+
+#define HV_PTP_ATTR_REJECTED(_r, _name)					\
+	HV_PTP_ATTR_U64(rejected_##_name, READ_ONCE(hp->rejected[_r]))
+
+HV_PTP_ATTR_REJECTED(HV_TS_SHORT, short);
+HV_PTP_ATTR_REJECTED(HV_TS_SHORT_PAYLOAD, short_payload);
+HV_PTP_ATTR_REJECTED(HV_TS_OVERSIZE, oversize);
+HV_PTP_ATTR_REJECTED(HV_TS_BAD_TYPE, bad_type);
+HV_PTP_ATTR_REJECTED(HV_TS_BAD_SIZE, bad_size);
+HV_PTP_ATTR_REJECTED(HV_TS_BAD_NEGOTIATION, bad_negotiation);
+HV_PTP_ATTR_REJECTED(HV_TS_NOT_NEGOTIATED, not_negotiated);
+HV_PTP_ATTR_REJECTED(HV_TS_BAD_TIME, bad_time);
+
+static ssize_t version_show(char *buf, u32 v)
+{
+	if (!v)
+		return sysfs_emit(buf, "none\n");
+	return sysfs_emit(buf, "%u.%u\n", v >> 16, v & 0xffff);
+}
+
+static ssize_t fw_version_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return version_show(buf, READ_ONCE(dev_hp(dev)->fw_version));
+}
+static DEVICE_ATTR_RO(fw_version);
+
+static ssize_t ts_version_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return version_show(buf, READ_ONCE(dev_hp(dev)->ts_version));
+}
+static DEVICE_ATTR_RO(ts_version);
+
+static ssize_t state_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	struct hv_cm_model m;
+	u64 tsc;
+
+	hv_ptp_model_snapshot(dev_hp(dev), &m);
+	return sysfs_emit(buf, "%s\n",
+			  hv_cm_state_names[hv_cm_state(&m, hv_ref_now_ns(&tsc))]);
+}
+static DEVICE_ATTR_RO(state);
+
+static ssize_t error_bound_ns_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	struct hv_cm_model m;
+	u64 tsc;
+
+	hv_ptp_model_snapshot(dev_hp(dev), &m);
+	if (!m.valid)
+		return sysfs_emit(buf, "-1\n");
+	return sysfs_emit(buf, "%llu\n", hv_cm_error_bound(&m, hv_ref_now_ns(&tsc)));
+}
+static DEVICE_ATTR_RO(error_bound_ns);
+
+static ssize_t freq_ppb_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	struct hv_cm_model m;
+
+	hv_ptp_model_snapshot(dev_hp(dev), &m);
+	return sysfs_emit(buf, "%lld\n", hv_cm_rate64_to_ppb(m.rate64));
+}
+static DEVICE_ATTR_RO(freq_ppb);
+
+/* Host time (the PHC) minus CLOCK_REALTIME now, ns. */
+static ssize_t offset_ns_show(struct device *dev, struct device_attribute *attr,
+			      char *buf)
+{
+	struct hv_cm_model m;
+	u64 ref, tsc;
+	s64 real;
+
+	hv_ptp_model_snapshot(dev_hp(dev), &m);
+	if (!m.valid)
+		return -ENODATA;
+	ref = hv_ref_now_ns(&tsc);
+	real = ktime_get_real_ns();
+	return sysfs_emit(buf, "%lld\n", hv_cm_eval(&m, ref) - real);
+}
+static DEVICE_ATTR_RO(offset_ns);
+
+static ssize_t last_offset_ns_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n", READ_ONCE(dev_hp(dev)->cm.last_offset_ns));
+}
+static DEVICE_ATTR_RO(last_offset_ns);
+
+static ssize_t last_sample_age_ms_show(struct device *dev,
+				       struct device_attribute *attr, char *buf)
+{
+	struct hv_cm_model m;
+	u64 tsc;
+
+	hv_ptp_model_snapshot(dev_hp(dev), &m);
+	if (!m.valid)
+		return sysfs_emit(buf, "-1\n");
+	return sysfs_emit(buf, "%lld\n",
+			  (s64)(hv_ref_now_ns(&tsc) - m.last_sample_ref_ns) / NSEC_PER_MSEC);
+}
+static DEVICE_ATTR_RO(last_sample_age_ms);
+
+static ssize_t refclock_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%s\n", hv_ref_tsc_page_valid() ? "tsc_page" :
+							       "reference_counter");
+}
+static DEVICE_ATTR_RO(refclock);
+
+static struct attribute *hv_ptp_attrs[] = {
+	&dev_attr_state.attr,
+	&dev_attr_fw_version.attr,
+	&dev_attr_ts_version.attr,
+	&dev_attr_phc_index.attr,
+	&dev_attr_refclock.attr,
+	&dev_attr_offset_ns.attr,
+	&dev_attr_freq_ppb.attr,
+	&dev_attr_error_bound_ns.attr,
+	&dev_attr_noise_ns.attr,
+	&dev_attr_last_offset_ns.attr,
+	&dev_attr_last_sample_age_ms.attr,
+	&dev_attr_leapflags.attr,
+	&dev_attr_stratum.attr,
+	&dev_attr_received.attr,
+	&dev_attr_samples_accepted.attr,
+	&dev_attr_samples_outliers.attr,
+	&dev_attr_steps.attr,
+	&dev_attr_syncs.attr,
+	&dev_attr_negotiations.attr,
+	&dev_attr_recv_errors.attr,
+	&dev_attr_rejected_short.attr,
+	&dev_attr_rejected_short_payload.attr,
+	&dev_attr_rejected_oversize.attr,
+	&dev_attr_rejected_bad_type.attr,
+	&dev_attr_rejected_bad_size.attr,
+	&dev_attr_rejected_bad_negotiation.attr,
+	&dev_attr_rejected_not_negotiated.attr,
+	&dev_attr_rejected_bad_time.attr,
+	NULL,
+};
+
+static const struct attribute_group hv_ptp_group = {
+	.name = "timesync",
+	.attrs = hv_ptp_attrs,
+};
+
+const struct attribute_group *hv_ptp_groups[] = {
+	&hv_ptp_group,
+	NULL,
+};

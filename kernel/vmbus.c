@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The VMBus driver of the TimeSync channel: probe/remove, version
+ * negotiation, and the channel callback that validates every buffer, feeds
+ * samples to the model and answers the host in place.
+ */
+#include <linux/hyperv.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include "hv_ptp_ext.h"
+
+#define FW_VER(maj)	((maj) << 16)
+static const int fw_versions[] = { FW_VER(3), FW_VER(1) };
+static const int ts_versions[] = { HV_TS_VERSION(4, 0), HV_TS_VERSION(3, 0),
+				   HV_TS_VERSION(1, 0) };
+
+#define HV_PTP_RING_SIZE	VMBUS_RING_SIZE(3 * HV_HYP_PAGE_SIZE)
+
+static const struct hv_vmbus_device_id hv_ptp_ids[] = {
+	{ HV_TS_GUID, },
+	{ },
+};
+MODULE_DEVICE_TABLE(vmbus, hv_ptp_ids);
+
+/* A sample accepted by the parser: into the model, which is published. */
+static void take_sample(struct hv_ptp *hp, const struct hv_ts_sample *s)
+{
+	u64 now, ref, tsc;
+
+	now = hv_ref_now_ns(&tsc);
+	/* before v4 the sample carries no reference time: take its arrival */
+	ref = s->has_ref ? s->ref * 100 : now;
+
+	hp->last_flags = s->flags;
+	hp->leapflags = s->leapflags;
+	hp->stratum = s->stratum;
+	if (s->flags & HV_TS_FLAG_SYNC)
+		hp->syncs++;
+	hv_cm_add(&hp->cm, ref, s->host_ns, s->flags & HV_TS_FLAG_SYNC, now);
+
+	write_seqlock(&hp->model_lock);
+	hp->model = hp->cm.pub;
+	write_sequnlock(&hp->model_lock);
+}
+
+/* Handle one buffer of @len bytes; returns the status to answer with. */
+static u32 handle(struct hv_ptp *hp, u32 len)
+{
+	struct icmsg_hdr *ic = (void *)(hp->buf + sizeof(struct vmbuspipe_hdr));
+	enum hv_ts_reject r;
+	struct hv_ts_msg msg;
+	int fw, ts;
+
+	r = hv_ts_parse(hp->buf, len, hp->ts_version, &msg);
+	if (r != HV_TS_OK) {
+		hp->rejected[r]++;
+		dev_warn_ratelimited(&hp->hdev->device,
+				     "rejected a %u-byte message: %s\n", len,
+				     hv_ts_reject_names[r]);
+		return HV_E_FAIL;
+	}
+	if (msg.kind == HV_TS_KIND_SAMPLE) {
+		take_sample(hp, &msg.sample);
+		return HV_S_OK;
+	}
+
+	hp->negotiations++;
+	if (!vmbus_prep_negotiate_resp(ic, hp->buf, len, fw_versions,
+				       ARRAY_SIZE(fw_versions), ts_versions,
+				       ARRAY_SIZE(ts_versions), &fw, &ts)) {
+		hp->rejected[HV_TS_BAD_NEGOTIATION]++;
+		dev_warn(&hp->hdev->device, "no common TimeSync version\n");
+		return HV_E_FAIL;
+	}
+	if (hp->ts_version != (u32)ts)
+		dev_info(&hp->hdev->device, "TimeSync %d.%d, framework %d.%d\n",
+			 ts >> 16, ts & 0xffff, fw >> 16, fw & 0xffff);
+	hp->fw_version = fw;
+	hp->ts_version = ts;
+	return HV_S_OK;
+}
+
+/* Drain the channel; every buffer of at least the headers is answered. */
+static void hv_ptp_onchannel(void *context)
+{
+	struct hv_ptp *hp = context;
+	struct icmsg_hdr *ic = (void *)(hp->buf + sizeof(struct vmbuspipe_hdr));
+	u64 requestid;
+	u32 len, status;
+	int ret;
+
+	spin_lock(&hp->lock);
+	for (;;) {
+		ret = vmbus_recvpacket(hp->hdev->channel, hp->buf,
+				       HV_PTP_BUF_SIZE, &len, &requestid);
+		if (ret) {
+			/* -ENOBUFS: larger than a page; it stays in the ring */
+			hp->recv_errors++;
+			dev_err_ratelimited(&hp->hdev->device,
+					    "receive failed: %d (length %u)\n",
+					    ret, len);
+			break;
+		}
+		if (!len)
+			break;
+		hp->received++;
+		status = handle(hp, len);
+		if (len < ICMSG_HDR)
+			continue;	/* no header to answer in */
+		ic->status = status;
+		ic->icflags = ICMSGHDRFLAG_TRANSACTION | ICMSGHDRFLAG_RESPONSE;
+		vmbus_sendpacket(hp->hdev->channel, hp->buf, len, requestid,
+				 VM_PKT_DATA_INBAND, 0);
+	}
+	spin_unlock(&hp->lock);
+}
+
+static int hv_ptp_probe(struct hv_device *hdev,
+			const struct hv_vmbus_device_id *id)
+{
+	struct hv_ptp *hp;
+	int ret;
+
+	hp = devm_kzalloc(&hdev->device, sizeof(*hp), GFP_KERNEL);
+	if (!hp)
+		return -ENOMEM;
+	hp->buf = devm_kzalloc(&hdev->device, HV_PTP_BUF_SIZE, GFP_KERNEL);
+	if (!hp->buf)
+		return -ENOMEM;
+	hp->hdev = hdev;
+	spin_lock_init(&hp->lock);
+	seqlock_init(&hp->model_lock);
+	hv_cm_init(&hp->cm, &hv_ptp_cm_params);
+	hv_set_drvdata(hdev, hp);
+
+	ret = hv_ptp_phc_register(hp);
+	if (ret)
+		return ret;
+
+	set_channel_read_mode(hdev->channel, HV_CALL_DIRECT);
+	ret = vmbus_open(hdev->channel, HV_PTP_RING_SIZE, HV_PTP_RING_SIZE,
+			 NULL, 0, hv_ptp_onchannel, hp);
+	if (ret) {
+		hv_ptp_phc_unregister(hp);
+		return ret;
+	}
+	dev_info(&hdev->device, "PTP clock ptp%d (\"%s\")\n",
+		 ptp_clock_index(hp->ptp), hp->info.name);
+	return 0;
+}
+
+static COMPAT_HV_REMOVE_RET hv_ptp_remove(struct hv_device *hdev)
+{
+	struct hv_ptp *hp = hv_get_drvdata(hdev);
+
+	vmbus_close(hdev->channel);
+	hv_ptp_phc_unregister(hp);
+	return COMPAT_HV_REMOVE_RETURN;
+}
+
+struct hv_driver hv_ptp_driver = {
+	.name = KBUILD_MODNAME,
+	.id_table = hv_ptp_ids,
+	.probe = hv_ptp_probe,
+	.remove = hv_ptp_remove,
+	.driver = {
+		.dev_groups = hv_ptp_groups,
+	},
+};
