@@ -70,9 +70,11 @@ u64 sim_ref_now(u64 *tsc)
 {
 	u64 ref;
 
-	if (!compat_read_tsc_page(tsc_pg, tsc, &ref))
-		return 0;	/* the page is only invalid before init */
-	return ref;
+	if (compat_read_tsc_page(tsc_pg, tsc, &ref))
+		return ref;
+	/* page invalid: what the reference counter MSR would say */
+	*tsc = rdtsc_ordered();
+	return div_u64(sim_ref_ns_at_tsc(*tsc), 100);
 }
 
 /* Our hv_read_reference_counter: also records who read it, and when. */
