@@ -18,9 +18,8 @@ const char *const hv_ts_reject_names[HV_TS_REJECT_COUNT] = {
 	[HV_TS_BAD_TIME] = "bad_time",
 };
 
-/* icmsg_hdr fields */
-#define IC_MSGTYPE	(HV_TS_PIPE_HDR + 8)	/* u16 */
-#define IC_MSGSIZE	(HV_TS_PIPE_HDR + 14)	/* u16, payload bytes */
+#define IC_MSGTYPE	HV_TS_OFF_MSGTYPE
+#define IC_MSGSIZE	HV_TS_OFF_MSGSIZE
 
 /* icmsg_negotiate, from the payload */
 #define NEG_FRAME_CNT	0	/* u16 */

@@ -22,6 +22,12 @@
 #define HV_TS_V1_PAYLOAD	25	/* struct ictimesync_data */
 #define HV_TS_MAX_PAYLOAD	64	/* larger icmsgsize: "oversize" */
 
+/* Offsets in the buffer of the icmsg_hdr fields we read (vmbus.c checks
+ * them against the kernel's struct icmsg_hdr at build time).
+ */
+#define HV_TS_OFF_MSGTYPE	(HV_TS_PIPE_HDR + 4)	/* u16 icmsgtype */
+#define HV_TS_OFF_MSGSIZE	(HV_TS_PIPE_HDR + 10)	/* u16 icmsgsize */
+
 /* 100 ns ticks from 1601-01-01 (parenttime's epoch) to 1970-01-01 */
 #define HV_TS_WLTIMEDELTA	116444736000000000ULL
 

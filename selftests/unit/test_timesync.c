@@ -28,8 +28,8 @@ static unsigned int mk_ts(unsigned char *b, unsigned int payload,
 			  int flags, bool v4)
 {
 	memset(b, 0, 1024);
-	put16(b + 8 + 8, HV_TS_TYPE_TIMESYNC);
-	put16(b + 8 + 14, payload);
+	put16(b + HV_TS_OFF_MSGTYPE, HV_TS_TYPE_TIMESYNC);
+	put16(b + HV_TS_OFF_MSGSIZE, payload);
 	put64(b + 28, parent);
 	if (v4) {
 		put64(b + 28 + 8, ref);
@@ -111,19 +111,19 @@ TEST(types_and_negotiation)
 	struct hv_ts_msg m;
 	unsigned int len = mk_ts(b, 22, T2025, 1, 2, true);
 
-	put16(b + 16, 42);
+	put16(b + HV_TS_OFF_MSGTYPE, 42);
 	EXPECT_EQ(HV_TS_BAD_TYPE, hv_ts_parse(b, len, V4, &m));
 
 	/* negotiate: 2 framework + 3 service versions */
 	memset(b, 0, sizeof(b));
-	put16(b + 16, HV_TS_TYPE_NEGOTIATE);
-	put16(b + 22, 8 + 5 * 4);
+	put16(b + HV_TS_OFF_MSGTYPE, HV_TS_TYPE_NEGOTIATE);
+	put16(b + HV_TS_OFF_MSGSIZE, 8 + 5 * 4);
 	put16(b + 28, 2);
 	put16(b + 30, 3);
 	EXPECT_EQ(HV_TS_OK, hv_ts_parse(b, 28 + 8 + 5 * 4, 0, &m));
 	EXPECT_EQ(HV_TS_KIND_NEGOTIATE, m.kind);
 	/* counts beyond the message */
-	put16(b + 22, 0);
+	put16(b + HV_TS_OFF_MSGSIZE, 0);
 	EXPECT_EQ(HV_TS_BAD_NEGOTIATION, hv_ts_parse(b, 28 + 8 + 4 * 4, 0, &m));
 	put16(b + 28, 1000);
 	EXPECT_EQ(HV_TS_BAD_NEGOTIATION, hv_ts_parse(b, 1000, 0, &m));
