@@ -101,4 +101,5 @@ for f in "$OUT/tests"/*; do
 	[[ -e $f ]] || continue
 	grep -qxF "$(basename "$f")" "$OUT/tests.list" || rm -f "$f"
 done
-log "$(wc -l <"$OUT/tests.list") test programs: $(paste -sd ' ' "$OUT/tests.list")"
+tests=$(paste -sd ' ' "$OUT/tests.list")
+log "$(wc -l <"$OUT/tests.list") test programs${tests:+: $tests}"
