@@ -54,8 +54,11 @@ check:
 $(CHECKPATCH):
 	selftests/rig/kernels.sh --source-only
 
+# compat.h must name the non-const struct bus_type of kernels before 6.4
+# (their bus core writes into it), which checkpatch's CONST_STRUCT flags.
 style: $(CHECKPATCH)
 	$(CHECKPATCH) --no-tree -f --terse \
-		$(wildcard kernel/*.[ch] selftests/host_sim/*.[ch])
+		$(filter-out kernel/compat.h,$(wildcard kernel/*.[ch] selftests/host_sim/*.[ch]))
+	$(CHECKPATCH) --no-tree -f --terse --ignore CONST_STRUCT kernel/compat.h
 
 .PHONY: all help kerneldir module clean modules_install check style

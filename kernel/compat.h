@@ -4,9 +4,9 @@
  *
  * Force-included by Kbuild (-include) into every object of the module and
  * of the test-only simulated host. Each entry names the kernel version that
- * changed and what changed. Changes that stable trees backport are detected
- * by the probes in compat.mk (COMPAT_* macros) instead of by version.
- * Driver files never test LINUX_VERSION_CODE.
+ * changed and what changed; the COMPAT_* macros come from the header probes
+ * in compat.mk, so stable backports are caught too. No file tests
+ * LINUX_VERSION_CODE.
  */
 #ifndef HV_PTP_EXT_COMPAT_H
 #define HV_PTP_EXT_COMPAT_H
@@ -16,7 +16,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/version.h>
 #include <linux/device.h>
 #include <linux/hyperv.h>
 #include <clocksource/hyperv_timer.h>
@@ -24,16 +23,25 @@
 /*
  * 6.11: bus_type.match() takes a const struct device_driver *.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#ifdef COMPAT_BUS_MATCH_CONST
 #define compat_bus_match_drv_t const struct device_driver
 #else
 #define compat_bus_match_drv_t struct device_driver
 #endif
 
 /*
+ * 6.4: bus_register() and device_driver.bus take a const struct bus_type.
+ */
+#ifdef COMPAT_BUS_CONST
+#define COMPAT_BUS_TYPE const struct bus_type
+#else
+#define COMPAT_BUS_TYPE struct bus_type
+#endif
+
+/*
  * 6.3: hv_driver.remove() returns void instead of int.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#ifdef COMPAT_HV_REMOVE_VOID
 #define COMPAT_HV_REMOVE_RET void
 #define COMPAT_HV_REMOVE_RETURN
 #else

@@ -32,11 +32,13 @@ static bool tsc_page_params(u64 *scale, u64 *offset, u64 *tsc)
 		seq = READ_ONCE(pg->tsc_sequence);
 		if (!seq)
 			return false;
+		/* the sequence before the values; pairs with the host's update */
 		smp_rmb();
 		*scale = READ_ONCE(pg->tsc_scale);
 		*offset = READ_ONCE(pg->tsc_offset);
 		if (tsc)
 			*tsc = hv_get_raw_timer();
+		/* the values before the sequence is read again */
 		smp_rmb();
 	} while (READ_ONCE(pg->tsc_sequence) != seq);
 	return true;

@@ -18,15 +18,15 @@ static const int ts_versions[] = { HV_TS_VERSION(4, 0), HV_TS_VERSION(3, 0),
 #define HV_PTP_RING_SIZE	VMBUS_RING_SIZE(3 * HV_HYP_PAGE_SIZE)
 
 /* timesync.c reads the wire format byte-wise; it must agree with hyperv.h */
-static_assert(HV_TS_PIPE_HDR == sizeof(struct vmbuspipe_hdr));
-static_assert(HV_TS_IC_HDR == sizeof(struct icmsg_hdr));
-static_assert(HV_TS_OFF_MSGTYPE == HV_TS_PIPE_HDR + offsetof(struct icmsg_hdr, icmsgtype));
-static_assert(HV_TS_OFF_MSGSIZE == HV_TS_PIPE_HDR + offsetof(struct icmsg_hdr, icmsgsize));
-static_assert(HV_TS_V4_PAYLOAD == sizeof(struct ictimesync_ref_data));
-static_assert(HV_TS_V1_PAYLOAD == sizeof(struct ictimesync_data));
-static_assert(HV_TS_TYPE_TIMESYNC == ICMSGTYPE_TIMESYNC);
-static_assert(HV_TS_TYPE_NEGOTIATE == ICMSGTYPE_NEGOTIATE);
-static_assert(HV_TS_WLTIMEDELTA == WLTIMEDELTA);
+static_assert(sizeof(struct vmbuspipe_hdr) == HV_TS_PIPE_HDR);
+static_assert(sizeof(struct icmsg_hdr) == HV_TS_IC_HDR);
+static_assert(offsetof(struct icmsg_hdr, icmsgtype) + HV_TS_PIPE_HDR == HV_TS_OFF_MSGTYPE);
+static_assert(offsetof(struct icmsg_hdr, icmsgsize) + HV_TS_PIPE_HDR == HV_TS_OFF_MSGSIZE);
+static_assert(sizeof(struct ictimesync_ref_data) == HV_TS_V4_PAYLOAD);
+static_assert(sizeof(struct ictimesync_data) == HV_TS_V1_PAYLOAD);
+static_assert(ICMSGTYPE_TIMESYNC == HV_TS_TYPE_TIMESYNC);
+static_assert(ICMSGTYPE_NEGOTIATE == HV_TS_TYPE_NEGOTIATE);
+static_assert(WLTIMEDELTA == HV_TS_WLTIMEDELTA);
 
 static const struct hv_vmbus_device_id hv_ptp_ids[] = {
 	{ HV_TS_GUID, },

@@ -104,7 +104,7 @@ static struct attribute *sim_dev_attrs[] = {
 ATTRIBUTE_GROUPS(sim_dev);
 #endif
 
-static struct bus_type sim_bus = {
+static COMPAT_BUS_TYPE sim_bus = {
 	.name = "vmbus",
 	.match = sim_bus_match,
 	.probe = sim_bus_probe,

@@ -294,6 +294,7 @@ int sim_clock_init(const struct sim_clock_params *p)
 
 	tsc_pg->tsc_scale = scale;
 	tsc_pg->tsc_offset = (s64)(start - ticks0);
+	/* the values before the sequence that makes them valid */
 	smp_wmb();
 	WRITE_ONCE(tsc_pg->tsc_sequence, 1);
 
@@ -319,6 +320,7 @@ void sim_clock_exit(void)
 {
 	hv_read_reference_counter = saved_read_ref;
 	WRITE_ONCE(tsc_pg->tsc_sequence, 0);
+	/* invalid before the values go */
 	smp_wmb();
 	tsc_pg->tsc_scale = 0;
 	tsc_pg->tsc_offset = 0;

@@ -612,6 +612,14 @@ static int stats_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
 
+static bool sim_param_ok(const char *name, s64 v, s64 lo, s64 hi)
+{
+	if (v >= lo && v <= hi)
+		return true;
+	pr_err("%s=%lld: out of range (%lld..%lld)\n", name, v, lo, hi);
+	return false;
+}
+
 static s64 pick(s64 param, s64 prof)
 {
 	return param == SIM_UNSET ? prof : param;
@@ -641,40 +649,30 @@ static int sim_config(void)
 	cfg.step_at_s = pick(step_at_s, p->step_at_s);
 	cfg.step_ns = pick(step_ns, p->step_ns);
 
-#define SIM_CHECK(cond, fmt, ...)					\
-	do {								\
-		if (!(cond)) {						\
-			pr_err(fmt "\n", ##__VA_ARGS__);		\
-			return -EINVAL;					\
-		}							\
-	} while (0)
-	SIM_CHECK(abs(cfg.freq_ppb) <= 1000000, "freq_ppb=%lld: out of range (|x| <= 1000000)",
-		  cfg.freq_ppb);
-	SIM_CHECK(abs(cfg.offset_ns) <= 1000000LL * NSEC_PER_SEC,
-		  "offset_ns=%lld: out of range (|x| <= 10^15)", cfg.offset_ns);
-	SIM_CHECK(cfg.wander_ppb >= 0 && cfg.wander_ppb <= 100000,
-		  "wander_ppb=%lld: out of range (0..100000)", cfg.wander_ppb);
-	SIM_CHECK(cfg.noise_ns >= 0 && cfg.noise_ns <= NSEC_PER_SEC,
-		  "noise_ns=%lld: out of range (0..10^9)", cfg.noise_ns);
-	SIM_CHECK(cfg.outlier_permille >= 0 && cfg.outlier_permille <= 1000,
-		  "outlier_permille=%lld: out of range (0..1000)", cfg.outlier_permille);
-	SIM_CHECK(abs(cfg.outlier_ns) <= 100LL * NSEC_PER_SEC,
-		  "outlier_ns=%lld: out of range (|x| <= 10^11)", cfg.outlier_ns);
-	SIM_CHECK(cfg.pause_at_s >= 0 && cfg.pause_s >= 0 && cfg.pause_s <= 86400,
-		  "pause_at_s/pause_s: out of range");
-	SIM_CHECK(!cfg.pause_at_s || cfg.pause_s, "pause_at_s needs pause_s > 0");
-	SIM_CHECK(cfg.step_at_s >= 0, "step_at_s=%lld: negative", cfg.step_at_s);
-	SIM_CHECK(interval_ms >= 10 && interval_ms <= 600000,
-		  "interval_ms=%u: out of range (10..600000)", interval_ms);
-	SIM_CHECK(ts_version == 4 || ts_version == 3 || ts_version == 1,
-		  "ts_version=%u: must be 4, 3 or 1", ts_version);
-	SIM_CHECK(fw_version == 3 || fw_version == 1,
-		  "fw_version=%u: must be 3 or 1", fw_version);
-	SIM_CHECK(leap <= 3, "leap=%u: out of range (0..3)", leap);
-	SIM_CHECK(stratum <= 255, "stratum=%u: out of range (0..255)", stratum);
-	SIM_CHECK(devices >= 1 && devices <= SIM_MAX_DEVICES,
-		  "devices=%u: must be 1 or 2", devices);
-#undef SIM_CHECK
+	if (!sim_param_ok("freq_ppb", cfg.freq_ppb, -1000000, 1000000) ||
+	    !sim_param_ok("offset_ns", cfg.offset_ns, -1000000LL * NSEC_PER_SEC,
+		      1000000LL * NSEC_PER_SEC) ||
+	    !sim_param_ok("wander_ppb", cfg.wander_ppb, 0, 100000) ||
+	    !sim_param_ok("noise_ns", cfg.noise_ns, 0, NSEC_PER_SEC) ||
+	    !sim_param_ok("outlier_permille", cfg.outlier_permille, 0, 1000) ||
+	    !sim_param_ok("outlier_ns", cfg.outlier_ns, -100LL * NSEC_PER_SEC,
+		      100LL * NSEC_PER_SEC) ||
+	    !sim_param_ok("pause_at_s", cfg.pause_at_s, 0, 86400) ||
+	    !sim_param_ok("pause_s", cfg.pause_s, cfg.pause_at_s ? 1 : 0, 86400) ||
+	    !sim_param_ok("step_at_s", cfg.step_at_s, 0, 86400) ||
+	    !sim_param_ok("interval_ms", interval_ms, 10, 600000) ||
+	    !sim_param_ok("leap", leap, 0, 3) ||
+	    !sim_param_ok("stratum", stratum, 0, 255) ||
+	    !sim_param_ok("devices", devices, 1, SIM_MAX_DEVICES))
+		return -EINVAL;
+	if (ts_version != 4 && ts_version != 3 && ts_version != 1) {
+		pr_err("ts_version=%u: must be 4, 3 or 1\n", ts_version);
+		return -EINVAL;
+	}
+	if (fw_version != 3 && fw_version != 1) {
+		pr_err("fw_version=%u: must be 3 or 1\n", fw_version);
+		return -EINVAL;
+	}
 	return 0;
 }
 

@@ -10,10 +10,8 @@
  * host time at that instant (last_ref), so no bracketing window enters.
  */
 #define _GNU_SOURCE
-#include "rig.h"
+#include "phc_ours.h"
 #include "kselftest_harness.h"
-
-#include <math.h>
 
 FIXTURE(intree) {
 	int phc;
@@ -33,20 +31,7 @@ FIXTURE_TEARDOWN(intree)
 		close(self->phc);
 }
 
-/* PHC minus true host time, ns; returns the stream's sample count. */
-static long long intree_error(int phc, long long *err)
-{
-	struct sim_truth t;
-	long long ns;
-
-	if (phc_gettime(phc, &ns) || sim_last_ref(&t))
-		return -1;
-	*err = ns - t.host_ns;
-	return t.samples;
-}
-
-static int load_and_open(struct __test_metadata *_metadata, int *phc,
-			 const char *params)
+static int load_and_open(int *phc, const char *params)
 {
 	if (rig_load("%s", params))
 		return -1;
@@ -64,7 +49,7 @@ static int stat_is(const char *key, const char *want)
 
 TEST_F(intree, negotiates_v4)
 {
-	ASSERT_EQ(0, load_and_open(_metadata, &self->phc, ""));
+	ASSERT_EQ(0, load_and_open(&self->phc, ""));
 	EXPECT_TRUE(stat_is("dev0.driver", "hv_utils"));
 	EXPECT_EQ(1, sim_stat("dev0.negotiated"));
 	EXPECT_TRUE(stat_is("dev0.fw_version", "3.0"));
@@ -83,7 +68,7 @@ TEST_F_TIMEOUT(intree, answers_every_message, 40)
 {
 	long long sent;
 
-	ASSERT_EQ(0, load_and_open(_metadata, &self->phc, "interval_ms=100"));
+	ASSERT_EQ(0, load_and_open(&self->phc, "interval_ms=100"));
 	sleep_ms(3000);
 	ASSERT_EQ(0, sim_control("inject wrong_type 5"));
 	ASSERT_EQ(0, sim_control("inject short 3"));
@@ -119,7 +104,7 @@ TEST_F_TIMEOUT(intree, ideal_within_200ns, 40)
 	double sum2 = 0;
 	int i, n = 200;
 
-	ASSERT_EQ(0, load_and_open(_metadata, &self->phc, "profile=ideal"));
+	ASSERT_EQ(0, load_and_open(&self->phc, "profile=ideal"));
 	for (i = 0; i < n; i++) {
 		ASSERT_LE(0, intree_error(self->phc, &err));
 		sum2 += (double)err * err;
@@ -146,7 +131,7 @@ TEST_F_TIMEOUT(intree, sawtooth_10ppm, 60)
 	double sum2 = 0;
 	struct timespec t0, t;
 
-	ASSERT_EQ(0, load_and_open(_metadata, &self->phc, "freq_ppb=10000"));
+	ASSERT_EQ(0, load_and_open(&self->phc, "freq_ppb=10000"));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		k = intree_error(self->phc, &err);
@@ -208,8 +193,9 @@ FIXTURE_TEARDOWN(older)
 /*
  * Host limited to TimeSync 3.0 or 1.0: hv_utils negotiates it and reads the
  * older payload, which carries no reference time, so the delivery latency
- * (microseconds here) enters its error. 100 us bounds that latency with a
- * wide margin, while any misparse of the payload would be off by years.
+ * from the host's sample to the guest's callback enters its error: a few
+ * hundred us under TCG (measured 260-360 us). 5 ms bounds that with a wide
+ * margin, while any misparse of the payload would be off by years.
  */
 TEST_F_TIMEOUT(older, older_payload, 40)
 {
@@ -219,7 +205,7 @@ TEST_F_TIMEOUT(older, older_payload, 40)
 
 	snprintf(params, sizeof(params), "ts_version=%d interval_ms=500",
 		 variant->ts_version);
-	ASSERT_EQ(0, load_and_open(_metadata, &self->phc, params));
+	ASSERT_EQ(0, load_and_open(&self->phc, params));
 	EXPECT_TRUE(stat_is("dev0.ts_version", variant->want));
 	for (i = 0; i < 60; i++) {
 		ASSERT_LE(0, intree_error(self->phc, &err));
@@ -228,7 +214,7 @@ TEST_F_TIMEOUT(older, older_payload, 40)
 		sleep_ms(50);
 	}
 	TH_LOG("TimeSync %s: in-tree PHC max error %+lld ns", variant->want, max);
-	EXPECT_LE(llabs(max), 100000);
+	EXPECT_LE(llabs(max), 5000000);
 	EXPECT_EQ(sim_stat("dev0.sent.sample"), sim_stat("dev0.answered.sample"));
 }
 

@@ -108,8 +108,9 @@ static inline int sim_stat_str(const char *key, char *val, size_t len)
 		return -errno;
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "%127s %127s", k, v) == 2 && !strcmp(k, key)) {
-			snprintf(val, len, "%s", v);
-			ret = 0;
+			ret = strlen(v) < len ? 0 : -ENOSPC;
+			if (!ret)
+				memcpy(val, v, strlen(v) + 1);
 			break;
 		}
 	fclose(f);
@@ -183,7 +184,7 @@ static inline long long ts_ns(const struct timespec *ts)
 /* PHC time through clock_gettime(), ns; errors as -errno. */
 static inline int phc_gettime(int fd, long long *ns)
 {
-	struct timespec ts;
+	struct timespec ts = { 0 };
 
 	if (clock_gettime(FD_TO_CLOCKID(fd), &ts))
 		return -errno;
