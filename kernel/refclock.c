@@ -13,6 +13,7 @@
  * When the page is invalid (tsc_sequence 0) we fall back to the 100 ns
  * reference counter (hv_read_reference_counter(), the MSR on Hyper-V).
  */
+#include <linux/atomic.h>
 #include <linux/clocksource.h>
 #include <linux/math64.h>
 #include <asm/mshyperv.h>
@@ -89,12 +90,27 @@ bool hv_ref_tsc_to_ns(u64 tsc, u64 *ref_ns)
  * parameter, which registers it above the TSC's rating).
  */
 static bool cs_active;
+static atomic64_t cs_last;
 
+/*
+ * Timekeeping must never see the counter go backwards (it would take the
+ * difference as a wrap of the 64-bit mask), and the fallback truncates to
+ * 100 ns: a switch between TSC page and reference counter could step back
+ * by up to 99 ns. Reads never return less than the largest value returned.
+ */
 static u64 hv_cs_read(struct clocksource *cs)
 {
-	u64 tsc;
+	u64 tsc, now = hv_ref_now_ns(&tsc);
+	s64 last = atomic64_read(&cs_last);
 
-	return hv_ref_now_ns(&tsc);
+	while ((s64)(now - last) > 0) {
+		s64 old = atomic64_cmpxchg(&cs_last, last, now);
+
+		if (old == last)
+			return now;
+		last = old;
+	}
+	return last;
 }
 
 static int hv_cs_enable(struct clocksource *cs)

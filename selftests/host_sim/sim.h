@@ -113,7 +113,14 @@ struct sim_truth {
 	s64 host_ns;		/* true host time */
 };
 
+enum sim_tsc_page_op {
+	SIM_TSC_PAGE_INVALID,
+	SIM_TSC_PAGE_VALID,
+	SIM_TSC_PAGE_UPDATE,
+};
+
 int sim_clock_init(const struct sim_clock_params *p);
+void sim_clock_tsc_page(enum sim_tsc_page_op op);
 void sim_clock_exit(void);
 u64 sim_ref_ns_at_tsc(u64 tsc);
 u64 sim_ref_now(u64 *tsc);

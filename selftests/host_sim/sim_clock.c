@@ -212,23 +212,34 @@ static void fill_truth(struct sim_truth *t, u64 tsc)
 /*
  * Ground truth from one ktime_get_snapshot(): CLOCK_REALTIME,
  * CLOCK_MONOTONIC_RAW and host time all at the snapshot's counter value.
- * That needs the counter to be the TSC: a snapshot on any other clocksource
- * (hpet, acpi_pm: small wrapping counters) fails the plausibility check
- * against a TSC read taken right after it, and we return -EIO.
+ * That needs the counter to be mappable to reference time: the TSC, or a
+ * clocksource whose counter is reference time in ns (hv_ptp_ext's). Which
+ * one it is, is told by bracketing the snapshot with two reads of each;
+ * on any other clocksource (hpet, acpi_pm) the read fails with EIO.
  */
 int sim_truth_now(struct sim_truth *t)
 {
 	struct system_time_snapshot snap;
-	u64 now;
+	u64 pre, post;
 
+	pre = rdtsc_ordered();
 	ktime_get_snapshot(&snap);
-	now = rdtsc_ordered();
-	if (snap.cycles > now || now - snap.cycles > (u64)khz * MSEC_PER_SEC)
-		return -EIO;
+	post = rdtsc_ordered();
 	t->real_ns = ktime_to_ns(snap.real);
 	t->raw_ns = ktime_to_ns(snap.raw);
-	fill_truth(t, snap.cycles);
-	return 0;
+	if (pre <= snap.cycles && snap.cycles <= post) {
+		fill_truth(t, snap.cycles);
+		return 0;
+	}
+	/* reference time in ns: between the references at pre and post */
+	if (sim_ref_ns_at_tsc(pre) <= snap.cycles + 100 &&
+	    snap.cycles <= sim_ref_ns_at_tsc(post) + 100) {
+		t->ref_ns = snap.cycles;
+		t->ref = div_u64(snap.cycles, 100);
+		t->host_ns = sim_host_at(t->ref_ns);
+		return 0;
+	}
+	return -EIO;
 }
 
 /*
@@ -314,6 +325,31 @@ int sim_clock_init(const struct sim_clock_params *p)
 	pr_info("TSC page: %u kHz, scale %#llx; reference counter at %llu\n",
 		khz, scale, start);
 	return 0;
+}
+
+/*
+ * What the hypervisor does to the TSC page: mark it invalid (sequence 0:
+ * readers fall back to the reference counter), make it valid again, or
+ * update it (invalid while the values are rewritten, then a new sequence).
+ * Reference time itself stays continuous throughout.
+ */
+void sim_clock_tsc_page(enum sim_tsc_page_op op)
+{
+	static u32 seq = 1;
+	u64 scale = tsc_pg->tsc_scale;
+	s64 offset = tsc_pg->tsc_offset;
+
+	WRITE_ONCE(tsc_pg->tsc_sequence, 0);
+	if (op == SIM_TSC_PAGE_INVALID)
+		return;
+	/* readers see 0 before the values change */
+	smp_wmb();
+	WRITE_ONCE(tsc_pg->tsc_scale, scale);
+	WRITE_ONCE(tsc_pg->tsc_offset, offset);
+	/* the values before the new sequence */
+	smp_wmb();
+	seq = seq + 1 ?: 1;
+	WRITE_ONCE(tsc_pg->tsc_sequence, seq);
 }
 
 void sim_clock_exit(void)

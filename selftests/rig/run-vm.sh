@@ -13,7 +13,7 @@
 # the guest panicked, it never printed RIG-DONE, or it ran out of time.
 #
 # Environment:
-#   RIG_TIMEOUT    wall-clock limit in seconds (default 1200)
+#   RIG_TIMEOUT    wall-clock limit in seconds (default 1500)
 #   RIG_TESTS      comma-separated globs: run only those tests (rig.tests=)
 #   RIG_APPEND     more kernel command line
 #   RIG_QEMU_ARGS  more QEMU arguments
@@ -23,7 +23,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 KVER=${1:?usage: run-vm.sh KVER}
 ROOT=$TOP/.cache/kernels/$KVER/root
 OUT=$TOP/build/$KVER
-TIMEOUT=${RIG_TIMEOUT:-1200}
+TIMEOUT=${RIG_TIMEOUT:-1500}
 # "6.1.0-56-amd64" -> "6.1", "6.12.117+deb12-amd64" -> "6.12"
 SHORT=$(sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$KVER")
 

@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hv_ptp_ext on its own: offset reads, monotonicity and continuity,
+ * holdover and SYNC, host steps, malformed packets, takeover from hv_utils
+ * in both load orders and back, load/unload under load, the clocksource.
+ */
+#define _GNU_SOURCE
+#include "phc_ours.h"
+#include "kselftest_harness.h"
+
+#include <signal.h>
+#include <sys/timex.h>
+
+#define CS_DIR "/sys/devices/system/clocksource/clocksource0/"
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
+static int cs_is(const char *want)
+{
+	char buf[64] = "";
+	FILE *f = fopen(CS_DIR "current_clocksource", "r");
+
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return !strcmp(buf, want);
+}
+
+FIXTURE(ours) {
+	int phc, index;
+};
+
+FIXTURE_SETUP(ours)
+{
+	self->phc = -1;
+	if (!rig_available())
+		SKIP(return, "needs root and the rig (" RIG_LOAD ")");
+	ASSERT_EQ(0, pin_cpu(0));
+}
+
+FIXTURE_TEARDOWN(ours)
+{
+	if (self->phc >= 0)
+		close(self->phc);
+	/* the simulator's truth needs the TSC clocksource */
+	if (!cs_is("tsc"))
+		write_str(CS_DIR "current_clocksource", "tsc");
+}
+
+/* Load with @params, open our PHC, wait for @samples samples. */
+static int start(int *phc, int *index, int samples, const char *params)
+{
+	int i;
+
+	if (rig_load("%s", params))
+		return -1;
+	*phc = phc_open_driver("hv_ptp_ext", index);
+	if (*phc < 0)
+		return -1;
+	for (i = 0; i < 600 && ours_stat(*index, "samples_accepted") < samples; i++)
+		sleep_ms(100);
+	return ours_stat(*index, "samples_accepted") >= samples ? 0 : -1;
+}
+
+static int state_is(int index, const char *want)
+{
+	char buf[64];
+
+	return !strcmp(ours_str(index, "state", buf, sizeof(buf)), want);
+}
+
+/*
+ * PRECISE on the TSC clocksource: no window at all. EXTENDED: the window
+ * (post - pre) of the best of 10 is reported; under TCG it is a few us,
+ * so 50 us bounds it loosely. BASIC works too.
+ */
+TEST_F(ours, offset_reads)
+{
+	struct ptp_sys_offset_extended ext = { .n_samples = 10 };
+	struct ptp_sys_offset_precise pre = { 0 };
+	struct ptp_sys_offset basic = { .n_samples = 5 };
+	long long w, best = LLONG_MAX, err = 0;
+	unsigned int i;
+
+	ASSERT_EQ(0, start(&self->phc, &self->index, 2, "--ours profile=azure"));
+	ASSERT_EQ(0, ioctl(self->phc, PTP_SYS_OFFSET_PRECISE, &pre));
+	ASSERT_EQ(0, ioctl(self->phc, PTP_SYS_OFFSET_EXTENDED, &ext));
+	for (i = 0; i < ext.n_samples; i++) {
+		w = (ext.ts[i][2].sec - ext.ts[i][0].sec) * NSEC_PER_SEC +
+		    ext.ts[i][2].nsec - ext.ts[i][0].nsec;
+		ASSERT_GE(w, 0);
+		best = w < best ? w : best;
+	}
+	TH_LOG("EXTENDED window: %lld ns (best of %u); PRECISE: 0 by construction",
+	       best, ext.n_samples);
+	EXPECT_LE(best, 50000);
+	ASSERT_EQ(0, ioctl(self->phc, PTP_SYS_OFFSET, &basic));
+	ASSERT_EQ(0, ours_error(self->phc, &err));
+	TH_LOG("PRECISE error against truth: %+lld ns", err);
+	EXPECT_LE(llabs(err), 5000);
+
+	/* read-only: steering the host's clock is refused */
+	EXPECT_NE(0, clock_adjtime(FD_TO_CLOCKID(self->phc),
+				   &(struct timex){ .modes = ADJ_FREQUENCY }));
+	EXPECT_NE(0, clock_settime(FD_TO_CLOCKID(self->phc),
+				   &(struct timespec){ 1, 0 }));
+}
+
+/*
+ * 10^6 consecutive reads never go backwards, with samples arriving every
+ * 200 ms; and PHC minus CLOCK_REALTIME never moves by more than 1 us
+ * between two PRECISE reads ~1 ms apart while samples arrive (azure:
+ * continuity is by construction, phase corrections are slewed).
+ */
+TEST_F_TIMEOUT(ours, monotonic_and_continuous, 120)
+{
+	struct ptp_sys_offset_precise p;
+	long long prev = 0, ns = 0, d, dprev = 0, jump, maxjump = 0;
+	long long back = 0, i, k0;
+
+	ASSERT_EQ(0, start(&self->phc, &self->index, 3,
+			   "--ours profile=azure interval_ms=200"));
+	for (i = 0; i < 1000000; i++) {
+		ASSERT_EQ(0, phc_gettime(self->phc, &ns));
+		back += ns < prev;
+		prev = ns;
+	}
+	EXPECT_EQ(0, back);
+
+	k0 = ours_stat(self->index, "samples_accepted");
+	for (i = 0; i < 5000; i++) {
+		ASSERT_EQ(0, ioctl(self->phc, PTP_SYS_OFFSET_PRECISE, &p));
+		d = (p.device.sec - p.sys_realtime.sec) * NSEC_PER_SEC +
+		    p.device.nsec - p.sys_realtime.nsec;
+		if (i) {
+			jump = llabs(d - dprev);
+			maxjump = jump > maxjump ? jump : maxjump;
+		}
+		dprev = d;
+		usleep(1000);
+	}
+	TH_LOG("largest change of PHC - REALTIME between reads: %lld ns over %lld samples",
+	       maxjump, ours_stat(self->index, "samples_accepted") - k0);
+	EXPECT_GT(ours_stat(self->index, "samples_accepted") - k0, 10);
+	EXPECT_LE(maxjump, 1000);
+}
+
+/*
+ * A 60 s pause: holdover, a growing error bound that holds the truth, then
+ * SYNC: a step, counted, and synchronised again within 3 samples.
+ */
+TEST_F_TIMEOUT(ours, holdover_and_sync, 200)
+{
+	long long b1, b2, err = 0, steps;
+	int i;
+
+	ASSERT_EQ(0, start(&self->phc, &self->index, 4, "--ours profile=azure"));
+	EXPECT_TRUE(state_is(self->index, "synchronised"));
+	steps = ours_stat(self->index, "steps");
+	ASSERT_EQ(0, sim_control("pause 60"));
+	sleep_ms(20000);
+	EXPECT_TRUE(state_is(self->index, "holdover"));
+	b1 = ours_stat(self->index, "error_bound_ns");
+	ASSERT_EQ(0, ours_error(self->phc, &err));
+	EXPECT_LE(llabs(err), b1);
+	sleep_ms(30000);
+	b2 = ours_stat(self->index, "error_bound_ns");
+	ASSERT_EQ(0, ours_error(self->phc, &err));
+	TH_LOG("holdover: error %+lld ns, bound %lld -> %lld ns", err, b1, b2);
+	EXPECT_GT(b2, b1);
+	EXPECT_LE(llabs(err), b2);
+
+	for (i = 0; i < 250 && ours_stat(self->index, "syncs") < 1; i++)
+		sleep_ms(100);
+	EXPECT_EQ(1, ours_stat(self->index, "syncs"));
+	EXPECT_EQ(steps + 1, ours_stat(self->index, "steps"));
+	for (i = 0; i < 150 && !state_is(self->index, "synchronised"); i++)
+		sleep_ms(100);
+	EXPECT_TRUE(state_is(self->index, "synchronised"));
+	ASSERT_EQ(0, ours_error(self->phc, &err));
+	EXPECT_LE(llabs(err), ours_stat(self->index, "error_bound_ns"));
+}
+
+/* Host time steps by +1 s, then -1 s: each stepped and counted. */
+TEST_F_TIMEOUT(ours, host_step, 120)
+{
+	long long err = 0, steps;
+	const char *dir[] = { "step 1000000000", "step -1000000000" };
+	int i, k;
+
+	ASSERT_EQ(0, start(&self->phc, &self->index, 3,
+			   "--ours profile=azure interval_ms=1000"));
+	for (k = 0; k < 2; k++) {
+		steps = ours_stat(self->index, "steps");
+		ASSERT_EQ(0, sim_control(dir[k]));
+		for (i = 0; i < 100 && ours_stat(self->index, "steps") == steps; i++)
+			sleep_ms(100);
+		EXPECT_EQ(steps + 1, ours_stat(self->index, "steps"));
+		ASSERT_EQ(0, ours_error(self->phc, &err));
+		TH_LOG("%s: stepped, error now %+lld ns", dir[k], err);
+		EXPECT_LE(llabs(err), 100000);
+	}
+}
+
+/*
+ * Every malformed class: rejected, counted by reason, answered with a
+ * failure where there is a header to answer in, and the channel still
+ * takes the next good sample.
+ */
+TEST_F_TIMEOUT(ours, malformed_packets, 60)
+{
+	static const struct { const char *cls, *counter; } c[] = {
+		{ "short", "rejected_short" },
+		{ "short_payload", "rejected_short_payload" },
+		{ "oversize", "rejected_oversize" },
+		{ "wrong_type", "rejected_bad_type" },
+		{ "bad_size", "rejected_bad_size" },
+		{ "bad_negotiation", "rejected_bad_negotiation" },
+	};
+	char key[64];
+	long long acc;
+	unsigned int i;
+
+	ASSERT_EQ(0, start(&self->phc, &self->index, 1, "--ours --no-hv-utils"));
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		ASSERT_EQ(0, sim_control("inject %s 5", c[i].cls));
+		sleep_ms(300);
+		EXPECT_EQ(5, ours_stat(self->index, c[i].counter));
+		snprintf(key, sizeof(key), "dev0.answered_fail.%s", c[i].cls);
+		EXPECT_EQ(strcmp(c[i].cls, "short") ? 5 : 0, sim_stat(key));
+	}
+	acc = ours_stat(self->index, "samples_accepted");
+	ASSERT_EQ(0, sim_control("sample"));
+	sleep_ms(300);
+	EXPECT_EQ(acc + 1, ours_stat(self->index, "samples_accepted"));
+	EXPECT_TRUE(!strcmp("4.0", ours_str(self->index, "ts_version", key, sizeof(key))));
+	EXPECT_EQ(0, sim_stat("dev0.bad_responses"));
+}
+
+static int intree_bound(void)
+{
+	int idx, fd = phc_open_driver("hv_utils", &idx);
+
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
+}
+
+static int stat_is(const char *key, const char *want)
+{
+	char v[64];
+
+	return !sim_stat_str(key, v, sizeof(v)) && !strcmp(v, want);
+}
+
+/*
+ * Both load orders end with us owning TimeSync and the in-tree PHC gone;
+ * unloading us gives the device back and hv_utils' PHC reappears.
+ */
+TEST_F(ours, takeover_both_orders)
+{
+	const char *order[] = { "--ours", "--ours-first" };
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		ASSERT_EQ(0, rig_load("%s", order[k]));
+		sleep_ms(300);
+		EXPECT_TRUE(stat_is("dev0.driver", "hv_ptp_ext"));
+		EXPECT_FALSE(intree_bound());
+		EXPECT_EQ(1, sim_stat("dev0.negotiated"));
+		ASSERT_EQ(0, system("/sbin/rmmod hv_ptp_ext"));
+		sleep_ms(300);
+		EXPECT_TRUE(stat_is("dev0.driver", "hv_utils"));
+		EXPECT_TRUE(intree_bound());
+		EXPECT_EQ(1, sim_stat("dev0.negotiated"));
+	}
+	/* takeover=0 leaves hv_utils alone */
+	ASSERT_EQ(0, rig_load("--ours ours.takeover=0"));
+	EXPECT_TRUE(stat_is("dev0.driver", "hv_utils"));
+	/* a bad parameter is refused at load */
+	ASSERT_EQ(0, system("/sbin/rmmod hv_ptp_ext"));
+	EXPECT_NE(0, system("/sbin/insmod /rig/mod/hv_ptp_ext.ko window=1 2>/dev/null"));
+	EXPECT_NE(0, system("/sbin/insmod /rig/mod/hv_ptp_ext.ko clock_name= 2>/dev/null"));
+	EXPECT_NE(0, system("/sbin/insmod /rig/mod/hv_ptp_ext.ko stale_ms=abc 2>/dev/null"));
+	EXPECT_EQ(0, system("/sbin/insmod /rig/mod/hv_ptp_ext.ko window=64"));
+}
+
+/* 50 unload/load cycles while another CPU hammers the PHC by name. */
+TEST_F_TIMEOUT(ours, load_unload_cycles, 240)
+{
+	pid_t reader;
+	int i;
+
+	ASSERT_EQ(0, rig_load("--ours interval_ms=100"));
+	reader = fork();
+	ASSERT_LE(0, reader);
+	if (!reader) {
+		struct ptp_sys_offset_extended ext = { .n_samples = 3 };
+		long long ns;
+		int fd;
+
+		pin_cpu(1);
+		for (;;) {
+			fd = phc_open("hyperv");
+			for (i = 0; fd >= 0 && i < 1000; i++)
+				if (phc_gettime(fd, &ns) ||
+				    ioctl(fd, PTP_SYS_OFFSET_EXTENDED, &ext))
+					break;
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+	for (i = 0; i < 50; i++) {
+		ASSERT_EQ(0, system("/sbin/rmmod hv_ptp_ext"));
+		ASSERT_EQ(0, system("/sbin/insmod /rig/mod/hv_ptp_ext.ko"));
+		sleep_ms(50);
+	}
+	kill(reader, SIGKILL);
+	waitpid(reader, NULL, 0);
+	sleep_ms(500);
+	EXPECT_TRUE(stat_is("dev0.driver", "hv_ptp_ext"));
+	EXPECT_EQ(0, sim_stat("dev0.bad_responses"));
+}
+
+static long long monotonic_violations(long long reads)
+{
+	struct timespec ts;
+	long long prev = 0, ns, back = 0, i;
+
+	for (i = 0; i < reads; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ns = ts_ns(&ts);
+		back += ns < prev;
+		prev = ns;
+	}
+	return back;
+}
+
+/*
+ * The hv_ptp_ext clocksource: selectable; CLOCK_MONOTONIC monotonic over
+ * 10^6 reads, and across TSC page updates and an invalid page (fallback to
+ * the 100 ns reference counter); its rate is the reference counter's
+ * (CLOCK_MONOTONIC_RAW against the simulator's reference time); and
+ * cross-timestamps on it are exact: PHC - MONOTONIC_RAW moves only at the
+ * model's rate, and the PHC's error against the truth is the model's.
+ */
+TEST_F_TIMEOUT(ours, clocksource, 180)
+{
+	struct ptp_sys_offset_precise p;
+	struct sim_truth a, b;
+	long long d, raw, d0 = 0, raw0 = 0, freq, resid, maxresid = 0, err = 0;
+	char buf[64];
+	int i;
+
+	ASSERT_EQ(0, start(&self->phc, &self->index, 3, "--ours profile=azure"));
+	ASSERT_EQ(0, write_str(CS_DIR "current_clocksource", "hv_ptp_ext"));
+	sleep_ms(100);
+	ASSERT_TRUE(cs_is("hv_ptp_ext"));
+	EXPECT_EQ(0, monotonic_violations(1000000));
+
+	/* rate: MONOTONIC_RAW counts reference ns */
+	ASSERT_EQ(0, sim_truth(&a));
+	sleep_ms(5000);
+	ASSERT_EQ(0, sim_truth(&b));
+	d = (b.raw_ns - a.raw_ns) - (long long)(b.ref_ns - a.ref_ns);
+	TH_LOG("MONOTONIC_RAW - reference time over 5 s: %lld ns", d);
+	EXPECT_LE(llabs(d), 5);
+
+	freq = ours_stat(self->index, "freq_ppb");
+	for (i = 0; i < 200; i++) {
+		ASSERT_EQ(0, ioctl(self->phc, PTP_SYS_OFFSET_PRECISE, &p));
+		raw = p.sys_monoraw.sec * NSEC_PER_SEC + p.sys_monoraw.nsec;
+		d = p.device.sec * NSEC_PER_SEC + p.device.nsec - raw;
+		if (!i) {
+			d0 = d;
+			raw0 = raw;
+		}
+		/* what the model's rate alone explains */
+		resid = d - d0 - (raw - raw0) * freq / 1000000000LL;
+		maxresid = llabs(resid) > maxresid ? llabs(resid) : maxresid;
+		usleep(10000);
+	}
+	ASSERT_EQ(0, ours_error(self->phc, &err));
+	TH_LOG("PHC - MONOTONIC_RAW beyond the model's rate: %lld ns max; error %+lld ns",
+	       maxresid, err);
+	/* slewing corrects at most |phase| / 5 s: < 500 ns in 2 s here */
+	EXPECT_LE(maxresid, 500);
+	EXPECT_LE(llabs(err), ours_stat(self->index, "error_bound_ns"));
+
+	/* TSC page updates and an invalid page, while time is read */
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(0, sim_control("tsc_page update"));
+		EXPECT_EQ(0, monotonic_violations(20000));
+	}
+	ASSERT_EQ(0, sim_control("tsc_page invalid"));
+	EXPECT_STREQ("reference_counter", ours_str(self->index, "refclock", buf, sizeof(buf)));
+	EXPECT_EQ(0, monotonic_violations(100000));
+	ASSERT_EQ(0, sim_control("tsc_page valid"));
+	EXPECT_STREQ("tsc_page", ours_str(self->index, "refclock", buf, sizeof(buf)));
+	EXPECT_EQ(0, monotonic_violations(100000));
+
+	ASSERT_EQ(0, write_str(CS_DIR "current_clocksource", "tsc"));
+	sleep_ms(100);
+	EXPECT_TRUE(cs_is("tsc"));
+}
+
+TEST_HARNESS_MAIN
