@@ -261,6 +261,9 @@ static void publish(struct hv_cm *cm, u64 now_ns, bool step)
 	s64 delta = 0;
 	u64 dur, growth_ppb;
 
+	/* the first fit of the rate replaces an offset-only model at once */
+	if (m->valid && !m->fitted && cm->have_freq)
+		step = true;
 	if (m->valid && !step) {
 		s64 cur = hv_cm_eval(m, now_ns);
 
@@ -272,7 +275,8 @@ static void publish(struct hv_cm *cm, u64 now_ns, bool step)
 			target = cur;
 		}
 	}
-	if (step && m->valid)
+	/* steps of a synchronised PHC; acquiring the first fit is not one */
+	if (step && m->valid && m->fitted)
 		cm->steps++;
 
 	m->ref0_ns = now_ns;

@@ -102,9 +102,13 @@ MODULE_PARM_DESC(clock_name, "PHC name (default \"hyperv\": /dev/ptp_hyperv keep
 
 struct hv_cm_params hv_ptp_cm_params;
 
-/* Devices we moved from another driver, to hand back on unload. */
-#define HV_PTP_MAX_TAKEN	4
-static struct device *taken[HV_PTP_MAX_TAKEN];
+/*
+ * Devices we moved from another driver (driver_override set by us), and at
+ * unload every device bound to us: all are offered to the other drivers
+ * again once ours is gone.
+ */
+#define HV_PTP_MAX_DEVS	4
+static struct device *taken[HV_PTP_MAX_DEVS];
 static unsigned int n_taken;
 
 static const struct hv_vmbus_device_id ts_id = { HV_TS_GUID };
@@ -118,7 +122,7 @@ static int take_one(struct device *dev, void *unused)
 	if (!guid_equal(&hdev->dev_type, &ts_id.guid) || !dev->driver ||
 	    dev->driver == &hv_ptp_driver.driver)
 		return 0;
-	if (n_taken == HV_PTP_MAX_TAKEN)
+	if (n_taken == HV_PTP_MAX_DEVS)
 		return -ENOSPC;
 	from = dev->driver->name;
 	ret = compat_set_driver_override(hdev, hv_ptp_driver.name);
@@ -131,18 +135,43 @@ static int take_one(struct device *dev, void *unused)
 	return 0;
 }
 
-static void give_back(void)
+static int collect_ours(struct device *dev, void *data)
 {
+	struct device **bound = data;
+	unsigned int i;
+
+	for (i = 0; i < HV_PTP_MAX_DEVS; i++) {
+		if (bound[i] == dev)
+			return 0;
+		if (!bound[i]) {
+			bound[i] = get_device(dev);
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static void unbind_and_give_back(void)
+{
+	struct device *bound[HV_PTP_MAX_DEVS] = { };
+	unsigned int i;
 	int ret;
 
-	while (n_taken) {
-		struct device *dev = taken[--n_taken];
-
-		compat_set_driver_override(device_to_hv_device(dev), NULL);
-		ret = device_attach(dev);
-		dev_info(dev, "TimeSync handed back%s\n",
-			 ret > 0 ? "" : ": no other driver bound it");
-		put_device(dev);
+	if (driver_for_each_device(&hv_ptp_driver.driver, NULL, bound,
+				   collect_ours))
+		pr_warn("more than %d devices: not all are handed back\n",
+			HV_PTP_MAX_DEVS);
+	vmbus_driver_unregister(&hv_ptp_driver);
+	for (i = 0; i < n_taken; i++) {
+		compat_set_driver_override(device_to_hv_device(taken[i]), NULL);
+		put_device(taken[i]);
+	}
+	n_taken = 0;
+	for (i = 0; i < HV_PTP_MAX_DEVS && bound[i]; i++) {
+		ret = device_attach(bound[i]);
+		dev_info(bound[i], "TimeSync handed back%s\n",
+			 ret > 0 ? "" : "; no other driver bound it");
+		put_device(bound[i]);
 	}
 }
 
@@ -184,8 +213,7 @@ static int __init hv_ptp_init(void)
 
 static void __exit hv_ptp_exit(void)
 {
-	vmbus_driver_unregister(&hv_ptp_driver);
-	give_back();
+	unbind_and_give_back();
 	hv_ref_clocksource_unregister();
 }
 

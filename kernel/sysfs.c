@@ -16,6 +16,15 @@ static struct hv_ptp *dev_hp(struct device *dev)
 	return hv_get_drvdata(device_to_hv_device(dev));
 }
 
+/* The published model, and reference time now (ns). */
+static u64 model_now(struct device *dev, struct hv_cm_model *m)
+{
+	u64 tsc;
+
+	hv_ptp_model_snapshot(dev_hp(dev), m);
+	return hv_ref_now_ns(&tsc);
+}
+
 #define HV_PTP_ATTR_U64(_name, _expr)					\
 static ssize_t _name##_show(struct device *dev,				\
 			    struct device_attribute *attr, char *buf)	\
@@ -75,11 +84,9 @@ static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
 	struct hv_cm_model m;
-	u64 tsc;
+	u64 now = model_now(dev, &m);
 
-	hv_ptp_model_snapshot(dev_hp(dev), &m);
-	return sysfs_emit(buf, "%s\n",
-			  hv_cm_state_names[hv_cm_state(&m, hv_ref_now_ns(&tsc))]);
+	return sysfs_emit(buf, "%s\n", hv_cm_state_names[hv_cm_state(&m, now)]);
 }
 static DEVICE_ATTR_RO(state);
 
@@ -87,12 +94,11 @@ static ssize_t error_bound_ns_show(struct device *dev,
 				   struct device_attribute *attr, char *buf)
 {
 	struct hv_cm_model m;
-	u64 tsc;
+	u64 now = model_now(dev, &m);
 
-	hv_ptp_model_snapshot(dev_hp(dev), &m);
 	if (!m.valid)
 		return sysfs_emit(buf, "-1\n");
-	return sysfs_emit(buf, "%llu\n", hv_cm_error_bound(&m, hv_ref_now_ns(&tsc)));
+	return sysfs_emit(buf, "%llu\n", hv_cm_error_bound(&m, now));
 }
 static DEVICE_ATTR_RO(error_bound_ns);
 
@@ -111,15 +117,12 @@ static ssize_t offset_ns_show(struct device *dev, struct device_attribute *attr,
 			      char *buf)
 {
 	struct hv_cm_model m;
-	u64 ref, tsc;
-	s64 real;
+	u64 now = model_now(dev, &m);
+	s64 real = ktime_get_real_ns();
 
-	hv_ptp_model_snapshot(dev_hp(dev), &m);
 	if (!m.valid)
 		return -ENODATA;
-	ref = hv_ref_now_ns(&tsc);
-	real = ktime_get_real_ns();
-	return sysfs_emit(buf, "%lld\n", hv_cm_eval(&m, ref) - real);
+	return sysfs_emit(buf, "%lld\n", hv_cm_eval(&m, now) - real);
 }
 static DEVICE_ATTR_RO(offset_ns);
 
@@ -134,13 +137,12 @@ static ssize_t last_sample_age_ms_show(struct device *dev,
 				       struct device_attribute *attr, char *buf)
 {
 	struct hv_cm_model m;
-	u64 tsc;
+	u64 now = model_now(dev, &m);
 
-	hv_ptp_model_snapshot(dev_hp(dev), &m);
 	if (!m.valid)
 		return sysfs_emit(buf, "-1\n");
 	return sysfs_emit(buf, "%lld\n",
-			  (s64)(hv_ref_now_ns(&tsc) - m.last_sample_ref_ns) / NSEC_PER_MSEC);
+			  (s64)(now - m.last_sample_ref_ns) / NSEC_PER_MSEC);
 }
 static DEVICE_ATTR_RO(last_sample_age_ms);
 

@@ -110,6 +110,9 @@ TEST(first_samples)
 	EXPECT_EQ(HV_CM_ACCEPTED, hv_cm_add(&cm, 6 * SEC, sample(&h, 6 * SEC), false, 6 * SEC));
 	EXPECT_EQ(HV_CM_SYNC, hv_cm_state(&cm.pub, 6 * SEC));
 	EXPECT_LE(llabs(hv_cm_rate64_to_ppb(cm.pub.rate64) + 35000), 1);
+	/* the first fit is taken at once (no slew), and is not counted */
+	EXPECT_LE(llabs(hv_cm_eval(&cm.pub, 6 * SEC) - truth(&h, 6 * SEC)), 5);
+	EXPECT_EQ(0, cm.steps);
 }
 
 /*
