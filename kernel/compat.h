@@ -55,10 +55,12 @@
  * (bus_type.driver_override). Probed: backported to 6.12.y.
  */
 #ifdef COMPAT_BUS_DRIVER_OVERRIDE
+/* Set @name as the device's driver_override, or clear it (NULL). */
 static inline int compat_set_driver_override(struct hv_device *hdev,
 					     const char *name)
 {
-	return device_set_driver_override(&hdev->device, name);
+	/* "" clears it; NULL is refused */
+	return device_set_driver_override(&hdev->device, name ? name : "");
 }
 
 /* > 0: override set and matches; 0: set, no match; < 0: no override. */
