@@ -11,7 +11,8 @@
  *	(hi + tsc_offset) * 100 + ((lo * 100) >> 64),  hi:lo = tsc * tsc_scale
  *
  * When the page is invalid (tsc_sequence 0) we fall back to the 100 ns
- * reference counter (hv_read_reference_counter(), the MSR on Hyper-V).
+ * reference counter (hv_read_reference_counter(), the MSR on Hyper-V),
+ * without ever going backwards across the switch.
  */
 #include <linux/atomic.h>
 #include <linux/clocksource.h>
@@ -58,18 +59,41 @@ bool hv_ref_tsc_page_valid(void)
 	return tsc_page_params(&scale, &offset, NULL);
 }
 
+/*
+ * The largest value the reference-counter fallback has returned, ns. The
+ * counter truncates to 100 ns ticks, so the fallback returns the end of the
+ * tick: never behind a TSC-page read made before. A TSC-page read made
+ * after the fallback could be behind that end, by up to 99 ns, and is
+ * raised to it. Written only while the TSC page is invalid, so reads on
+ * the TSC page share the cache line without writing it.
+ */
+static atomic64_t fallback_max;
+
 /**
- * hv_ref_now_ns() - reference time now, ns
+ * hv_ref_now_ns() - reference time now, ns, never less than before
  * @tsc: the TSC value it was computed from, or 0 from the fallback
  */
 u64 hv_ref_now_ns(u64 *tsc)
 {
-	u64 scale, offset;
+	u64 scale, offset, now;
+	s64 max;
 
-	if (tsc_page_params(&scale, &offset, tsc))
-		return tsc_to_ns(*tsc, scale, offset);
+	if (tsc_page_params(&scale, &offset, tsc)) {
+		now = tsc_to_ns(*tsc, scale, offset);
+		max = atomic64_read(&fallback_max);
+		return (s64)(now - max) < 0 ? max : now;
+	}
 	*tsc = 0;
-	return hv_read_reference_counter() * 100;
+	now = hv_read_reference_counter() * 100 + 99;
+	max = atomic64_read(&fallback_max);
+	while ((s64)(now - max) > 0) {
+		s64 old = atomic64_cmpxchg(&fallback_max, max, now);
+
+		if (old == max)
+			return now;
+		max = old;
+	}
+	return max;
 }
 
 /* Reference time at TSC value @tsc (e.g. a system counter snapshot). */
@@ -90,27 +114,13 @@ bool hv_ref_tsc_to_ns(u64 tsc, u64 *ref_ns)
  * parameter, which registers it above the TSC's rating).
  */
 static bool cs_active;
-static atomic64_t cs_last;
 
-/*
- * Timekeeping must never see the counter go backwards (it would take the
- * difference as a wrap of the 64-bit mask), and the fallback truncates to
- * 100 ns: a switch between TSC page and reference counter could step back
- * by up to 99 ns. Reads never return less than the largest value returned.
- */
+/* hv_ref_now_ns() never goes backwards, as timekeeping requires. */
 static u64 hv_cs_read(struct clocksource *cs)
 {
-	u64 tsc, now = hv_ref_now_ns(&tsc);
-	s64 last = atomic64_read(&cs_last);
+	u64 tsc;
 
-	while ((s64)(now - last) > 0) {
-		s64 old = atomic64_cmpxchg(&cs_last, last, now);
-
-		if (old == last)
-			return now;
-		last = old;
-	}
-	return last;
+	return hv_ref_now_ns(&tsc);
 }
 
 static int hv_cs_enable(struct clocksource *cs)
