@@ -10,7 +10,7 @@
  * host time at that instant (last_ref), so no bracketing window enters.
  */
 #define _GNU_SOURCE
-#include "phc_ours.h"
+#include "measure.h"
 #include "kselftest_harness.h"
 
 FIXTURE(intree) {
@@ -40,20 +40,13 @@ static int load_and_open(int *phc, const char *params)
 	return *phc < 0 ? -1 : 0;
 }
 
-static int stat_is(const char *key, const char *want)
-{
-	char v[64];
-
-	return !sim_stat_str(key, v, sizeof(v)) && !strcmp(v, want);
-}
-
 TEST_F(intree, negotiates_v4)
 {
 	ASSERT_EQ(0, load_and_open(&self->phc, ""));
-	EXPECT_TRUE(stat_is("dev0.driver", "hv_utils"));
+	EXPECT_TRUE(sim_stat_is("dev0.driver", "hv_utils"));
 	EXPECT_EQ(1, sim_stat("dev0.negotiated"));
-	EXPECT_TRUE(stat_is("dev0.fw_version", "3.0"));
-	EXPECT_TRUE(stat_is("dev0.ts_version", "4.0"));
+	EXPECT_TRUE(sim_stat_is("dev0.fw_version", "3.0"));
+	EXPECT_TRUE(sim_stat_is("dev0.ts_version", "4.0"));
 	EXPECT_EQ(1, sim_stat("dev0.nego_ok"));
 	EXPECT_EQ(0, sim_stat("dev0.nego_bad"));
 }
@@ -206,7 +199,7 @@ TEST_F_TIMEOUT(older, older_payload, 40)
 	snprintf(params, sizeof(params), "ts_version=%d interval_ms=500",
 		 variant->ts_version);
 	ASSERT_EQ(0, load_and_open(&self->phc, params));
-	EXPECT_TRUE(stat_is("dev0.ts_version", variant->want));
+	EXPECT_TRUE(sim_stat_is("dev0.ts_version", variant->want));
 	for (i = 0; i < 60; i++) {
 		ASSERT_LE(0, intree_error(self->phc, &err));
 		if (llabs(err) > llabs(max))

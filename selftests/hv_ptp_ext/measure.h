@@ -7,8 +7,8 @@
  * - the in-tree hv_utils PHC through clock_gettime() and last_ref (the
  *   truth at the instant it read the reference counter).
  */
-#ifndef HV_PTP_EXT_PHC_OURS_H
-#define HV_PTP_EXT_PHC_OURS_H
+#ifndef HV_PTP_EXT_MEASURE_H
+#define HV_PTP_EXT_MEASURE_H
 
 #include <linux/ptp_clock.h>
 #include <math.h>
@@ -137,4 +137,4 @@ static inline double stats_rms(const struct err_stats *s)
 	return s->n ? sqrt(s->sum2 / s->n) : 0;
 }
 
-#endif /* HV_PTP_EXT_PHC_OURS_H */
+#endif /* HV_PTP_EXT_MEASURE_H */

@@ -5,7 +5,7 @@
  * in both load orders and back, load/unload under load, the clocksource.
  */
 #define _GNU_SOURCE
-#include "phc_ours.h"
+#include "measure.h"
 #include "kselftest_harness.h"
 
 #include <sys/timex.h>
@@ -278,13 +278,6 @@ static int intree_bound(void)
 	return found;
 }
 
-static int stat_is(const char *key, const char *want)
-{
-	char v[64];
-
-	return !sim_stat_str(key, v, sizeof(v)) && !strcmp(v, want);
-}
-
 /*
  * Both load orders end with us owning TimeSync and the in-tree PHC gone;
  * unloading us gives the device back and hv_utils' PHC reappears.
@@ -297,18 +290,18 @@ TEST_F(ours, takeover_both_orders)
 	for (k = 0; k < 2; k++) {
 		ASSERT_EQ(0, rig_load("%s", order[k]));
 		sleep_ms(300);
-		EXPECT_TRUE(stat_is("dev0.driver", "hv_ptp_ext"));
+		EXPECT_TRUE(sim_stat_is("dev0.driver", "hv_ptp_ext"));
 		EXPECT_FALSE(intree_bound());
 		EXPECT_EQ(1, sim_stat("dev0.negotiated"));
 		ASSERT_EQ(0, system("/sbin/rmmod hv_ptp_ext"));
 		sleep_ms(300);
-		EXPECT_TRUE(stat_is("dev0.driver", "hv_utils"));
+		EXPECT_TRUE(sim_stat_is("dev0.driver", "hv_utils"));
 		EXPECT_TRUE(intree_bound());
 		EXPECT_EQ(1, sim_stat("dev0.negotiated"));
 	}
 	/* takeover=0 leaves hv_utils alone */
 	ASSERT_EQ(0, rig_load("--ours ours.takeover=0"));
-	EXPECT_TRUE(stat_is("dev0.driver", "hv_utils"));
+	EXPECT_TRUE(sim_stat_is("dev0.driver", "hv_utils"));
 	/* a bad parameter is refused at load */
 	ASSERT_EQ(0, system("/sbin/rmmod hv_ptp_ext"));
 	EXPECT_NE(0, system("/sbin/insmod /rig/mod/hv_ptp_ext.ko window=1 2>/dev/null"));
@@ -338,7 +331,7 @@ TEST_F_TIMEOUT(ours, load_unload_cycles, 240)
 		EXPECT_EQ(0, phc_gettime(fd, &ns));
 		close(fd);
 	}
-	EXPECT_TRUE(stat_is("dev0.driver", "hv_ptp_ext"));
+	EXPECT_TRUE(sim_stat_is("dev0.driver", "hv_ptp_ext"));
 	EXPECT_EQ(0, sim_stat("dev0.bad_responses"));
 	EXPECT_EQ(51, sim_stat("dev0.opens"));
 }

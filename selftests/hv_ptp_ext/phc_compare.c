@@ -3,11 +3,11 @@
  * Ours against Debian's hv_utils on identical samples: the simulator offers
  * two TimeSync devices fed from one sample stream, hv_utils binds the
  * first, hv_ptp_ext the second, and both PHCs are compared with the true
- * host time, exactly (see phc_ours.h), every 100 ms for 120 s after a 30 s
+ * host time, exactly (see measure.h), every 100 ms for 120 s after a 30 s
  * warm-up (6 samples: the fit needs a few before it beats extrapolation).
  */
 #define _GNU_SOURCE
-#include "phc_ours.h"
+#include "measure.h"
 #include "kselftest_harness.h"
 
 #ifndef WARMUP_S

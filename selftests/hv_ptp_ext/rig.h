@@ -127,6 +127,14 @@ static inline long long sim_stat(const char *key)
 	return strtoll(v, NULL, 0);
 }
 
+/* Whether the stats value of @key is the string @want. */
+static inline int sim_stat_is(const char *key, const char *want)
+{
+	char v[64];
+
+	return !sim_stat_str(key, v, sizeof(v)) && !strcmp(v, want);
+}
+
 static inline int sim_control(const char *fmt, ...)
 {
 	char cmd[256];
