@@ -153,6 +153,21 @@ static inline int sim_control(const char *fmt, ...)
 	return ret;
 }
 
+/* Kernel log lines that dmesg_clean would fail on (-1: no dmesg). */
+static inline int kmsg_splats(void)
+{
+	FILE *p = popen("dmesg | grep -cE 'WARNING:|BUG:|Oops|lockdep|"
+			"possible circular|UBSAN|KASAN|Call Trace:'", "r");
+	int n = -1;
+
+	if (p) {
+		if (fscanf(p, "%d", &n) != 1)
+			n = -1;
+		pclose(p);
+	}
+	return n;
+}
+
 /* Open the PHC whose clock_name is @name (its index is not fixed). */
 static inline int phc_open(const char *name)
 {
