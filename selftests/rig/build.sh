@@ -9,6 +9,7 @@
 #   mod/hv_utils.ko     Debian's in-tree driver, decompressed
 #   tests/NAME          static kselftest binaries (selftests/hv_ptp_ext)
 #   tests.list          their run order
+#   user/hv-ptp-sync    the daemon (user/)
 #
 # Kbuild writes its objects next to the sources, and we build for two
 # kernels, so the sources are first copied to build/KVER/src/. Compiler
@@ -103,3 +104,10 @@ for f in "$OUT/tests"/*; do
 done
 tests=$(paste -sd ' ' "$OUT/tests.list")
 log "$(wc -l <"$OUT/tests.list") test programs${tests:+: $tests}"
+
+log "hv-ptp-sync"
+if ! make -C "$TOP/user" -j"$(nproc)" OUTPUT="$OUT/user" \
+	>"$OUT/build-user.log" 2>&1; then
+	cat "$OUT/build-user.log" >&2
+	die "hv-ptp-sync failed to build"
+fi

@@ -17,6 +17,8 @@ PACKAGES=(
 	gcc gcc-12 make libc6-dev bc flex bison libelf-dev libssl3 pahole
 	# kselftest.h, kselftest_harness.h and checkpatch.pl (perl).
 	linux-source-6.12 perl
+	# hv-ptp-sync links libsystemd (sd_notify); man pages checked with groff.
+	libsystemd-dev pkgconf groff-base
 )
 
 missing=()

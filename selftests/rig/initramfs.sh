@@ -9,6 +9,7 @@
 #   /bin/busybox + applets busybox-static
 #   /bin/kmod + insmod, rmmod, lsmod, modinfo, modprobe, depmod, with the
 #                          libraries it links and the loader
+#   /usr/sbin/hv-ptp-sync  the daemon, with its libraries
 #   /rig/mod/*.ko          hv_host_sim, hv_utils, hv_ptp_ext
 #   /rig/tests/*           the kselftest binaries
 #   /rig/tests.list        their run order
@@ -26,6 +27,7 @@ RIG=$TOP/selftests/rig
 log() { echo "initramfs[$KVER]: $*"; }
 die() { echo "initramfs[$KVER]: error: $*" >&2; exit 1; }
 
+[[ -x $OUT/user/hv-ptp-sync ]] || die "$OUT/user/hv-ptp-sync missing (run selftests/rig/build.sh $KVER)"
 for m in hv_host_sim hv_utils hv_ptp_ext; do
 	[[ -f $OUT/mod/$m.ko ]] || die "$OUT/mod/$m.ko missing (run selftests/rig/build.sh $KVER)"
 done
@@ -44,15 +46,25 @@ for applet in $(busybox --list-full); do
 	[[ -e $STAGE/$applet ]] || ln -s /bin/busybox "$STAGE/$applet"
 done
 
+# with_libs FILE: the shared libraries FILE links, and the dynamic loader,
+# into the stage at the paths ldd gives.
+with_libs() {
+	local lib
+	for lib in $(ldd "$1" | grep -o '/[^ ]*'); do
+		[[ -e $STAGE/$lib ]] && continue
+		mkdir -p "$STAGE/$(dirname "$lib")"
+		cp -L "$lib" "$STAGE/$lib"
+	done
+}
+
 cp /bin/kmod "$STAGE/bin/kmod"
 for tool in $kmod_tools; do
 	ln -sf /bin/kmod "$STAGE/sbin/$tool"
 done
-# Shared libraries of kmod, and the dynamic loader, at the paths ldd gives.
-for lib in $(ldd /bin/kmod | grep -o '/[^ ]*'); do
-	mkdir -p "$STAGE/$(dirname "$lib")"
-	cp -L "$lib" "$STAGE/$lib"
-done
+with_libs /bin/kmod
+
+install -m 755 "$OUT/user/hv-ptp-sync" "$STAGE/usr/sbin/hv-ptp-sync"
+with_libs "$OUT/user/hv-ptp-sync"
 
 install -m 755 "$RIG/guest-init" "$STAGE/init"
 install -m 755 "$RIG/rig-load" "$STAGE/sbin/rig-load"

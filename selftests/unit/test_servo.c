@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * user/servo.c on a simulated system clock: a natural frequency error and
+ * an initial offset, the servo's corrections applied between samples,
+ * optional white measurement noise. Checks the two-sample start, the
+ * settling, the frequency estimate, the clamp and its anti-windup, and
+ * feed-forward.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "servo.h"
+#include "kselftest_harness.h"
+
+#define SEC	1000000000LL
+
+/* |a - b| <= tol, with both values in the message on failure */
+#define EXPECT_NEAR(a, b, tol) \
+	EXPECT_GE((tol) * 1e6, fabs((double)(a) - (double)(b)) * 1e6)
+
+struct sysclock {
+	double natural_ppb;	/* error of the uncorrected clock */
+	double offset_ns;	/* system - reference */
+	double noise_ns;	/* measurement noise, uniform +- */
+	unsigned long long rng;
+};
+
+static double noise(struct sysclock *c)
+{
+	c->rng = c->rng * 6364136223846793005ULL + 1442695040888963407ULL;
+	return ((double)(c->rng >> 11) / (1ULL << 53) * 2 - 1) * c->noise_ns;
+}
+
+/*
+ * Run @n updates @poll_ns apart; returns the last correction. *@worst gets
+ * the largest |offset| seen over the last @tail updates.
+ */
+static double run(struct hps_servo *s, struct sysclock *c, int n,
+		  int64_t poll_ns, int64_t *mono, double freq, int tail,
+		  double *worst, enum hps_servo_state *state)
+{
+	double meas;
+	int i;
+
+	*worst = 0;
+	for (i = 0; i < n; i++) {
+		meas = c->offset_ns + noise(c);
+		freq = hps_servo_sample(s, llround(meas), *mono, state);
+		/* the clock runs at natural + correction until the next one */
+		c->offset_ns += (c->natural_ppb + freq) * poll_ns / 1e9;
+		*mono += poll_ns;
+		if (i >= n - tail && fabs(c->offset_ns) > *worst)
+			*worst = fabs(c->offset_ns);
+	}
+	return freq;
+}
+
+TEST(two_sample_start_measures_the_frequency)
+{
+	struct hps_servo *s = hps_servo_create(0.7, 0.3, 500000);
+	enum hps_servo_state st;
+	int64_t mono = SEC;
+	double f;
+
+	/* +100 ppm natural error, 1 ms offset, no correction yet */
+	f = hps_servo_sample(s, 1000000, mono, &st);
+	EXPECT_EQ(HPS_SERVO_UNLOCKED, st);
+	EXPECT_EQ(0, f);
+	mono += SEC / 2;
+	/* half a second later the offset grew by 50 us */
+	f = hps_servo_sample(s, 1050000, mono, &st);
+	EXPECT_EQ(HPS_SERVO_JUMP, st);
+	EXPECT_NEAR(-100000, f, 1e-6);
+	hps_servo_destroy(s);
+}
+
+TEST(settles_without_noise)
+{
+	struct hps_servo *s = hps_servo_create(0.7, 0.3, 500000);
+	struct sysclock c = { .natural_ppb = 100000, .offset_ns = 50000 };
+	enum hps_servo_state st;
+	int64_t mono = SEC;
+	double worst, f;
+
+	f = run(s, &c, 40, SEC / 2, &mono, 0, 10, &worst, &st);
+	EXPECT_EQ(HPS_SERVO_LOCKED, st);
+	EXPECT_GT(1.0, worst);			/* under 1 ns */
+	EXPECT_NEAR(-100000, f, 0.01);		/* the natural error cancelled */
+	hps_servo_destroy(s);
+}
+
+TEST(noise_is_filtered)
+{
+	struct hps_servo *s = hps_servo_create(0.7, 0.3, 500000);
+	struct sysclock c = { .natural_ppb = -35000, .offset_ns = 0,
+			      .noise_ns = 300, .rng = 7 };
+	enum hps_servo_state st;
+	int64_t mono = SEC;
+	double worst;
+
+	run(s, &c, 400, SEC / 2, &mono, 0, 300, &worst, &st);
+	/*
+	 * Uniform +-300 ns noise: a PI loop with kp 0.7 passes most of it;
+	 * the true offset stays within a few times the noise amplitude.
+	 */
+	EXPECT_GT(1000.0, worst);
+	EXPECT_GT(100.0, hps_servo_skew_ppb(s) / 10);	/* skew under 1 ppm */
+	hps_servo_destroy(s);
+}
+
+TEST(clamped_and_not_wound_up)
+{
+	struct hps_servo *s = hps_servo_create(0.7, 0.3, 50000000); /* 5 % */
+	struct sysclock c = { .natural_ppb = 100000, .offset_ns = 50e6 };
+	enum hps_servo_state st;
+	int64_t mono = SEC;
+	double worst, f;
+	int i;
+
+	/* 50 ms at +100 ppm: slewed at the clamp, then settles */
+	for (i = 0; i < 2; i++) {
+		f = hps_servo_sample(s, llround(c.offset_ns), mono, &st);
+		c.offset_ns += (c.natural_ppb + f) / 2;
+		mono += SEC / 2;
+	}
+	f = run(s, &c, 1, SEC / 2, &mono, f, 1, &worst, &st);
+	EXPECT_NEAR(-50000000, f, 1);		/* at the clamp */
+	f = run(s, &c, 60, SEC / 2, &mono, f, 10, &worst, &st);
+	EXPECT_GT(10.0, worst);
+	/* the integrator did not keep the clamp's value */
+	EXPECT_NEAR(-100000, f, 100);
+	hps_servo_destroy(s);
+}
+
+TEST(feedforward_moves_the_estimate)
+{
+	struct hps_servo *s = hps_servo_create(0.7, 0.3, 500000);
+	struct sysclock c = { .natural_ppb = 0 };
+	enum hps_servo_state st;
+	int64_t mono = SEC;
+	double worst, f;
+
+	f = run(s, &c, 20, SEC / 2, &mono, 0, 5, &worst, &st);
+	EXPECT_NEAR(0, f, 0.01);
+	/* the reference speeds up by 2 ppm: told, the servo follows at once */
+	c.natural_ppb = -2000;
+	hps_servo_feedforward(s, 2000);
+	f = run(s, &c, 1, SEC / 2, &mono, f, 1, &worst, &st);
+	EXPECT_GT(5.0, worst);
+	EXPECT_NEAR(2000, f, 50);
+	hps_servo_destroy(s);
+}
+
+TEST(set_freq_is_the_starting_point)
+{
+	struct hps_servo *s = hps_servo_create(0.7, 0.3, 500000);
+	enum hps_servo_state st;
+
+	hps_servo_set_freq(s, 12345);
+	EXPECT_NEAR(12345, hps_servo_sample(s, 0, SEC, &st), 1e-9);
+	hps_servo_set_freq(s, 1e9);
+	EXPECT_NEAR(500000, hps_servo_sample(s, 0, 2 * SEC, &st), 1e-9);
+	hps_servo_destroy(s);
+}
+
+TEST_HARNESS_MAIN

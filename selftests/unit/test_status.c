@@ -1,0 +1,1028 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * user/status.c on the host: the state file (round trip, atomicity,
+ * malformed input), the chronyc- and ntpq-style output line by line, the
+ * JSON object and the Prometheus textfile.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "status.h"
+#include "kselftest_harness.h"
+
+#define SEC		1000000000LL
+#define REF_TIME	(1795264496LL * SEC)	/* Sat Nov 21 12:34:56 2026 UTC */
+#define MONO		(100 * SEC)
+/* a string member, from a literal that fits */
+#define SET(m, s)	snprintf(m, sizeof(m), "%s", s)
+
+/* The daemon's view of a locked clock, as in the chronyc example. */
+static void locked(struct hps_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->pid = 1234;
+	SET(st->state, "locked");
+	SET(st->device, "/dev/ptp0");
+	SET(st->clock_name, "hyperv");
+	SET(st->driver, "hv_ptp_ext");
+	SET(st->mode, "PRECISE");
+	st->stratum = 3;
+	st->ref_stratum = 2;
+	st->leap = 0;
+	st->synced = 1;
+	st->ref_time_ns = REF_TIME;
+	st->last_offset_ns = 12;
+	st->rms_offset_ns = 34;
+	st->window_ns = 0;
+	st->jitter_ns = 5;
+	st->error_bound_ns = 400;
+	st->est_error_ns = 436;
+	st->freq_ppm = 3.512;
+	st->residual_freq_ppm = 0.001;
+	st->skew_ppm = 0.010;
+	st->phc_freq_ppb = 12.5;
+	st->poll_ms = 500;
+	st->reach = 0377;
+	st->updates = 1000;
+	st->steps = 1;
+	st->read_errors = 2;
+	st->interference = 0;
+	st->updated_mono_ns = MONO;
+}
+
+/* Every field non-zero and distinct, extremes included. */
+static void odd(struct hps_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->pid = 987654321;
+	SET(st->state, "holdover");
+	SET(st->device, "/dev/ptp17");
+	SET(st->clock_name, "hyperv 2 (test)");
+	SET(st->driver, "hv_utils");
+	SET(st->mode, "EXTENDED");
+	st->stratum = -7;
+	st->ref_stratum = 16;
+	st->leap = 2;
+	st->synced = 1;
+	st->ref_time_ns = INT64_MAX;
+	st->last_offset_ns = INT64_MIN;
+	st->rms_offset_ns = 123456789012LL;
+	st->window_ns = 2345;
+	st->jitter_ns = -1;
+	st->error_bound_ns = 777;
+	st->est_error_ns = 888;
+	st->freq_ppm = -512.125;
+	st->residual_freq_ppm = 1e-9;
+	st->skew_ppm = 0.25;
+	st->phc_freq_ppb = -3.5e7;
+	st->poll_ms = 60000;
+	st->reach = UINT_MAX;
+	st->updates = UINT64_MAX;
+	st->steps = 3;
+	st->read_errors = 4;
+	st->interference = 5;
+	st->updated_mono_ns = 42;
+}
+
+/* ---- files ---- */
+
+FIXTURE(dir) {
+	char dir[64];
+	char path[128];
+};
+
+FIXTURE_SETUP(dir)
+{
+	SET(self->dir, "/tmp/hps_status.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	snprintf(self->path, sizeof(self->path), "%s/state", self->dir);
+}
+
+/* Remove @path and what is in it (two levels are all the tests make). */
+static void remove_tree(const char *path, int depth)
+{
+	char p[512];
+	struct dirent *de;
+	DIR *d;
+
+	if (!unlink(path) || depth > 2)
+		return;
+	d = opendir(path);
+	if (d) {
+		while ((de = readdir(d))) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
+			remove_tree(p, depth + 1);
+		}
+		closedir(d);
+	}
+	rmdir(path);
+}
+
+FIXTURE_TEARDOWN(dir)
+{
+	remove_tree(self->dir, 0);
+}
+
+/* Names in @dir, sorted, joined with spaces. */
+static void list_dir(const char *dir, char *out, size_t len)
+{
+	struct dirent **names;
+	int i, n = scandir(dir, &names, NULL, alphasort);
+
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.')
+			snprintf(out + strlen(out), len - strlen(out), "%s%s",
+				 out[0] ? " " : "", names[i]->d_name);
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+}
+
+static void put_file(const char *path, const char *text, size_t len)
+{
+	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+
+	if (fd >= 0) {
+		if (write(fd, text, len) != (ssize_t)len)
+			unlink(path);
+		close(fd);
+	}
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[16384];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return buf;
+}
+
+TEST_F(dir, round_trip)
+{
+	struct hps_status in, out;
+
+	odd(&in);
+	ASSERT_EQ(0, hps_status_write(self->path, &in));
+	memset(&out, 0xa5, sizeof(out));
+	ASSERT_EQ(0, hps_status_read(self->path, &out));
+	EXPECT_EQ(in.pid, out.pid);
+	EXPECT_STREQ(in.state, out.state);
+	EXPECT_STREQ(in.device, out.device);
+	EXPECT_STREQ(in.clock_name, out.clock_name);
+	EXPECT_STREQ(in.driver, out.driver);
+	EXPECT_STREQ(in.mode, out.mode);
+	EXPECT_EQ(in.stratum, out.stratum);
+	EXPECT_EQ(in.ref_stratum, out.ref_stratum);
+	EXPECT_EQ(in.leap, out.leap);
+	EXPECT_EQ(in.synced, out.synced);
+	EXPECT_EQ(in.ref_time_ns, out.ref_time_ns);
+	EXPECT_EQ(in.last_offset_ns, out.last_offset_ns);
+	EXPECT_EQ(in.rms_offset_ns, out.rms_offset_ns);
+	EXPECT_EQ(in.window_ns, out.window_ns);
+	EXPECT_EQ(in.jitter_ns, out.jitter_ns);
+	EXPECT_EQ(in.error_bound_ns, out.error_bound_ns);
+	EXPECT_EQ(in.est_error_ns, out.est_error_ns);
+	EXPECT_TRUE(in.freq_ppm == out.freq_ppm);
+	EXPECT_TRUE(in.residual_freq_ppm == out.residual_freq_ppm);
+	EXPECT_TRUE(in.skew_ppm == out.skew_ppm);
+	EXPECT_TRUE(in.phc_freq_ppb == out.phc_freq_ppb);
+	EXPECT_EQ(in.poll_ms, out.poll_ms);
+	EXPECT_EQ(in.reach, out.reach);
+	EXPECT_EQ(in.updates, out.updates);
+	EXPECT_EQ(in.steps, out.steps);
+	EXPECT_EQ(in.read_errors, out.read_errors);
+	EXPECT_EQ(in.interference, out.interference);
+	EXPECT_EQ(in.updated_mono_ns, out.updated_mono_ns);
+	/* and nothing else: the reader zeroes what the file does not set */
+	EXPECT_EQ(0, memcmp(&in, &out, sizeof(in)));
+
+	/* a second write replaces the first */
+	locked(&in);
+	ASSERT_EQ(0, hps_status_write(self->path, &in));
+	ASSERT_EQ(0, hps_status_read(self->path, &out));
+	EXPECT_EQ(0, memcmp(&in, &out, sizeof(in)));
+}
+
+TEST_F(dir, file_format)
+{
+	static const char * const keys[] = {
+		"pid", "state", "device", "clock_name", "driver", "mode",
+		"stratum", "ref_stratum", "leap", "synced", "ref_time_ns",
+		"last_offset_ns", "rms_offset_ns", "window_ns", "jitter_ns",
+		"error_bound_ns", "est_error_ns", "freq_ppm",
+		"residual_freq_ppm", "skew_ppm", "phc_freq_ppb", "poll_ms",
+		"reach", "updates", "steps", "read_errors", "interference",
+		"updated_mono_ns",
+	};
+	struct hps_status st;
+	char key[64], *text;
+	struct stat sb;
+	size_t i;
+
+	locked(&st);
+	ASSERT_EQ(0, hps_status_write(self->path, &st));
+	text = slurp(self->path);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(0, strncmp(text, "format=1\n", 9));
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		snprintf(key, sizeof(key), "\n%s=", keys[i]);
+		EXPECT_NE(NULL, strstr(text, key)) TH_LOG("no %s", keys[i]);
+	}
+	EXPECT_NE(NULL, strstr(text, "\nstate=locked\n"));
+	EXPECT_NE(NULL, strstr(text, "\nfreq_ppm=3.512\n"));
+	EXPECT_NE(NULL, strstr(text, "\nreach=255\n"));
+	EXPECT_NE(NULL, strstr(text, "\nref_time_ns=1795264496000000000\n"));
+	EXPECT_EQ('\n', text[strlen(text) - 1]);
+	ASSERT_EQ(0, stat(self->path, &sb));
+	EXPECT_TRUE(S_ISREG(sb.st_mode));
+}
+
+TEST_F(dir, atomic)
+{
+	struct hps_status st;
+	char names[512], sub[256];
+	struct stat sb;
+
+	umask(022);
+	locked(&st);
+	ASSERT_EQ(0, hps_status_write(self->path, &st));
+	/* only the file itself: the temporary one was renamed over it */
+	list_dir(self->dir, names, sizeof(names));
+	EXPECT_STREQ("state", names);
+	ASSERT_EQ(0, stat(self->path, &sb));
+	EXPECT_EQ(0644, sb.st_mode & 0777);
+
+	/* a stale temporary file of ours is replaced, not left behind */
+	snprintf(sub, sizeof(sub), "%s.tmp.%ld", self->path, (long)getpid());
+	put_file(sub, "junk", 4);
+	ASSERT_EQ(0, hps_status_write(self->path, &st));
+	list_dir(self->dir, names, sizeof(names));
+	EXPECT_STREQ("state", names);
+
+	/* a stale symlink under the temporary name is not followed */
+	ASSERT_EQ(0, symlink("/nonexistent/hps", sub));
+	EXPECT_EQ(-ELOOP, hps_status_write(self->path, &st));
+	list_dir(self->dir, names, sizeof(names));
+	EXPECT_STREQ("state", names);
+	EXPECT_EQ(0, hps_status_write(self->path, &st));
+
+	/* rename() fails (a non-empty directory in the way): no temp left */
+	snprintf(sub, sizeof(sub), "%s/busy", self->dir);
+	ASSERT_EQ(0, mkdir(sub, 0755));
+	snprintf(sub, sizeof(sub), "%s/busy/x", self->dir);
+	put_file(sub, "x", 1);
+	snprintf(sub, sizeof(sub), "%s/busy", self->dir);
+	EXPECT_EQ(-EISDIR, hps_status_write(sub, &st));
+	list_dir(self->dir, names, sizeof(names));
+	EXPECT_STREQ("busy state", names);
+
+	/* open() fails: no such directory */
+	snprintf(sub, sizeof(sub), "%s/none/state", self->dir);
+	EXPECT_EQ(-ENOENT, hps_status_write(sub, &st));
+	EXPECT_EQ(-ENOENT, hps_status_write_prometheus(sub, &st));
+	list_dir(self->dir, names, sizeof(names));
+	EXPECT_STREQ("busy state", names);
+}
+
+TEST_F(dir, unknown_keys_and_blank_lines)
+{
+	static const char text[] =
+		"format=1\n"
+		"future_key=some value\n"
+		"\n"
+		"stratum=4\n"
+		"other=a=b\n"
+		"state=tracking\n"
+		"x=\n"
+		"poll_ms=1000";		/* no final newline */
+	struct hps_status st;
+
+	put_file(self->path, text, sizeof(text) - 1);
+	ASSERT_EQ(0, hps_status_read(self->path, &st));
+	EXPECT_EQ(4, st.stratum);
+	EXPECT_STREQ("tracking", st.state);
+	EXPECT_EQ(1000, st.poll_ms);
+	EXPECT_EQ(0, st.pid);
+	EXPECT_STREQ("", st.device);
+
+	/* no format line at all is fine too */
+	put_file(self->path, "leap=1\n", 7);
+	ASSERT_EQ(0, hps_status_read(self->path, &st));
+	EXPECT_EQ(1, st.leap);
+
+	/* an empty file: all zero */
+	put_file(self->path, "", 0);
+	ASSERT_EQ(0, hps_status_read(self->path, &st));
+	EXPECT_EQ(0, st.leap);
+}
+
+TEST_F(dir, malformed)
+{
+	static const char * const bad[] = {
+		"format=1\nstratum 3\n",		/* no '=' */
+		"format=1\njust words",			/* no '=', last line */
+		"stratum=abc\n",
+		"stratum=\n",
+		"stratum=3x\n",
+		"stratum= 3\n",
+		"stratum=+3\n",
+		"stratum=2147483648\n",			/* int overflow */
+		"pid=99999999999999999999\n",
+		"updates=-1\n",				/* unsigned */
+		"reach=4294967296\n",
+		"ref_time_ns=9223372036854775808\n",
+		"freq_ppm=1.5ppm\n",
+		"freq_ppm=\n",
+		"freq_ppm=1e999\n",
+		"format=2\nstratum=3\n",		/* a newer format */
+		"format=one\n",
+	};
+	struct hps_status st;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		put_file(self->path, bad[i], strlen(bad[i]));
+		memset(&st, 0x5a, sizeof(st));
+		EXPECT_EQ(-EINVAL, hps_status_read(self->path, &st))
+			TH_LOG("accepted '%s'", bad[i]);
+		/* zeroed, not half read */
+		EXPECT_EQ(0, st.stratum);
+		EXPECT_EQ(0, st.pid);
+	}
+
+	/* an embedded NUL */
+	put_file(self->path, "state=a\0b\n", 10);
+	EXPECT_EQ(-EINVAL, hps_status_read(self->path, &st));
+}
+
+TEST_F(dir, missing_and_large)
+{
+	struct hps_status st;
+	char *big;
+	size_t i, n = 64 * 1024;
+
+	EXPECT_EQ(-ENOENT, hps_status_read(self->path, &st));
+	EXPECT_EQ(-EISDIR, hps_status_read(self->dir, &st));
+
+	/* 64 KiB exactly is read; one byte more is refused */
+	big = malloc(n + 1);
+	ASSERT_NE(NULL, big);
+	for (i = 0; i < n; i += 8)
+		memcpy(big + i, "pad=123\n", 8);
+	memcpy(big, "stratum=9\n", 10);	/* then "d=123", ignored */
+	put_file(self->path, big, n);
+	EXPECT_EQ(0, hps_status_read(self->path, &st));
+	EXPECT_EQ(9, st.stratum);
+	big[n] = '\n';
+	put_file(self->path, big, n + 1);
+	EXPECT_EQ(-EFBIG, hps_status_read(self->path, &st));
+	EXPECT_EQ(0, st.stratum);
+	free(big);
+}
+
+TEST_F(dir, strings_truncated_and_sanitised)
+{
+	struct hps_status st;
+	char text[256], *file;
+
+	/* longer than the buffer: cut, NUL-terminated */
+	snprintf(text, sizeof(text), "state=%s\nmode=%s\n",
+		 "0123456789abcdefghijklmnopqrstuvwxyz",
+		 "PRECISEPRECISE");
+	put_file(self->path, text, strlen(text));
+	ASSERT_EQ(0, hps_status_read(self->path, &st));
+	EXPECT_STREQ("0123456789abcde", st.state);
+	EXPECT_STREQ("PRECISEPR", st.mode);
+
+	/* newlines and '=' in strings cannot break the file */
+	locked(&st);
+	SET(st.clock_name, "a\nb=c\rd");
+	SET(st.driver, "\nstratum=99");
+	ASSERT_EQ(0, hps_status_write(self->path, &st));
+	file = slurp(self->path);
+	ASSERT_NE(NULL, file);
+	EXPECT_NE(NULL, strstr(file, "\nclock_name=a_b_c_d\n"));
+	EXPECT_NE(NULL, strstr(file, "\ndriver=_stratum_99\n"));
+	ASSERT_EQ(0, hps_status_read(self->path, &st));
+	EXPECT_STREQ("a_b_c_d", st.clock_name);
+	EXPECT_STREQ("_stratum_99", st.driver);
+	EXPECT_EQ(3, st.stratum);
+
+	/* a string filling its whole buffer without a NUL is bounded */
+	locked(&st);
+	memset(st.mode, 'M', sizeof(st.mode));
+	ASSERT_EQ(0, hps_status_write(self->path, &st));
+	ASSERT_EQ(0, hps_status_read(self->path, &st));
+	EXPECT_STREQ("MMMMMMMMM", st.mode);
+	EXPECT_STREQ("/dev/ptp0", st.device);
+}
+
+/* ---- printed output ---- */
+
+typedef void (*print_fn)(FILE *f, const struct hps_status *st, int64_t now);
+
+/* The output of @fn as a malloc'ed string. */
+static char *capture(print_fn fn, const struct hps_status *st, int64_t now)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	fn(f, st, now);
+	fclose(f);
+	return buf;
+}
+
+/* Compare @out with @exp line by line, then their line counts. */
+static void check_lines(struct __test_metadata *_metadata, const char *out,
+			const char * const *exp, size_t n)
+{
+	char line[256];
+	size_t i = 0;
+
+	ASSERT_NE(NULL, out);
+	while (*out && i < n) {
+		const char *nl = strchr(out, '\n');
+		size_t l;
+
+		ASSERT_NE(NULL, nl) TH_LOG("unterminated line '%s'", out);
+		l = nl - out < (long)sizeof(line) - 1 ? (size_t)(nl - out) :
+			sizeof(line) - 1;
+		memcpy(line, out, l);
+		line[l] = '\0';
+		EXPECT_STREQ(exp[i], line);
+		out = nl + 1;
+		i++;
+	}
+	EXPECT_EQ(n, i);
+	EXPECT_STREQ("", out);
+}
+
+/* Line @n (0-based) of @out, in a static buffer; "" past the end. */
+static const char *line_of(const char *out, int n)
+{
+	static char line[256];
+	const char *nl;
+
+	for (; n > 0 && out && *out; n--) {
+		out = strchr(out, '\n');
+		if (out)
+			out++;
+	}
+	line[0] = '\0';
+	if (!out)
+		return line;
+	nl = strchr(out, '\n');
+	snprintf(line, sizeof(line), "%.*s", nl ? (int)(nl - out) : (int)strlen(out), out);
+	return line;
+}
+
+TEST(tracking_locked)
+{
+	static const char * const exp[] = {
+		"Reference ID    : 48595056 (hyperv)",
+		"Stratum         : 3",
+		"Ref time (UTC)  : Sat Nov 21 12:34:56 2026",
+		"System time     : 0.000000012 seconds fast of NTP time",
+		"Last offset     : +0.000000012 seconds",
+		"RMS offset      : 0.000000034 seconds",
+		"Frequency       : 3.512 ppm slow",
+		"Residual freq   : +0.001 ppm",
+		"Skew            : 0.010 ppm",
+		"Root delay      : 0.000000000 seconds",
+		"Root dispersion : 0.000000436 seconds",
+		"Update interval : 0.5 seconds",
+		"Leap status     : Normal",
+		"State           : locked (PRECISE, /dev/ptp0, hv_ptp_ext)",
+		"Last update     : 0.3 seconds ago",
+		"Updates         : 1000, steps 1, read errors 2, interference 0",
+	};
+	struct hps_status st;
+	char *out;
+
+	locked(&st);
+	out = capture(hps_status_print_tracking, &st, MONO + 300000000);
+	check_lines(_metadata, out, exp, ARRAY_SIZE(exp));
+	free(out);
+}
+
+TEST(tracking_signs)
+{
+	static const char * const exp[] = {
+		"Reference ID    : 48595056 (/dev/ptp3)",
+		"Stratum         : 0",
+		"Ref time (UTC)  : -",
+		"System time     : 1.500000001 seconds slow of NTP time",
+		"Last offset     : -1.500000001 seconds",
+		"RMS offset      : 2.000000000 seconds",
+		"Frequency       : 600.250 ppm fast",
+		"Residual freq   : -0.125 ppm",
+		"Skew            : 12.346 ppm",
+		"Root delay      : 0.000012345 seconds",
+		"Root dispersion : 1.000000000 seconds",
+		"Update interval : 2.0 seconds",
+		"Leap status     : Not synchronised",
+		"State           : stepping (-, /dev/ptp3, -)",
+		"Last update     : never",
+		"Updates         : 18446744073709551615, steps 0, read errors 0, interference 7",
+	};
+	struct hps_status st;
+	char *out;
+
+	/* system slow, the clock's own rate fast (negative correction) */
+	memset(&st, 0, sizeof(st));
+	SET(st.state, "stepping");
+	SET(st.device, "/dev/ptp3");
+	st.last_offset_ns = -1500000001;
+	st.rms_offset_ns = 2 * SEC;
+	st.freq_ppm = -600.25;
+	st.residual_freq_ppm = -0.125;
+	st.skew_ppm = 12.3456;
+	st.window_ns = 12345;
+	st.est_error_ns = SEC;
+	st.poll_ms = 2000;
+	st.synced = 1;
+	st.leap = 3;
+	st.updates = UINT64_MAX;
+	st.interference = 7;
+	out = capture(hps_status_print_tracking, &st, MONO);
+	check_lines(_metadata, out, exp, ARRAY_SIZE(exp));
+	free(out);
+
+	/* zero offset and zero frequency: chrony's "fast" and "slow" */
+	st.last_offset_ns = 0;
+	st.freq_ppm = 0;
+	out = capture(hps_status_print_tracking, &st, MONO);
+	EXPECT_STREQ("System time     : 0.000000000 seconds fast of NTP time",
+		     line_of(out, 3));
+	EXPECT_STREQ("Last offset     : +0.000000000 seconds", line_of(out, 4));
+	EXPECT_STREQ("Frequency       : 0.000 ppm slow", line_of(out, 6));
+	free(out);
+
+	/* no name, no device */
+	st.device[0] = '\0';
+	st.ref_time_ns = 1736046245LL * SEC + 999999999;
+	out = capture(hps_status_print_tracking, &st, MONO);
+	EXPECT_STREQ("Reference ID    : 48595056 (-)", line_of(out, 0));
+	EXPECT_STREQ("Ref time (UTC)  : Sun Jan 05 03:04:05 2025",
+		     line_of(out, 2));
+	free(out);
+}
+
+TEST(tracking_leap)
+{
+	static const struct {
+		int leap, synced;
+		const char *line;
+	} cases[] = {
+		{ 0, 1, "Leap status     : Normal" },
+		{ 1, 1, "Leap status     : Insert second" },
+		{ 2, 1, "Leap status     : Delete second" },
+		{ 3, 1, "Leap status     : Not synchronised" },
+		{ 0, 0, "Leap status     : Not synchronised" },
+		{ 1, 0, "Leap status     : Not synchronised" },
+		{ 7, 1, "Leap status     : Invalid" },
+	};
+	struct hps_status st;
+	char *out;
+	size_t i;
+
+	locked(&st);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		st.leap = cases[i].leap;
+		st.synced = cases[i].synced;
+		out = capture(hps_status_print_tracking, &st, MONO);
+		EXPECT_STREQ(cases[i].line, line_of(out, 12));
+		EXPECT_STREQ("Last update     : 0.0 seconds ago", line_of(out, 14));
+		free(out);
+	}
+}
+
+#define HEADER	"     remote           refid      st t when poll reach   delay   offset  jitter"
+#define RULE	"=============================================================================="
+
+TEST(sources_line)
+{
+	static const char * const exp[] = {
+		HEADER,
+		RULE,
+		"*ptp0(hyperv)    .HYPV.           2 l    0    1  377    0.000    0.000   0.000",
+	};
+	static const struct {
+		const char *state;
+		char tally;
+	} tallies[] = {
+		{ "locked", '*' }, { "tracking", '+' }, { "holdover", '#' },
+		{ "no-phc", 'x' }, { "starting", ' ' }, { "stepping", ' ' },
+		{ "", ' ' },
+	};
+	struct hps_status st;
+	char *out;
+	size_t i;
+
+	locked(&st);
+	out = capture(hps_status_print_sources, &st, MONO + 300000000);
+	check_lines(_metadata, out, exp, ARRAY_SIZE(exp));
+	free(out);
+	EXPECT_EQ(strlen(HEADER), strlen(RULE));
+
+	for (i = 0; i < ARRAY_SIZE(tallies); i++) {
+		SET(st.state, tallies[i].state);
+		out = capture(hps_status_print_sources, &st, MONO);
+		EXPECT_EQ(tallies[i].tally, line_of(out, 2)[0]);
+		free(out);
+	}
+}
+
+TEST(sources_columns)
+{
+	struct hps_status st;
+	char *out;
+
+	/* long names cut at 15; signed offsets; poll rounded; reach octal */
+	locked(&st);
+	SET(st.device, "/dev/ptp_hyperv_long");
+	SET(st.clock_name, "hyperv");
+	SET(st.state, "holdover");
+	st.ref_stratum = 16;
+	st.reach = 0x1f5;	/* only the low 8 bits: 0365 */
+	st.poll_ms = 2500;
+	st.window_ns = 1234567;
+	st.last_offset_ns = -12345678;
+	st.jitter_ns = 999;
+	out = capture(hps_status_print_sources, &st, MONO + 65 * SEC + 999999999);
+	EXPECT_STREQ("#ptp_hyperv_long .HYPV.          16 l   65    3  365    1.235  -12.346   0.001",
+		     line_of(out, 2));
+	EXPECT_EQ(strlen(HEADER), strlen(line_of(out, 2)));
+	free(out);
+
+	/* never updated; no device; short poll; minutes */
+	st.updated_mono_ns = 0;
+	st.device[0] = '\0';
+	st.clock_name[0] = '\0';
+	st.poll_ms = 100;
+	st.reach = 0;
+	SET(st.state, "no-phc");
+	out = capture(hps_status_print_sources, &st, MONO);
+	EXPECT_STREQ("x-               .HYPV.          16 l    -    1    0    1.235  -12.346   0.001",
+		     line_of(out, 2));
+	free(out);
+
+	st.updated_mono_ns = 1;
+	out = capture(hps_status_print_sources, &st, 1 + 3000 * SEC);
+	EXPECT_STREQ("x-               .HYPV.          16 l  50m    1    0    1.235  -12.346   0.001",
+		     line_of(out, 2));
+	free(out);
+}
+
+/* ---- a small JSON checker ---- */
+
+struct json {
+	const char *s;
+	int nkeys;
+	char keys[64][32];
+	char vals[64][128];	/* raw text of numbers/literals, decoded strings */
+};
+
+static void j_ws(struct json *j)
+{
+	while (*j->s == ' ' || *j->s == '\t' || *j->s == '\n' || *j->s == '\r')
+		j->s++;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A string into @out (\u escapes below 0x80 decoded, others as '?'). */
+static int j_string(struct json *j, char *out, size_t len)
+{
+	size_t n = 0;
+
+	if (*j->s++ != '"')
+		return -1;
+	for (;;) {
+		unsigned char c = *j->s++;
+		int k, v = 0;
+
+		if (c == '"')
+			break;
+		if (c < 0x20)		/* also the terminating NUL */
+			return -1;
+		if (c == '\\') {
+			c = *j->s++;
+			switch (c) {
+			case '"': case '\\': case '/':
+				break;
+			case 'b':
+				c = '\b';
+				break;
+			case 'f':
+				c = '\f';
+				break;
+			case 'n':
+				c = '\n';
+				break;
+			case 'r':
+				c = '\r';
+				break;
+			case 't':
+				c = '\t';
+				break;
+			case 'u':
+				for (k = 0; k < 4; k++) {
+					int h = hexval(*j->s++);
+
+					if (h < 0)
+						return -1;
+					v = v * 16 + h;
+				}
+				c = v < 0x80 ? v : '?';
+				break;
+			default:
+				return -1;
+			}
+		}
+		if (n + 1 < len)
+			out[n++] = c;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* A JSON number, strictly: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int j_number(struct json *j)
+{
+	const char *s = j->s;
+
+	if (*s == '-')
+		s++;
+	if (*s == '0')
+		s++;
+	else if (*s >= '1' && *s <= '9')
+		while (*s >= '0' && *s <= '9')
+			s++;
+	else
+		return -1;
+	if (*s == '.') {
+		s++;
+		if (!(*s >= '0' && *s <= '9'))
+			return -1;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (!(*s >= '0' && *s <= '9'))
+			return -1;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	j->s = s;
+	return 0;
+}
+
+/* One flat object: string keys, values string/number/true/false/null. */
+static int json_parse(struct json *j, const char *text)
+{
+	memset(j, 0, sizeof(*j));
+	j->s = text;
+	j_ws(j);
+	if (*j->s++ != '{')
+		return -1;
+	j_ws(j);
+	if (*j->s == '}')
+		goto end;
+	for (;;) {
+		char *val;
+		const char *v0;
+
+		if (j->nkeys == 64)
+			return -1;
+		j_ws(j);
+		if (j_string(j, j->keys[j->nkeys], sizeof(j->keys[0])))
+			return -1;
+		j_ws(j);
+		if (*j->s++ != ':')
+			return -1;
+		j_ws(j);
+		val = j->vals[j->nkeys];
+		v0 = j->s;
+		if (*j->s == '"') {
+			if (j_string(j, val, sizeof(j->vals[0])))
+				return -1;
+		} else {
+			if (!strncmp(j->s, "null", 4) || !strncmp(j->s, "true", 4))
+				j->s += 4;
+			else if (!strncmp(j->s, "false", 5))
+				j->s += 5;
+			else if (j_number(j))
+				return -1;
+			snprintf(val, sizeof(j->vals[0]), "%.*s",
+				 (int)(j->s - v0), v0);
+		}
+		j->nkeys++;
+		j_ws(j);
+		if (*j->s == ',') {
+			j->s++;
+			continue;
+		}
+		if (*j->s != '}')
+			return -1;
+		break;
+	}
+end:
+	j->s++;
+	return 0;
+}
+
+static const char *json_get(const struct json *j, const char *key)
+{
+	int i;
+
+	for (i = 0; i < j->nkeys; i++)
+		if (!strcmp(j->keys[i], key))
+			return j->vals[i];
+	return NULL;
+}
+
+TEST(json)
+{
+	static const char * const keys[] = {
+		"pid", "state", "device", "clock_name", "driver", "mode",
+		"stratum", "ref_stratum", "leap", "synced", "ref_time_ns",
+		"last_offset_ns", "rms_offset_ns", "window_ns", "jitter_ns",
+		"error_bound_ns", "est_error_ns", "freq_ppm",
+		"residual_freq_ppm", "skew_ppm", "phc_freq_ppb", "poll_ms",
+		"reach", "updates", "steps", "read_errors", "interference",
+		"updated_mono_ns", "age_s",
+	};
+	struct hps_status st;
+	struct json *j = malloc(sizeof(*j));
+	char *out;
+	size_t i, len;
+
+	ASSERT_NE(NULL, j);
+	locked(&st);
+	out = capture(hps_status_print_json, &st, MONO + 1500000000);
+	ASSERT_NE(NULL, out);
+	len = strlen(out);
+	ASSERT_GT(len, 2);
+	EXPECT_EQ('\n', out[len - 1]);
+	EXPECT_TRUE(strchr(out, '\n') == out + len - 1);	/* one line */
+	ASSERT_EQ(0, json_parse(j, out));
+	EXPECT_STREQ("\n", j->s);
+	EXPECT_EQ(ARRAY_SIZE(keys), (size_t)j->nkeys);
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		EXPECT_NE(NULL, json_get(j, keys[i])) TH_LOG("no %s", keys[i]);
+	EXPECT_STREQ("1234", json_get(j, "pid"));
+	EXPECT_STREQ("locked", json_get(j, "state"));
+	EXPECT_STREQ("/dev/ptp0", json_get(j, "device"));
+	EXPECT_STREQ("3.512", json_get(j, "freq_ppm"));
+	EXPECT_STREQ("0.01", json_get(j, "skew_ppm"));
+	EXPECT_STREQ("255", json_get(j, "reach"));
+	EXPECT_STREQ("1795264496000000000", json_get(j, "ref_time_ns"));
+	EXPECT_STREQ("1.5", json_get(j, "age_s"));
+	free(out);
+
+	/* escapes, extremes, non-finite doubles, never updated */
+	odd(&st);
+	SET(st.clock_name, "q\"b\\c\nt\tx\x01y\x7f");
+	SET(st.driver, "caf\xc3\xa9 \xff!");	/* UTF-8 é, a stray byte */
+	st.freq_ppm = NAN;
+	st.skew_ppm = INFINITY;
+	st.residual_freq_ppm = -INFINITY;
+	st.updated_mono_ns = 0;
+	out = capture(hps_status_print_json, &st, MONO);
+	ASSERT_EQ(0, json_parse(j, out));
+	EXPECT_STREQ("\n", j->s);
+	EXPECT_STREQ("q\"b\\c\nt\tx\x01y\x7f", json_get(j, "clock_name"));
+	EXPECT_NE(NULL, strstr(out, "\"q\\\"b\\\\c\\nt\\tx\\u0001y\\u007f\""));
+	EXPECT_NE(NULL, strstr(out, "\"caf\xc3\xa9 \\ufffd!\""));
+	EXPECT_STREQ("null", json_get(j, "freq_ppm"));
+	EXPECT_STREQ("null", json_get(j, "skew_ppm"));
+	EXPECT_STREQ("null", json_get(j, "residual_freq_ppm"));
+	EXPECT_STREQ("null", json_get(j, "age_s"));
+	EXPECT_STREQ("-9223372036854775808", json_get(j, "last_offset_ns"));
+	EXPECT_STREQ("18446744073709551615", json_get(j, "updates"));
+	EXPECT_STREQ("4294967295", json_get(j, "reach"));
+	EXPECT_STREQ("-35000000", json_get(j, "phc_freq_ppb"));
+	free(out);
+
+	/* the checker itself rejects broken JSON */
+	EXPECT_NE(0, json_parse(j, "{\"a\":1"));
+	EXPECT_NE(0, json_parse(j, "{\"a\":\"x\ny\"}"));
+	EXPECT_NE(0, json_parse(j, "{\"a\":nan}"));
+	EXPECT_NE(0, json_parse(j, "{\"a\":\"\\q\"}"));
+	free(j);
+}
+
+TEST_F(dir, prometheus)
+{
+	static const char exp[] =
+		"# HELP hv_ptp_sync_offset_seconds Offset of the system clock from the PHC at the last update (system - PHC).\n"
+		"# TYPE hv_ptp_sync_offset_seconds gauge\n"
+		"hv_ptp_sync_offset_seconds -0.000000012\n"
+		"# HELP hv_ptp_sync_rms_offset_seconds RMS of the recent offsets.\n"
+		"# TYPE hv_ptp_sync_rms_offset_seconds gauge\n"
+		"hv_ptp_sync_rms_offset_seconds 0.000000034\n"
+		"# HELP hv_ptp_sync_frequency_ppm Frequency correction applied to the system clock; positive speeds it up.\n"
+		"# TYPE hv_ptp_sync_frequency_ppm gauge\n"
+		"hv_ptp_sync_frequency_ppm 3.512\n"
+		"# HELP hv_ptp_sync_estimated_error_seconds Estimated error of the system clock: PHC error bound plus servo residual.\n"
+		"# TYPE hv_ptp_sync_estimated_error_seconds gauge\n"
+		"hv_ptp_sync_estimated_error_seconds 0.000000436\n"
+		"# HELP hv_ptp_sync_phc_error_bound_seconds Error bound of the PHC reported by the module (0: unknown).\n"
+		"# TYPE hv_ptp_sync_phc_error_bound_seconds gauge\n"
+		"hv_ptp_sync_phc_error_bound_seconds 0.000000400\n"
+		"# HELP hv_ptp_sync_locked 1 when the servo is locked to the PHC.\n"
+		"# TYPE hv_ptp_sync_locked gauge\n"
+		"hv_ptp_sync_locked 1\n"
+		"# HELP hv_ptp_sync_synchronised 1 when the kernel clock is marked synchronised (STA_UNSYNC clear).\n"
+		"# TYPE hv_ptp_sync_synchronised gauge\n"
+		"hv_ptp_sync_synchronised 1\n"
+		"# HELP hv_ptp_sync_updates_total Successful clock updates.\n"
+		"# TYPE hv_ptp_sync_updates_total counter\n"
+		"hv_ptp_sync_updates_total 1000\n"
+		"# HELP hv_ptp_sync_steps_total Clock steps made.\n"
+		"# TYPE hv_ptp_sync_steps_total counter\n"
+		"hv_ptp_sync_steps_total 1\n"
+		"# HELP hv_ptp_sync_read_errors_total Failed PHC reads.\n"
+		"# TYPE hv_ptp_sync_read_errors_total counter\n"
+		"hv_ptp_sync_read_errors_total 2\n"
+		"# HELP hv_ptp_sync_interference_total Clock adjustments made by another program.\n"
+		"# TYPE hv_ptp_sync_interference_total counter\n"
+		"hv_ptp_sync_interference_total 0\n"
+		"# HELP hv_ptp_sync_last_update_timestamp_seconds Time of the last update, seconds since the epoch.\n"
+		"# TYPE hv_ptp_sync_last_update_timestamp_seconds gauge\n"
+		"hv_ptp_sync_last_update_timestamp_seconds 1795264496.000000000\n"
+		"# HELP hv_ptp_sync_info State, PHC device, measurement mode and driver.\n"
+		"# TYPE hv_ptp_sync_info gauge\n"
+		"hv_ptp_sync_info{state=\"locked\",device=\"/dev/ptp0\",mode=\"PRECISE\",driver=\"hv_ptp_ext\"} 1\n";
+	char path[256], names[512], *text;
+	struct hps_status st;
+
+	snprintf(path, sizeof(path), "%s/hv_ptp_sync.prom", self->dir);
+	locked(&st);
+	st.last_offset_ns = -12;
+	ASSERT_EQ(0, hps_status_write_prometheus(path, &st));
+	text = slurp(path);
+	ASSERT_NE(NULL, text);
+	EXPECT_STREQ(exp, text);
+	list_dir(self->dir, names, sizeof(names));
+	EXPECT_STREQ("hv_ptp_sync.prom", names);
+
+	/* label values escaped; not locked, not synchronised; NaN */
+	SET(st.state, "holdover");
+	SET(st.driver, "a\"b\\c\nd");
+	st.synced = 0;
+	st.freq_ppm = NAN;
+	ASSERT_EQ(0, hps_status_write_prometheus(path, &st));
+	text = slurp(path);
+	ASSERT_NE(NULL, text);
+	EXPECT_NE(NULL, strstr(text, "\nhv_ptp_sync_info{state=\"holdover\",device=\"/dev/ptp0\",mode=\"PRECISE\",driver=\"a\\\"b\\\\c\\nd\"} 1\n"));
+	EXPECT_NE(NULL, strstr(text, "\nhv_ptp_sync_locked 0\n"));
+	EXPECT_NE(NULL, strstr(text, "\nhv_ptp_sync_synchronised 0\n"));
+	EXPECT_NE(NULL, strstr(text, "\nhv_ptp_sync_frequency_ppm NaN\n"));
+	st.freq_ppm = -INFINITY;
+	ASSERT_EQ(0, hps_status_write_prometheus(path, &st));
+	text = slurp(path);
+	ASSERT_NE(NULL, text);
+	EXPECT_NE(NULL, strstr(text, "\nhv_ptp_sync_frequency_ppm -Inf\n"));
+	list_dir(self->dir, names, sizeof(names));
+	EXPECT_STREQ("hv_ptp_sync.prom", names);
+}
+
+TEST_HARNESS_MAIN

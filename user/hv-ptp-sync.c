@@ -1,0 +1,545 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hv-ptp-sync: steers CLOCK_REALTIME to the Hyper-V PHC.
+ *
+ * Data path, once per poll: PHC offset measurement (phc.c) -> step policy
+ * or servo (servo.c) -> adjtimex (clockadj.c) -> kernel sync state -> the
+ * published status (status.c) and systemd (sd_notify).
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clockadj.h"
+#include "config.h"
+#include "log.h"
+#include "phc.h"
+#include "servo.h"
+#include "status.h"
+
+#define VERSION		"0.1.0"
+#define RMS_LEN		16	/* offsets in the RMS and jitter figures */
+#define LOCK_COUNT	3	/* updates within lock_us before "locked" */
+#define REPROBE_EVERY	64	/* updates between tries of a better mode */
+#define HOLDOVER_PPB	500	/* error growth without a reference, ppb */
+#define EXIT_USAGE	1
+#define EXIT_RUNTIME	2
+#define EXIT_NOT_RUNNING 3
+
+static volatile sig_atomic_t got_hup, got_term;
+
+struct daemon {
+	struct hps_config cfg;
+	const char *config_path;
+	int config_explicit;
+	char **overrides;		/* "--key=value" words of argv */
+	int n_overrides;
+
+	struct hps_phc phc;
+	struct hps_servo *servo;
+	struct hps_clockadj adj;
+	struct hps_status st;
+	int64_t offsets[RMS_LEN];
+	int n_offsets;
+	int lock_count;
+	int ever_locked;
+	double phc_freq_ppb;
+	int have_phc_freq;
+	int64_t last_good_mono;
+	int64_t last_est_error;
+	int phc_logged;			/* "no PHC" said once */
+};
+
+static int64_t now_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: hv-ptp-sync [OPTIONS]           run the daemon (foreground)\n"
+		"       hv-ptp-sync status [--json] [OPTIONS]\n"
+		"\n"
+		"Steers the system clock to the Hyper-V PTP clock (hv_ptp_ext's, or\n"
+		"hv_utils' \"hyperv\") through adjtimex.\n"
+		"\n"
+		"Options:\n"
+		"  -f, --config=FILE    configuration file (default " HPS_DEFAULT_CONFIG ")\n"
+		"  --KEY=VALUE          any configuration key, e.g. --poll-ms=250,\n"
+		"                       --device=/dev/ptp_hyperv (see hv-ptp-sync.conf(5))\n"
+		"  -c, --check-config   check the configuration and exit\n"
+		"  -p, --print-config   print the configuration in file syntax and exit\n"
+		"  --json               with status: one JSON object\n"
+		"  -h, --help           this text\n"
+		"  -V, --version        the version\n");
+}
+
+/* defaults, then the file, then the command line */
+static int load_config(struct daemon *d, struct hps_config *c)
+{
+	char err[512], key[128];
+	const char *kv, *eq;
+	int i;
+
+	hps_config_defaults(c);
+	if (hps_config_load(c, d->config_path, !d->config_explicit, err,
+			    sizeof(err))) {
+		hps_log(LOG_ERR, "%s", err);
+		return -1;
+	}
+	for (i = 0; i < d->n_overrides; i++) {
+		kv = d->overrides[i] + 2;
+		eq = strchr(kv, '=');
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
+		if (hps_config_set(c, key, eq + 1, err, sizeof(err))) {
+			hps_log(LOG_ERR, "command line: %s", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void record_offset(struct daemon *d, int64_t offset)
+{
+	struct hps_status *st = &d->st;
+	double sum = 0, dsum = 0, diff;
+	int i, n;
+
+	d->offsets[d->n_offsets % RMS_LEN] = offset;
+	d->n_offsets++;
+	n = d->n_offsets < RMS_LEN ? d->n_offsets : RMS_LEN;
+	for (i = 0; i < n; i++) {
+		sum += (double)d->offsets[i] * d->offsets[i];
+		if (i) {
+			diff = d->offsets[i] - d->offsets[i - 1];
+			dsum += diff * diff;
+		}
+	}
+	st->rms_offset_ns = llround(sqrt(sum / n));
+	st->jitter_ns = n > 1 ? llround(sqrt(dsum / (n - 1))) : 0;
+}
+
+static void set_state(struct daemon *d, const char *state)
+{
+	if (strcmp(d->st.state, state))
+		hps_log(strcmp(state, "holdover") && strcmp(state, "no-phc") ?
+			LOG_INFO : LOG_WARNING, "state: %s", state);
+	snprintf(d->st.state, sizeof(d->st.state), "%s", state);
+}
+
+static void publish(struct daemon *d)
+{
+	struct hps_status *st = &d->st;
+	int ret;
+
+	if (d->cfg.state_file[0]) {
+		ret = hps_status_write(d->cfg.state_file, st);
+		if (ret)
+			hps_log(LOG_WARNING, "%s: %s", d->cfg.state_file,
+				strerror(-ret));
+	}
+	if (d->cfg.prometheus_file[0]) {
+		ret = hps_status_write_prometheus(d->cfg.prometheus_file, st);
+		if (ret)
+			hps_log(LOG_WARNING, "%s: %s",
+				d->cfg.prometheus_file, strerror(-ret));
+	}
+	sd_notifyf(0, "STATUS=%s, offset %+lld ns, frequency %+.3f ppm%s%s",
+		   st->state, (long long)st->last_offset_ns, st->freq_ppm,
+		   st->device[0] ? ", " : "", st->device);
+}
+
+/* Kernel sync state from our error estimate. */
+static void update_sync(struct daemon *d, int locked, int leap)
+{
+	struct hps_status *st = &d->st;
+	int synced, ret;
+
+	synced = locked && st->est_error_ns <= d->cfg.max_error_us * 1000;
+	ret = hps_clock_set_sync(&d->adj, synced, d->cfg.leap ? leap : 0,
+				 st->est_error_ns, st->est_error_ns);
+	if (ret) {
+		hps_log(LOG_ERR, "adjtimex (status): %s", strerror(-ret));
+		return;
+	}
+	if (synced != st->synced)
+		hps_log(LOG_NOTICE, "system clock %s",
+			synced ? "synchronised (STA_UNSYNC cleared)" :
+			"not synchronised (STA_UNSYNC set)");
+	st->synced = synced;
+	st->leap = synced ? (d->cfg.leap ? leap : 0) : HPS_LEAP_UNSYNC;
+}
+
+static void try_open(struct daemon *d)
+{
+	char err[512];
+	int ret;
+
+	ret = hps_phc_open(&d->phc, d->cfg.device, d->cfg.samples, err,
+			   sizeof(err));
+	if (ret) {
+		if (!d->phc_logged)
+			hps_log(LOG_WARNING, "%s; retrying every poll", err);
+		d->phc_logged = 1;
+		return;
+	}
+	d->phc_logged = 0;
+	d->have_phc_freq = 0;
+	hps_servo_reset(d->servo);
+	hps_log(LOG_INFO, "using %s (\"%s\"%s%s), %s offsets", d->phc.path,
+		d->phc.clock_name, d->phc.driver[0] ? ", driver " : "",
+		d->phc.driver, hps_mode_name(d->phc.mode));
+	snprintf(d->st.device, sizeof(d->st.device), "%s", d->phc.path);
+	snprintf(d->st.clock_name, sizeof(d->st.clock_name), "%s",
+		 d->phc.clock_name);
+	snprintf(d->st.driver, sizeof(d->st.driver), "%s", d->phc.driver);
+}
+
+/* No measurement this time: hold the frequency, let the error grow. */
+static void holdover(struct daemon *d, int64_t mono)
+{
+	struct hps_status *st = &d->st;
+	int64_t age;
+
+	st->reach = (st->reach << 1) & 0xff;
+	if (d->lock_count || !strcmp(st->state, "tracking")) {
+		/* the phase term was for a measured offset: drop it */
+		double ppb = hps_servo_drift_ppb(d->servo);
+
+		if (!hps_clock_set_freq(&d->adj, ppb))
+			st->freq_ppm = ppb / 1000;
+	}
+	d->lock_count = 0;
+	if (d->last_good_mono) {
+		age = mono - d->last_good_mono;
+		st->est_error_ns = d->last_est_error + age / 1000000000 *
+				   HOLDOVER_PPB + age % 1000000000 *
+				   HOLDOVER_PPB / 1000000000;
+	}
+	set_state(d, d->ever_locked ? "holdover" : "no-phc");
+	update_sync(d, d->ever_locked, HPS_LEAP_NONE);
+}
+
+static void step(struct daemon *d, int64_t offset)
+{
+	int ret = hps_clock_step(-offset);
+
+	if (ret) {
+		hps_log(LOG_ERR, "adjtimex (step): %s", strerror(-ret));
+		return;
+	}
+	d->st.steps++;
+	hps_servo_stepped(d->servo, offset);
+	hps_log(LOG_NOTICE, "stepped the system clock by %+.9f s",
+		-offset / 1e9);
+}
+
+static void update(struct daemon *d)
+{
+	struct hps_status *st = &d->st;
+	enum hps_servo_state state;
+	long long v, bound = 0;
+	struct hps_sample s;
+	int64_t mono, abs_off;
+	int ret, leap = 0, allow_step, locked;
+	char what[160];
+	double ppb;
+
+	mono = now_ns(CLOCK_MONOTONIC);
+	if (d->phc.fd < 0)
+		try_open(d);
+	if (d->phc.fd < 0) {
+		holdover(d, mono);
+		return;
+	}
+	if (st->updates % REPROBE_EVERY == REPROBE_EVERY - 1)
+		d->phc.mode = HPS_MODE_PRECISE;	/* falls back by itself */
+	ret = hps_phc_measure(&d->phc, d->cfg.samples, &s);
+	if (ret) {
+		st->read_errors++;
+		if (ret != -EAGAIN) {
+			hps_log(LOG_WARNING, "%s: %s; holding the frequency",
+				d->phc.path, strerror(-ret));
+			hps_phc_close(&d->phc);
+			st->device[0] = 0;
+		}
+		holdover(d, mono);
+		return;
+	}
+	snprintf(st->mode, sizeof(st->mode), "%s", hps_mode_name(d->phc.mode));
+
+	/* the module's view, when the PHC is hv_ptp_ext's */
+	if (!hps_phc_attr_ll(&d->phc, "error_bound_ns", &v))
+		bound = v;
+	else
+		bound = 100;	/* hv_utils: 100 ns resolution, no model */
+	if (!hps_phc_attr_ll(&d->phc, "stratum", &v) && v > 0 && v < 16)
+		st->ref_stratum = v;
+	else
+		st->ref_stratum = 2;
+	st->stratum = st->ref_stratum + 1;
+	if (!hps_phc_attr_ll(&d->phc, "leapflags", &v))
+		leap = v == 1 ? HPS_LEAP_INSERT : v == 2 ? HPS_LEAP_DELETE : 0;
+	if (!hps_phc_attr_ll(&d->phc, "freq_ppb", &v)) {
+		if (d->have_phc_freq && d->cfg.feedforward)
+			hps_servo_feedforward(d->servo, v - d->phc_freq_ppb);
+		d->phc_freq_ppb = v;
+		d->have_phc_freq = 1;
+		st->phc_freq_ppb = v;
+	}
+
+	ret = hps_clock_interfered(&d->adj, what, sizeof(what));
+	if (ret > 0) {
+		st->interference++;
+		hps_log(LOG_WARNING, "another program changed the clock: %s",
+			what);
+	}
+
+	abs_off = s.offset_ns < 0 ? -s.offset_ns : s.offset_ns;
+	allow_step = abs_off > d->cfg.makestep_threshold * 1e9 &&
+		     (d->cfg.makestep_limit < 0 ||
+		      st->updates < (uint64_t)d->cfg.makestep_limit);
+	ppb = hps_servo_sample(d->servo, s.offset_ns, mono, &state);
+	if (allow_step && state != HPS_SERVO_UNLOCKED) {
+		step(d, s.offset_ns);
+		ppb = hps_servo_sample(d->servo, 0, mono, &state);
+		state = HPS_SERVO_JUMP;
+	}
+	ret = hps_clock_set_freq(&d->adj, ppb);
+	if (ret)
+		hps_log(LOG_ERR, "adjtimex (frequency): %s", strerror(-ret));
+
+	st->updates++;
+	st->reach = ((st->reach << 1) | 1) & 0xff;
+	st->last_offset_ns = s.offset_ns;
+	st->window_ns = s.window_ns;
+	st->ref_time_ns = s.sys_ns;
+	st->updated_mono_ns = mono;
+	st->freq_ppm = ppb / 1000;
+	st->residual_freq_ppm = hps_servo_residual_ppb(d->servo) / 1000;
+	st->skew_ppm = hps_servo_skew_ppb(d->servo) / 1000;
+	st->error_bound_ns = bound;
+	record_offset(d, s.offset_ns);
+	st->est_error_ns = bound + abs_off + s.window_ns / 2;
+
+	if (state == HPS_SERVO_LOCKED && abs_off < d->cfg.lock_us * 1000)
+		d->lock_count++;
+	else
+		d->lock_count = 0;
+	locked = d->lock_count >= LOCK_COUNT;
+	d->ever_locked |= locked;
+	d->last_good_mono = mono;
+	d->last_est_error = st->est_error_ns;
+	set_state(d, locked ? "locked" : "tracking");
+	update_sync(d, locked, leap);
+}
+
+static void reload(struct daemon *d)
+{
+	struct hps_config c;
+
+	if (load_config(d, &c)) {
+		hps_log(LOG_ERR, "reload failed; keeping the old configuration");
+		return;
+	}
+	if (strcmp(c.device, d->cfg.device)) {
+		hps_phc_close(&d->phc);
+		d->st.device[0] = 0;
+	}
+	hps_servo_destroy(d->servo);
+	d->servo = hps_servo_create(c.kp, c.ki, c.max_slew_ppm * 1000);
+	if (!d->servo) {
+		hps_log(LOG_ERR, "out of memory");
+		exit(EXIT_RUNTIME);
+	}
+	hps_servo_set_freq(d->servo, d->st.freq_ppm * 1000);
+	d->cfg = c;
+	d->st.poll_ms = c.poll_ms;
+	hps_log_init(c.log_level);
+	hps_log(LOG_INFO, "configuration reloaded");
+}
+
+static int run(struct daemon *d)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	uint64_t wd_usec = 0;
+	int64_t next, next_wd, wake;
+	struct timespec ts;
+	double ppb = 0;
+	int ret;
+
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	d->servo = hps_servo_create(d->cfg.kp, d->cfg.ki,
+				    d->cfg.max_slew_ppm * 1000);
+	if (!d->servo)
+		return EXIT_RUNTIME;
+	ret = hps_clock_get_freq(&ppb);
+	if (ret) {
+		hps_log(LOG_ERR, "adjtimex: %s", strerror(-ret));
+		return EXIT_RUNTIME;
+	}
+	hps_servo_set_freq(d->servo, ppb);
+	d->phc.fd = -1;
+	d->st.pid = getpid();
+	d->st.poll_ms = d->cfg.poll_ms;
+	d->st.freq_ppm = ppb / 1000;
+	snprintf(d->st.state, sizeof(d->st.state), "starting");
+	hps_log(LOG_INFO, "hv-ptp-sync " VERSION " starting, poll %d ms, makestep %g %d",
+		d->cfg.poll_ms, d->cfg.makestep_threshold,
+		d->cfg.makestep_limit);
+	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
+		wd_usec = 0;
+	sd_notify(0, "READY=1");
+
+	next = next_wd = now_ns(CLOCK_MONOTONIC);
+	while (!got_term) {
+		if (got_hup) {
+			got_hup = 0;
+			reload(d);
+		}
+		if (now_ns(CLOCK_MONOTONIC) >= next) {
+			update(d);
+			publish(d);
+			next += d->cfg.poll_ms * 1000000LL;
+			if (next < now_ns(CLOCK_MONOTONIC))
+				next = now_ns(CLOCK_MONOTONIC) +
+				       d->cfg.poll_ms * 1000000LL;
+		}
+		if (wd_usec && now_ns(CLOCK_MONOTONIC) >= next_wd) {
+			sd_notify(0, "WATCHDOG=1");
+			next_wd = now_ns(CLOCK_MONOTONIC) + wd_usec * 500;
+		}
+		wake = next;
+		if (wd_usec && next_wd < wake)
+			wake = next_wd;
+		ts.tv_sec = wake / 1000000000;
+		ts.tv_nsec = wake % 1000000000;
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+	}
+
+	sd_notify(0, "STOPPING=1");
+	hps_log(LOG_INFO, "exiting; frequency left at %+.3f ppm, clock marked unsynchronised",
+		d->st.freq_ppm);
+	hps_clock_set_sync(&d->adj, 0, 0, 16000000000LL, 16000000000LL);
+	if (d->cfg.state_file[0])
+		unlink(d->cfg.state_file);
+	if (d->cfg.prometheus_file[0])
+		unlink(d->cfg.prometheus_file);
+	hps_phc_close(&d->phc);
+	hps_servo_destroy(d->servo);
+	return 0;
+}
+
+static int status(struct daemon *d, int json)
+{
+	struct hps_status st;
+	int ret;
+
+	ret = hps_status_read(d->cfg.state_file, &st);
+	if (ret) {
+		if (ret == -ENOENT)
+			fprintf(stderr, "hv-ptp-sync is not running (no %s)\n",
+				d->cfg.state_file);
+		else
+			fprintf(stderr, "%s: %s\n", d->cfg.state_file,
+				strerror(-ret));
+		return EXIT_NOT_RUNNING;
+	}
+	if (st.pid > 0 && kill(st.pid, 0) && errno == ESRCH)
+		fprintf(stderr, "warning: process %ld is gone; the state is stale\n",
+			st.pid);
+	if (json) {
+		hps_status_print_json(stdout, &st, now_ns(CLOCK_MONOTONIC));
+	} else {
+		hps_status_print_tracking(stdout, &st, now_ns(CLOCK_MONOTONIC));
+		printf("\n");
+		hps_status_print_sources(stdout, &st, now_ns(CLOCK_MONOTONIC));
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon d;
+	int i, check = 0, print = 0, json = 0, is_status = 0;
+	char *arg;
+
+	d.config_path = HPS_DEFAULT_CONFIG;
+	d.overrides = calloc(argc, sizeof(*d.overrides));
+	if (!d.overrides)
+		return EXIT_RUNTIME;
+	hps_log_init(LOG_INFO);
+	for (i = 1; i < argc; i++) {
+		arg = argv[i];
+		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(arg, "-V") || !strcmp(arg, "--version")) {
+			printf("hv-ptp-sync " VERSION "\n");
+			return 0;
+		} else if (!strcmp(arg, "-c") || !strcmp(arg, "--check-config")) {
+			check = 1;
+		} else if (!strcmp(arg, "-p") || !strcmp(arg, "--print-config")) {
+			print = 1;
+		} else if (!strcmp(arg, "--json")) {
+			json = 1;
+		} else if (!strcmp(arg, "-f") || !strcmp(arg, "--config")) {
+			if (++i == argc) {
+				fprintf(stderr, "hv-ptp-sync: %s needs a file\n", arg);
+				return EXIT_USAGE;
+			}
+			d.config_path = argv[i];
+			d.config_explicit = 1;
+		} else if (!strncmp(arg, "--config=", 9)) {
+			d.config_path = arg + 9;
+			d.config_explicit = 1;
+		} else if (!strncmp(arg, "--", 2) && strchr(arg, '=')) {
+			d.overrides[d.n_overrides++] = arg;
+		} else if (!strcmp(arg, "status") && !is_status) {
+			is_status = 1;
+		} else {
+			fprintf(stderr, "hv-ptp-sync: unknown argument '%s' (--help lists them)\n",
+				arg);
+			return EXIT_USAGE;
+		}
+	}
+	if (load_config(&d, &d.cfg))
+		return EXIT_USAGE;
+	if (check) {
+		printf("configuration OK\n");
+		return 0;
+	}
+	if (print) {
+		hps_config_print(&d.cfg, stdout);
+		return 0;
+	}
+	if (is_status)
+		return status(&d, json);
+	if (json) {
+		fprintf(stderr, "hv-ptp-sync: --json goes with status\n");
+		return EXIT_USAGE;
+	}
+	hps_log_init(d.cfg.log_level);
+	return run(&d);
+}

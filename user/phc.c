@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * PHC discovery and offset measurement.
+ *
+ * Discovery walks /sys/class/ptp: "auto" takes the clock whose parent
+ * device is bound to hv_ptp_ext, else the one named "hyperv" (Debian's
+ * hv_utils). Measurement keeps the sandwich of kernel timestamps: with
+ * EXTENDED, each of N samples is (system, PHC, system) taken in the kernel,
+ * and the one with the narrowest window wins.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/ptp_clock.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "phc.h"
+
+#define PTP_CLASS	"/sys/class/ptp"
+
+const char *hps_mode_name(enum hps_mode mode)
+{
+	static const char *const names[] = {
+		[HPS_MODE_PRECISE] = "PRECISE",
+		[HPS_MODE_EXTENDED] = "EXTENDED",
+		[HPS_MODE_BASIC] = "BASIC",
+		[HPS_MODE_NONE] = "none",
+	};
+
+	return mode <= HPS_MODE_NONE ? names[mode] : "none";
+}
+
+static int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, len, f))
+		ret = -EIO;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return ret;
+}
+
+static void phc_info(int index, char *name, size_t nlen, char *drv,
+		     size_t dlen)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), PTP_CLASS "/ptp%d/clock_name", index);
+	if (read_line(path, name, nlen))
+		name[0] = 0;
+	snprintf(path, sizeof(path), PTP_CLASS "/ptp%d/device/driver", index);
+	n = readlink(path, link, sizeof(link) - 1);
+	drv[0] = 0;
+	if (n > 0) {
+		link[n] = 0;
+		base = strrchr(link, '/');
+		base = base ? base + 1 : link;
+		if (strlen(base) < dlen)
+			memcpy(drv, base, strlen(base) + 1);
+	}
+}
+
+/* The index of the PHC matching @spec, or -ENOENT. */
+static int find_index(const char *spec)
+{
+	char name[64], drv[64];
+	int index, best = -ENOENT, named = -ENOENT;
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(PTP_CLASS);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (sscanf(de->d_name, "ptp%d", &index) != 1)
+			continue;
+		phc_info(index, name, sizeof(name), drv, sizeof(drv));
+		if (!strcmp(spec, "auto")) {
+			if (!strcmp(drv, "hv_ptp_ext"))
+				best = index;
+			else if (!strcmp(name, "hyperv"))
+				named = index;
+		} else if (!strcmp(name, spec)) {
+			best = index;
+		}
+	}
+	closedir(d);
+	return best >= 0 ? best : named;
+}
+
+static int index_of_path(const char *path)
+{
+	char sys[PATH_MAX], buf[64];
+	struct stat st;
+	int index;
+	FILE *f;
+
+	if (stat(path, &st))
+		return -errno;
+	if (!S_ISCHR(st.st_mode))
+		return -ENOTTY;
+	snprintf(sys, sizeof(sys), "/sys/dev/char/%u:%u/uevent",
+		 major(st.st_rdev), minor(st.st_rdev));
+	/* DEVNAME=ptpN in the uevent file */
+	f = fopen(sys, "re");
+	if (!f)
+		return -errno;
+	index = -ENOTTY;
+	while (fgets(buf, sizeof(buf), f))
+		if (sscanf(buf, "DEVNAME=ptp%d", &index) == 1)
+			break;
+	fclose(f);
+	return index;
+}
+
+static int measure(struct hps_phc *p, enum hps_mode mode, int samples,
+		   struct hps_sample *out);
+
+int hps_phc_open(struct hps_phc *p, const char *spec, int samples,
+		 char *err, size_t errlen)
+{
+	struct hps_sample s;
+	int index, ret;
+
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+	if (spec[0] == '/') {
+		index = index_of_path(spec);
+		if (index < 0) {
+			snprintf(err, errlen, "%s: %s", spec,
+				 index == -ENOTTY ? "not a PTP clock" :
+				 strerror(-index));
+			return index;
+		}
+	} else {
+		index = find_index(spec);
+		if (index < 0) {
+			if (!strcmp(spec, "auto"))
+				snprintf(err, errlen, "no PTP clock of hv_ptp_ext and none named \"hyperv\"");
+			else
+				snprintf(err, errlen, "no PTP clock named \"%s\"", spec);
+			return index;
+		}
+	}
+	p->index = index;
+	snprintf(p->path, sizeof(p->path), "/dev/ptp%d", index);
+	phc_info(index, p->clock_name, sizeof(p->clock_name), p->driver,
+		 sizeof(p->driver));
+	p->fd = open(p->path, O_RDONLY | O_CLOEXEC);
+	if (p->fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", p->path, strerror(errno));
+		return ret;
+	}
+	for (p->mode = HPS_MODE_PRECISE; p->mode < HPS_MODE_NONE; p->mode++) {
+		ret = measure(p, p->mode, samples, &s);
+		/* EAGAIN: the clock has no sample yet, the mode itself works */
+		if (!ret || ret == -EAGAIN)
+			return 0;
+		if (ret != -EOPNOTSUPP && ret != -EINVAL && ret != -ENOTTY)
+			break;
+	}
+	snprintf(err, errlen, "%s: no offset measurement works: %s", p->path,
+		 strerror(-ret));
+	hps_phc_close(p);
+	return ret;
+}
+
+void hps_phc_close(struct hps_phc *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+	p->mode = HPS_MODE_NONE;
+}
+
+static int64_t ns_of(const struct ptp_clock_time *t)
+{
+	return t->sec * 1000000000LL + t->nsec;
+}
+
+static int measure(struct hps_phc *p, enum hps_mode mode, int samples,
+		   struct hps_sample *out)
+{
+	struct ptp_sys_offset_precise pre;
+	struct ptp_sys_offset_extended ext;
+	struct ptp_sys_offset basic;
+	int64_t w, best = INT64_MAX;
+	int i;
+
+	switch (mode) {
+	case HPS_MODE_PRECISE:
+		memset(&pre, 0, sizeof(pre));
+		if (ioctl(p->fd, PTP_SYS_OFFSET_PRECISE, &pre))
+			return -errno;
+		out->sys_ns = ns_of(&pre.sys_realtime);
+		out->offset_ns = out->sys_ns - ns_of(&pre.device);
+		out->window_ns = 0;
+		return 0;
+	case HPS_MODE_EXTENDED:
+		memset(&ext, 0, sizeof(ext));
+		ext.n_samples = samples;
+		if (ioctl(p->fd, PTP_SYS_OFFSET_EXTENDED, &ext))
+			return -errno;
+		for (i = 0; i < (int)ext.n_samples; i++) {
+			w = ns_of(&ext.ts[i][2]) - ns_of(&ext.ts[i][0]);
+			if (w < 0 || w >= best)
+				continue;
+			best = w;
+			out->sys_ns = ns_of(&ext.ts[i][0]) + w / 2;
+			out->offset_ns = out->sys_ns - ns_of(&ext.ts[i][1]);
+			out->window_ns = w;
+		}
+		return best == INT64_MAX ? -EIO : 0;
+	case HPS_MODE_BASIC:
+		memset(&basic, 0, sizeof(basic));
+		basic.n_samples = samples;
+		if (ioctl(p->fd, PTP_SYS_OFFSET, &basic))
+			return -errno;
+		for (i = 0; i < (int)basic.n_samples; i++) {
+			w = ns_of(&basic.ts[2 * i + 2]) - ns_of(&basic.ts[2 * i]);
+			if (w < 0 || w >= best)
+				continue;
+			best = w;
+			out->sys_ns = ns_of(&basic.ts[2 * i]) + w / 2;
+			out->offset_ns = out->sys_ns -
+					 ns_of(&basic.ts[2 * i + 1]);
+			out->window_ns = w;
+		}
+		return best == INT64_MAX ? -EIO : 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+int hps_phc_measure(struct hps_phc *p, int samples, struct hps_sample *out)
+{
+	int ret;
+
+	if (p->fd < 0)
+		return -ENODEV;
+	for (;;) {
+		ret = measure(p, p->mode, samples, out);
+		if (ret != -EOPNOTSUPP && ret != -EINVAL && ret != -ENOTTY)
+			return ret;
+		if (p->mode + 1 >= HPS_MODE_NONE)
+			return ret;
+		p->mode++;
+	}
+}
+
+static int attr_path(const struct hps_phc *p, const char *name, char *buf,
+		     size_t len)
+{
+	if (p->fd < 0)
+		return -ENODEV;
+	snprintf(buf, len, PTP_CLASS "/ptp%d/device/timesync/%s", p->index,
+		 name);
+	return 0;
+}
+
+int hps_phc_attr_str(const struct hps_phc *p, const char *name, char *buf,
+		     size_t len)
+{
+	char path[PATH_MAX];
+	int ret = attr_path(p, name, path, sizeof(path));
+
+	return ret ? ret : read_line(path, buf, len);
+}
+
+int hps_phc_attr_ll(const struct hps_phc *p, const char *name, long long *v)
+{
+	char buf[64], *end;
+	int ret = hps_phc_attr_str(p, name, buf, sizeof(buf));
+
+	if (ret)
+		return ret;
+	errno = 0;
+	*v = strtoll(buf, &end, 10);
+	if (errno || end == buf || *end)
+		return -EINVAL;
+	return 0;
+}

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A proportional-integral servo with a two-sample start.
+ *
+ * The first two samples measure the natural frequency error directly
+ * (offset slope minus the correction in force), which removes most of it
+ * before the loop starts; from then on, with T the interval between
+ * samples:
+ *
+ *	drift += -ki * offset / T	(ppb: ns over s)
+ *	freq   = drift - kp * offset / T
+ *
+ * kp = 0.7, ki = 0.3 give a loop that settles in a few updates without
+ * overshoot ringing (linuxptp's PI servo uses the same normalised gains).
+ * The result is clamped to max_ppb, and the integrator is not fed while
+ * clamped, so a large initial offset does not wind it up.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "servo.h"
+
+#define SKEW_WEIGHT	0.1	/* exponential average of |residual| */
+
+struct hps_servo {
+	double kp, ki, max_ppb;
+	double drift;		/* frequency estimate, ppb */
+	double freq;		/* last correction returned, ppb */
+	double residual;	/* last change of drift, ppb */
+	double skew;		/* average |residual|, ppb */
+	int64_t last_offset;	/* ns, the first sample's */
+	int64_t last_mono;	/* ns, CLOCK_MONOTONIC of the last sample */
+	int count;		/* 0, 1: samples since reset; 2: tracking */
+};
+
+struct hps_servo *hps_servo_create(double kp, double ki, double max_ppb)
+{
+	struct hps_servo *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->kp = kp;
+	s->ki = ki;
+	s->max_ppb = max_ppb;
+	return s;
+}
+
+void hps_servo_destroy(struct hps_servo *s)
+{
+	free(s);
+}
+
+void hps_servo_reset(struct hps_servo *s)
+{
+	s->count = 0;
+}
+
+static double clamp(double v, double max)
+{
+	return v > max ? max : v < -max ? -max : v;
+}
+
+void hps_servo_set_freq(struct hps_servo *s, double freq_ppb)
+{
+	s->freq = clamp(freq_ppb, s->max_ppb);
+	s->drift = s->freq;
+}
+
+void hps_servo_feedforward(struct hps_servo *s, double delta_ppb)
+{
+	s->drift = clamp(s->drift + delta_ppb, s->max_ppb);
+}
+
+static void note_residual(struct hps_servo *s, double old_drift)
+{
+	s->residual = s->drift - old_drift;
+	s->skew += SKEW_WEIGHT * (fabs(s->residual) - s->skew);
+}
+
+double hps_servo_sample(struct hps_servo *s, int64_t offset_ns,
+			int64_t mono_ns, enum hps_servo_state *state)
+{
+	double old = s->drift, t, p, i;
+
+	t = (mono_ns - s->last_mono) / 1e9;
+	switch (s->count) {
+	case 0:
+		break;
+	case 1:
+		if (t <= 0)
+			break;		/* no interval yet: start over */
+		/* the natural error is the offset's slope minus s->freq */
+		s->drift = clamp(s->freq - (offset_ns - s->last_offset) / t,
+				 s->max_ppb);
+		note_residual(s, old);
+		s->freq = s->drift;
+		s->last_mono = mono_ns;
+		s->count = 2;
+		*state = HPS_SERVO_JUMP;
+		return s->freq;
+	default:
+		if (t <= 0)
+			t = 1e-3;
+		p = s->kp * offset_ns / t;
+		i = s->ki * offset_ns / t;
+		if (fabs(s->drift - i - p) < s->max_ppb)
+			s->drift -= i;	/* not fed while clamped */
+		note_residual(s, old);
+		s->freq = clamp(s->drift - p, s->max_ppb);
+		s->last_mono = mono_ns;
+		*state = HPS_SERVO_LOCKED;
+		return s->freq;
+	}
+	s->last_offset = offset_ns;
+	s->last_mono = mono_ns;
+	s->count = 1;
+	*state = HPS_SERVO_UNLOCKED;
+	return s->freq;
+}
+
+void hps_servo_stepped(struct hps_servo *s, int64_t offset_ns)
+{
+	(void)offset_ns;
+	/* The frequency estimate stands; the phase is now zero. */
+	s->freq = s->drift;
+}
+
+double hps_servo_drift_ppb(const struct hps_servo *s)
+{
+	return s->drift;
+}
+
+double hps_servo_residual_ppb(const struct hps_servo *s)
+{
+	return s->residual;
+}
+
+double hps_servo_skew_ppb(const struct hps_servo *s)
+{
+	return s->skew;
+}

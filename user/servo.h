@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The servo: offsets of the system clock against the PHC in, frequency
+ * corrections out. Pure: no I/O, no clock reads; time comes in with each
+ * sample.
+ *
+ * Units and signs: offset_ns is system clock minus PHC (positive: the
+ * system clock is ahead). A frequency is the correction applied to the
+ * system clock in ppb (positive speeds it up), so a positive offset is
+ * answered with a lower frequency.
+ */
+#ifndef HPS_SERVO_H
+#define HPS_SERVO_H
+
+#include <stdint.h>
+
+struct hps_servo;
+
+enum hps_servo_state {
+	HPS_SERVO_UNLOCKED,	/* collecting the first two samples */
+	HPS_SERVO_JUMP,		/* frequency known; the caller may step now */
+	HPS_SERVO_LOCKED,	/* proportional-integral tracking */
+};
+
+/*
+ * @kp, @ki: gains per update, dimensionless (the fraction of the offset
+ * corrected over the next interval, and fed into the frequency estimate).
+ * @max_ppb: the largest correction returned, either sign.
+ */
+struct hps_servo *hps_servo_create(double kp, double ki, double max_ppb);
+void hps_servo_destroy(struct hps_servo *s);
+
+/* Forget the samples; the next one starts over. Keeps the frequency. */
+void hps_servo_reset(struct hps_servo *s);
+
+/* The correction currently in force (read back from the kernel at start). */
+void hps_servo_set_freq(struct hps_servo *s, double freq_ppb);
+
+/* Shift the frequency estimate by @delta_ppb (feed-forward). */
+void hps_servo_feedforward(struct hps_servo *s, double delta_ppb);
+
+/*
+ * One measurement: @offset_ns at @mono_ns (CLOCK_MONOTONIC, ns). Returns
+ * the correction to apply from now on, in ppb, and sets *@state. After a
+ * JUMP the caller either steps the clock by -offset_ns and calls
+ * hps_servo_stepped(), or carries on: the next sample is tracked.
+ */
+double hps_servo_sample(struct hps_servo *s, int64_t offset_ns,
+			int64_t mono_ns, enum hps_servo_state *state);
+
+/* The clock was stepped by -@offset_ns just after the last sample. */
+void hps_servo_stepped(struct hps_servo *s, int64_t offset_ns);
+
+/* The frequency estimate without the phase term: what holdover keeps. */
+double hps_servo_drift_ppb(const struct hps_servo *s);
+
+/* The last change of the frequency estimate (ppb) and its spread. */
+double hps_servo_residual_ppb(const struct hps_servo *s);
+double hps_servo_skew_ppb(const struct hps_servo *s);
+
+#endif

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hv-ptp-sync status: what the running daemon publishes and what
+ * "hv-ptp-sync status" prints from it.
+ *
+ * The daemon writes the state file atomically (a temporary file in the same
+ * directory, then rename()) after every update, as "key=value" lines, one
+ * per field below, keys as the field names. Readers ignore unknown keys, so
+ * fields can be added.
+ *
+ * Sign convention (chrony's): offsets are system clock minus reference
+ * (the PHC); positive means the system clock is ahead ("fast"). Frequency
+ * is the correction applied to the system clock, in ppm; positive speeds
+ * it up.
+ */
+#ifndef HPS_STATUS_H
+#define HPS_STATUS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct hps_status {
+	long pid;
+	char state[16];		/* starting, stepping, tracking, locked, holdover, no-phc */
+	char device[64];	/* /dev/ptp0; "" while none is open */
+	char clock_name[32];	/* the PHC's clock_name */
+	char driver[32];	/* hv_ptp_ext, hv_utils, ... */
+	char mode[10];		/* PRECISE, EXTENDED or BASIC */
+	int stratum;		/* ours: the reference's + 1; 0 unknown */
+	int ref_stratum;	/* the host's, from the module; 2 when unknown */
+	int leap;		/* 0 normal, 1 insert, 2 delete, 3 unsynchronised */
+	int synced;		/* STA_UNSYNC cleared by us */
+	int64_t ref_time_ns;	/* CLOCK_REALTIME of the last update, ns since epoch */
+	int64_t last_offset_ns;	/* system - PHC at the last update */
+	int64_t rms_offset_ns;	/* RMS of the recent offsets */
+	int64_t window_ns;	/* measurement window (post - pre); 0 with PRECISE */
+	int64_t jitter_ns;	/* RMS of successive offset differences */
+	int64_t error_bound_ns;	/* the PHC's error bound (module), 0 unknown */
+	int64_t est_error_ns;	/* our estimated error: bound + residual */
+	double freq_ppm;	/* total correction (frequency + tick) */
+	double residual_freq_ppm; /* the servo's last frequency change */
+	double skew_ppm;	/* estimated error of freq_ppm */
+	double phc_freq_ppb;	/* the module's model frequency (freq_ppb) */
+	int poll_ms;		/* update interval */
+	unsigned int reach;	/* last 8 updates, 1 bit each, newest in bit 0 */
+	uint64_t updates;	/* successful updates */
+	uint64_t steps;		/* clock steps made */
+	uint64_t read_errors;	/* failed PHC reads */
+	uint64_t interference;	/* adjtimex changes made by someone else */
+	int64_t updated_mono_ns; /* CLOCK_MONOTONIC of the last update */
+};
+
+/* Write @st to @path atomically. Returns 0 or -errno. */
+int hps_status_write(const char *path, const struct hps_status *st);
+
+/* Read @path into @st (zeroed first). Returns 0 or -errno (-EINVAL: malformed). */
+int hps_status_read(const char *path, struct hps_status *st);
+
+/*
+ * "chronyc tracking"-like block. @now_mono_ns is CLOCK_MONOTONIC now (for
+ * ages). Reference ID is "HYPV" as hex plus the clock name.
+ */
+void hps_status_print_tracking(FILE *f, const struct hps_status *st,
+			       int64_t now_mono_ns);
+
+/*
+ * "ntpq -p"-style header and one source line: tally code ('*' locked,
+ * '+' tracking, '#' holdover, ' ' otherwise), remote (device and clock
+ * name), refid ".HYPV.", st, t ('l' local refclock), when (s since the last
+ * update), poll (s), reach (octal), delay (the window), offset, jitter (ms,
+ * three decimals as ntpq prints them).
+ */
+void hps_status_print_sources(FILE *f, const struct hps_status *st,
+			      int64_t now_mono_ns);
+
+/* Every field as one JSON object (plus "age_s"), newline-terminated. */
+void hps_status_print_json(FILE *f, const struct hps_status *st,
+			   int64_t now_mono_ns);
+
+/*
+ * node_exporter textfile collector format (HELP/TYPE lines, metrics named
+ * hv_ptp_sync_*), written atomically to @path. Returns 0 or -errno.
+ */
+int hps_status_write_prometheus(const char *path, const struct hps_status *st);
+
+#endif
