@@ -21,6 +21,8 @@ help:
 	@echo "  clean            remove the module's build products and build/"
 	@echo "  modules_install  install hv_ptp_ext.ko for KERNELRELEASE, then depmod"
 	@echo "  check            run the test rig (selftests/rig/check.sh; root, Debian 12)"
+	@echo "  demo             one guest: takeover, hv-ptp-sync converging, a plot"
+	@echo "  daemon           build user/hv-ptp-sync"
 	@echo "  style            checkpatch.pl on kernel/ and selftests/host_sim/"
 	@echo "  help             this list"
 	@echo "Variables: KERNELRELEASE=$(KERNELRELEASE)"
@@ -43,6 +45,7 @@ clean:
 	find kernel -type f \( -name '*.o' -o -name '.*.cmd' -o -name '.*.d' \) \
 		-delete
 	rm -rf build
+	$(MAKE) -C user clean
 
 modules_install: kerneldir
 	@$(MAKE) -C $(KERNELDIR) M=$(CURDIR) modules_install
@@ -50,6 +53,12 @@ modules_install: kerneldir
 
 check:
 	selftests/rig/check.sh
+
+demo:
+	selftests/rig/demo.sh
+
+daemon:
+	$(MAKE) -C user
 
 $(CHECKPATCH):
 	selftests/rig/kernels.sh --source-only
@@ -61,4 +70,4 @@ style: $(CHECKPATCH)
 		$(filter-out kernel/compat.h,$(wildcard kernel/*.[ch] selftests/host_sim/*.[ch]))
 	$(CHECKPATCH) --no-tree -f --terse --ignore CONST_STRUCT kernel/compat.h
 
-.PHONY: all help kerneldir module clean modules_install check style
+.PHONY: all help kerneldir module clean modules_install check demo daemon style

@@ -10,6 +10,7 @@
 #   tests/NAME          static kselftest binaries (selftests/hv_ptp_ext)
 #   tests.list          their run order
 #   user/hv-ptp-sync    the daemon (user/)
+#   user/demo-mon       the measuring half of make demo
 #
 # Kbuild writes its objects next to the sources, and we build for two
 # kernels, so the sources are first copied to build/KVER/src/. Compiler
@@ -111,3 +112,6 @@ if ! make -C "$TOP/user" -j"$(nproc)" OUTPUT="$OUT/user" \
 	cat "$OUT/build-user.log" >&2
 	die "hv-ptp-sync failed to build"
 fi
+cc -static -O2 -Wall -Wextra -Werror -std=gnu11 -isystem "$KSFT_DIR" \
+	"$TOP/selftests/rig/demo-mon.c" -o "$OUT/user/demo-mon" -lm ||
+	die "demo-mon failed to build"

@@ -10,6 +10,7 @@
 #   /bin/kmod + insmod, rmmod, lsmod, modinfo, modprobe, depmod, with the
 #                          libraries it links and the loader
 #   /usr/sbin/hv-ptp-sync  the daemon, with its libraries
+#   /usr/bin/guest-demo, demo-mon   make demo's guest side
 #   /rig/mod/*.ko          hv_host_sim, hv_utils, hv_ptp_ext
 #   /rig/tests/*           the kselftest binaries
 #   /rig/tests.list        their run order
@@ -65,6 +66,8 @@ with_libs /bin/kmod
 
 install -m 755 "$OUT/user/hv-ptp-sync" "$STAGE/usr/sbin/hv-ptp-sync"
 with_libs "$OUT/user/hv-ptp-sync"
+install -m 755 "$OUT/user/demo-mon" "$STAGE/usr/bin/demo-mon"
+install -m 755 "$RIG/guest-demo" "$STAGE/usr/bin/guest-demo"
 
 install -m 755 "$RIG/guest-init" "$STAGE/init"
 install -m 755 "$RIG/rig-load" "$STAGE/sbin/rig-load"

@@ -66,6 +66,8 @@ tail -n +1 -f --pid="$qpid" "$tap" 2>/dev/null |
 		if [[ $line == "TAP version 13" && ! -f $OUT/boot.time ]]; then
 			echo "$(date +%s.%N) - $start" | bc >"$OUT/boot.time"
 		fi
+		# "DATA ..." lines are for plots (make demo), not people
+		[[ $line == "# DATA "* ]] && continue
 		printf '[%s] %s\n' "$SHORT" "$line"
 	done &
 tpid=$!

@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# demo.sh: "make demo". As root on Debian 12: installs what it needs, boots
+# one guest (Debian's newest 6.12 kernel) with the simulated Hyper-V host on
+# the azure profile, Debian's hv_utils owning TimeSync; the system clock is
+# put 50 ms ahead and 100 ppm fast; hv_ptp_ext takes TimeSync over and
+# hv-ptp-sync steers the clock, its errors against the simulator's truth
+# shown live; then a plot (build/demo/demo.png, and a text one here).
+#
+#   DEMO_SECONDS   how long hv-ptp-sync is watched (default 90)
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+RIG=$TOP/selftests/rig
+OUT=$TOP/build/demo
+SECS=${DEMO_SECONDS:-90}
+
+[[ $SECS =~ ^[0-9]+$ ]] && ((SECS >= 10 && SECS <= 3600)) ||
+	{ echo "demo: DEMO_SECONDS must be 10..3600" >&2; exit 1; }
+
+echo "== demo: preparing (packages, a Debian 6.12 kernel, builds)"
+"$RIG/deps.sh"
+if ! command -v gnuplot >/dev/null; then
+	echo "deps: installing gnuplot-nox"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends gnuplot-nox >/dev/null
+fi
+"$RIG/kernels.sh"
+kver=$(grep -E '^6\.12\.' "$TOP/.cache/kernels/list" | tail -n 1)
+[[ -n $kver ]] || { echo "demo: no 6.12 kernel in the cache" >&2; exit 1; }
+"$RIG/build.sh" "$kver" >/dev/null
+"$RIG/initramfs.sh" "$kver" >/dev/null
+
+echo "== demo: booting $kver (QEMU TCG); this takes about $((SECS + 60)) s"
+RIG_APPEND="rig.demo=$SECS" RIG_TIMEOUT=$((SECS + 600)) \
+	"$RIG/run-vm.sh" "$kver" | sed -u 's/^\[[0-9.]*\] \(# \)\{0,1\}//'
+
+mkdir -p "$OUT"
+tr -d '\r' <"$TOP/build/$kver/tap.log" |
+	sed -n 's/^# DATA //p' >"$OUT/demo.dat"
+[[ -s $OUT/demo.dat ]] || { echo "demo: no data from the guest" >&2; exit 1; }
+
+# plot TERMINAL [FILE]: without FILE, to standard output
+plot() {
+	gnuplot <<-GP
+	set terminal $1
+	${2:+set output \"$2\"}
+	set title "hv-ptp-sync from 50 ms / +100 ppm (azure profile)"
+	set xlabel "seconds"
+	set ylabel "error vs true host time (us)"
+	set logscale y 10
+	set format y "%g"
+	set grid
+	plot "$OUT/demo.dat" using 1:(abs(\$2)/1000.0 + 0.001) with lines title "system clock |error|", \
+	     "$OUT/demo.dat" using 1:(abs(\$3)/1000.0 + 0.001) with lines title "hv_ptp_ext PHC |error|"
+	GP
+}
+plot "pngcairo size 1000,600" "$OUT/demo.png" 2>/dev/null ||
+	plot "png size 1000,600" "$OUT/demo.png"
+plot "dumb size 100,30"
+echo "demo: plot in $OUT/demo.png, data in $OUT/demo.dat"
