@@ -59,4 +59,26 @@ plot() {
 plot "pngcairo size 1000,600" "$OUT/demo.png" 2>/dev/null ||
 	plot "png size 1000,600" "$OUT/demo.png"
 plot "dumb size 100,30"
+# Summary: when the system clock came within 1 us (and 10 us) of the true
+# host time for good, and its RMS error over the second half of the run.
+awk -v secs="$SECS" '
+	function a(x) { return x < 0 ? -x : x }
+	{
+		t[NR] = $1; e[NR] = $2
+	}
+	END {
+		t1 = t10 = -1
+		for (i = 1; i <= NR; i++) {
+			if (a(e[i]) > 1000) t1 = -1; else if (t1 < 0) t1 = t[i]
+			if (a(e[i]) > 10000) t10 = -1; else if (t10 < 0) t10 = t[i]
+			if (t[i] >= secs / 2) { n++; s2 += e[i] * e[i]
+				if (a(e[i]) > m) m = a(e[i]) }
+		}
+		print "== summary"
+		printf "within 10 us of true time after %s, within 1 us after %s\n",
+			t10 < 0 ? "never" : t10 " s", t1 < 0 ? "never" : t1 " s"
+		if (n)
+			printf "system clock error over the last %d s: RMS %.0f ns, max %.0f ns\n",
+				secs - int(secs / 2), sqrt(s2 / n), m
+	}' "$OUT/demo.dat"
 echo "demo: plot in $OUT/demo.png, data in $OUT/demo.dat"
