@@ -28,6 +28,7 @@
 #define LOCK_COUNT	3	/* updates within lock_us before "locked" */
 #define REPROBE_EVERY	64	/* updates between tries of a better mode */
 #define HOLDOVER_PPB	500	/* error growth without a reference, ppb */
+#define HOLD_AVG	64	/* updates in the holdover frequency average */
 #define EXIT_USAGE	1
 #define EXIT_RUNTIME	2
 #define EXIT_NOT_RUNNING 3
@@ -49,6 +50,8 @@ struct daemon {
 	int n_offsets;
 	int lock_count;
 	int ever_locked;
+	double hold_ppb;		/* average correction while locked */
+	int hold_n;			/* updates in it, up to HOLD_AVG */
 	double phc_freq_ppb;
 	int have_phc_freq;
 	int64_t last_good_mono;
@@ -221,8 +224,15 @@ static void holdover(struct daemon *d, int64_t mono)
 
 	st->reach = (st->reach << 1) & 0xff;
 	if (d->lock_count || !strcmp(st->state, "tracking")) {
-		/* the phase term was for a measured offset: drop it */
-		double ppb = hps_servo_drift_ppb(d->servo);
+		/*
+		 * Keep the average correction of the locked updates, not the
+		 * last one: that follows the PHC's phase slews too (a few us
+		 * over the module's slew_ms, ~1 ppm), which would become a
+		 * steady error here. Without an average, the servo's
+		 * estimate without its phase term.
+		 */
+		double ppb = d->hold_n ? d->hold_ppb :
+			     hps_servo_drift_ppb(d->servo);
 
 		if (!hps_clock_set_freq(&d->adj, ppb))
 			st->freq_ppm = ppb / 1000;
@@ -346,6 +356,11 @@ static void update(struct daemon *d)
 		d->lock_count = 0;
 	locked = d->lock_count >= LOCK_COUNT;
 	d->ever_locked |= locked;
+	if (locked) {
+		if (d->hold_n < HOLD_AVG)
+			d->hold_n++;
+		d->hold_ppb += (ppb - d->hold_ppb) / d->hold_n;
+	}
 	d->last_good_mono = mono;
 	d->last_est_error = st->est_error_ns;
 	set_state(d, locked ? "locked" : "tracking");

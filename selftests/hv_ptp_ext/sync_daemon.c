@@ -132,6 +132,14 @@ static int kernel_status(struct timex *tx)
 	return clock_adjtime(CLOCK_REALTIME, tx);
 }
 
+/* Stop the daemon, put the clock back, show the daemon's log. */
+static void finish(pid_t pid)
+{
+	stop_daemon(pid);
+	restore_system_clock();
+	system("cat " LOG " | sed 's/^/# daemon: /' | tail -n 40; rm -f " LOG);
+}
+
 FIXTURE(daemon) {
 	pid_t pid;
 };
@@ -145,19 +153,56 @@ FIXTURE_SETUP(daemon)
 
 FIXTURE_TEARDOWN(daemon)
 {
-	stop_daemon(self->pid);
-	restore_system_clock();
-	system("cat " LOG " | sed 's/^/# daemon: /' | tail -n 40; rm -f " LOG);
+	finish(self->pid);
 }
 
+/* The same, with a profile per variant. */
+FIXTURE(converge) {
+	pid_t pid;
+};
+
+FIXTURE_SETUP(converge)
+{
+	self->pid = -1;
+	if (!rig_available())
+		SKIP(return, "not in the rig");
+}
+
+FIXTURE_TEARDOWN(converge)
+{
+	finish(self->pid);
+}
+
+FIXTURE_VARIANT(converge) {
+	const char *profile;
+	double rms_bound_ns;
+};
+
 /*
- * From 50 ms / +100 ppm on the azure profile: time to within 10 us and
- * 1 us of the truth (and staying), then 30 s of error statistics. The
- * bounds: our PHC's error there is ~350 ns RMS (phc_compare), the daemon
- * adds its servo noise; 2 us RMS leaves room for a loaded TCG guest.
- * While locked, STA_UNSYNC is clear and the truth is within esterror.
+ * The bounds of the steady state (the last 30 of 60 s): the daemon reads
+ * the PHC with PTP_SYS_OFFSET_PRECISE, exactly, so the system clock's error
+ * is the PHC's plus the servo's residue. ideal: the PHC is within a few ns;
+ * 200 ns leaves room for timer jitter in a loaded TCG guest. azure: 30 to
+ * 60 s after load our PHC has fitted only 6 to 12 samples with 1 us noise,
+ * so its error is about 0.5 us RMS (phc_compare's 350 ns is after 30 s of
+ * warm-up and over 120 s); 2 us is four times that.
  */
-TEST_F_TIMEOUT(daemon, converges, 180)
+FIXTURE_VARIANT_ADD(converge, ideal) {
+	.profile = "ideal",
+	.rms_bound_ns = 200,
+};
+
+FIXTURE_VARIANT_ADD(converge, azure) {
+	.profile = "azure",
+	.rms_bound_ns = 2000,
+};
+
+/*
+ * From 50 ms / +100 ppm: time to within 10 us and 1 us of the truth (and
+ * staying there), then 30 s of error statistics. While locked, STA_UNSYNC
+ * is clear and the truth is within esterror.
+ */
+TEST_F_TIMEOUT(converge, from_50ms_100ppm, 180)
 {
 	long long err, t10 = -1, t1 = -1, t0, now, outside = 0;
 	struct err_stats all = { 0 };
@@ -165,7 +210,7 @@ TEST_F_TIMEOUT(daemon, converges, 180)
 	struct timex tx;
 	int i;
 
-	ASSERT_EQ(0, rig_load("--ours profile=azure"));
+	ASSERT_EQ(0, rig_load("--ours profile=%s", variant->profile));
 	ASSERT_EQ(0, offset_system_clock());
 	self->pid = start_daemon("--poll-ms=500");
 	ASSERT_LT(0, self->pid);
@@ -191,15 +236,20 @@ TEST_F_TIMEOUT(daemon, converges, 180)
 				outside++;
 		}
 	}
-	TH_LOG("within 10 us after %.1f s, within 1 us after %.1f s",
-	       t10 / 1e9, t1 / 1e9);
-	TH_LOG("last 30 s: RMS %.0f ns, max %+lld ns; esterror %ld us; %lld of 300 unsynchronised or outside esterror",
-	       stats_rms(&all), all.max, tx.esterror, outside);
+	TH_LOG("%s: within 10 us after %.1f s, within 1 us after %.1f s",
+	       variant->profile, t10 / 1e9, t1 / 1e9);
+	TH_LOG("%s: last 30 s: RMS %.0f ns, max %+lld ns; esterror %ld us, maxerror %ld us; %lld of 300 unsynchronised or outside esterror",
+	       variant->profile, stats_rms(&all), all.max, tx.esterror,
+	       tx.maxerror, outside);
 	EXPECT_TRUE(wait_state("state", "locked", 1000));
 	EXPECT_LT(0, t10);
 	EXPECT_GT(30 * NSEC_PER_SEC, t10);
-	EXPECT_GT(2000.0, stats_rms(&all));
+	EXPECT_LT(0, t1);			/* within 1 us, and stayed */
+	EXPECT_GT(variant->rms_bound_ns, stats_rms(&all));
 	EXPECT_EQ(0, outside);
+	EXPECT_GE(tx.maxerror, tx.esterror);
+	/* sane: the kernel adds 500 us a second between our updates */
+	EXPECT_GT(2000, tx.maxerror);
 	EXPECT_TRUE(state_is("mode", "PRECISE"));
 	EXPECT_TRUE(state_is("driver", "hv_ptp_ext"));
 	EXPECT_EQ(0, state_ll("steps"));	/* 50 ms is slewed (makestep 1.0) */
@@ -210,32 +260,54 @@ TEST_F_TIMEOUT(daemon, converges, 180)
 }
 
 /*
- * The module unloaded under the daemon: holdover (frequency kept, error
- * small), then the PHC is found again when it returns.
+ * The module unloaded under the daemon for 30 s, and back under a new
+ * index (this test holds the old PHC open, so its index stays taken): no
+ * exit, holdover with the truth inside the published error estimate, the
+ * kernel told "unsynchronised" once that estimate passes max_error_us (15
+ * us here: 500 ppb of growth reaches it in about 20 s), then relocked on
+ * the new PHC without a step.
  */
-TEST_F_TIMEOUT(daemon, holdover_and_reopen, 180)
+TEST_F_TIMEOUT(daemon, holdover_and_reopen, 240)
 {
-	long long err, worst = 0;
-	int i;
+	long long err, worst = 0, outside = 0;
+	char old[64], now[64];
+	struct timex tx;
+	int i, index, fd;
 
-	ASSERT_EQ(0, rig_load("--ours profile=azure"));
-	self->pid = start_daemon("--poll-ms=500");
-	ASSERT_TRUE(wait_state("state", "locked", 60000));
+	ASSERT_EQ(0, rig_load("--ours --no-hv-utils profile=azure"));
+	self->pid = start_daemon("--poll-ms=500 --max-error-us=15");
+	ASSERT_TRUE(wait_state("synced", "1", 90000));
+	state_str("device", old, sizeof(old));
+	fd = phc_open_driver("hv_ptp_ext", &index);
+	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, system("/sbin/rmmod hv_ptp_ext"));
 	ASSERT_TRUE(wait_state("state", "holdover", 5000));
-	for (i = 0; i < 100; i++) {		/* 10 s without a PHC */
+	for (i = 0; i < 300; i++) {		/* 30 s without a PHC */
 		sleep_ms(100);
 		err = sys_error();
 		if (llabs(err) > llabs(worst))
 			worst = err;
+		if (llabs(err) > state_ll("est_error_ns"))
+			outside++;
 	}
-	TH_LOG("10 s of holdover: worst error %+lld ns", worst);
-	EXPECT_GT(20000, llabs(worst));	/* 1 us plus a few ppm at most */
+	ASSERT_EQ(0, kernel_status(&tx) < 0);
+	TH_LOG("30 s of holdover: worst error %+lld ns, estimate then %lld ns, %lld of 300 readings outside it",
+	       worst, state_ll("est_error_ns"), outside);
+	EXPECT_EQ(0, outside);
+	EXPECT_NE(0, tx.status & STA_UNSYNC);
 	ASSERT_EQ(0, system("/sbin/insmod /rig/mod/hv_ptp_ext.ko"));
+	close(fd);
 	EXPECT_TRUE(wait_state("state", "locked", 60000));
+	EXPECT_TRUE(wait_state("synced", "1", 60000));
+	state_str("device", now, sizeof(now));
+	TH_LOG("PHC %s before, %s after", old, now);
+	EXPECT_STRNE(old, now);
 	EXPECT_TRUE(state_is("driver", "hv_ptp_ext"));
+	EXPECT_EQ(0, state_ll("steps"));
 	EXPECT_LT(0, state_ll("read_errors"));
 	EXPECT_EQ(0, kill(self->pid, 0));	/* never exited */
+	ASSERT_EQ(0, kernel_status(&tx) < 0);
+	EXPECT_EQ(0, tx.status & STA_UNSYNC);
 }
 
 /* Another program sets the frequency: noticed, counted, corrected. */
@@ -272,17 +344,34 @@ TEST_F_TIMEOUT(daemon, sigterm, 120)
 	EXPECT_NE(0, tx.status & STA_UNSYNC);
 }
 
-/* A bad file is refused with FILE:LINE, exit 1; a bad --key too. */
+/* Each kind of bad line is refused with FILE:LINE, exit 1; a bad --key too. */
 TEST_F(daemon, bad_config)
 {
-	FILE *f = fopen("/tmp/bad.conf", "w");
+	static const char *const bad[] = {
+		"poll_ms 5",		/* out of range */
+		"poll_ms fast",		/* not a number */
+		"leap maybe",		/* not a boolean */
+		"pol_ms 500",		/* unknown key */
+		"samples",		/* no value */
+		"makestep 1.0",		/* one word of two */
+		"log_level loud",	/* not a level */
+		"state_file run/x",	/* not absolute */
+	};
+	char cmd[256];
+	unsigned int i;
+	FILE *f;
 
-	ASSERT_NE(NULL, f);
-	fprintf(f, "# comment\npoll_ms 500\npoll_ms 5\n");
-	fclose(f);
-	EXPECT_EQ(1, WEXITSTATUS(system(DAEMON " -f /tmp/bad.conf --check-config 2>/tmp/err")));
-	EXPECT_EQ(0, system("grep -q '/tmp/bad.conf:3:.*poll_ms' /tmp/err"));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		f = fopen("/tmp/bad.conf", "w");
+		ASSERT_NE(NULL, f);
+		fprintf(f, "# comment\npoll_ms 500\n%s\n", bad[i]);
+		fclose(f);
+		EXPECT_EQ(1, WEXITSTATUS(system(DAEMON " -f /tmp/bad.conf --check-config 2>/tmp/err")));
+		snprintf(cmd, sizeof(cmd), "grep -q '^hv-ptp-sync: error: /tmp/bad.conf:3: ' /tmp/err");
+		EXPECT_EQ(0, system(cmd)) TH_LOG("'%s' not refused as line 3", bad[i]);
+	}
 	EXPECT_EQ(1, WEXITSTATUS(system(DAEMON " --no-such-key=1 --check-config 2>/dev/null")));
+	EXPECT_EQ(1, WEXITSTATUS(system(DAEMON " -f /tmp/none.conf --check-config 2>/dev/null")));
 	EXPECT_EQ(0, WEXITSTATUS(system(DAEMON " --poll-ms=250 --check-config >/dev/null")));
 	unlink("/tmp/bad.conf");
 	unlink("/tmp/err");
