@@ -51,7 +51,9 @@ struct daemon {
 	int lock_count;
 	int ever_locked;
 	double hold_ppb;		/* average correction while locked */
-	int hold_n;			/* updates in it, up to HOLD_AVG */
+	double hold_dev;		/* average |correction - hold_ppb| */
+	int hold_n;			/* updates in them, up to HOLD_AVG */
+	double hold_growth;		/* ppb: error growth in this holdover */
 	double phc_freq_ppb;
 	int have_phc_freq;
 	int64_t last_good_mono;
@@ -236,13 +238,19 @@ static void holdover(struct daemon *d, int64_t mono)
 
 		if (!hps_clock_set_freq(&d->adj, ppb))
 			st->freq_ppm = ppb / 1000;
+		/*
+		 * How fast the error may grow: the host clock's wander, plus
+		 * three times the spread of the locked corrections, plus a
+		 * margin that shrinks as the average fills (2 ppm with none).
+		 */
+		d->hold_growth = HOLDOVER_PPB + 3 * d->hold_dev +
+				 2000.0 * (HOLD_AVG - d->hold_n) / HOLD_AVG;
 	}
 	d->lock_count = 0;
 	if (d->last_good_mono) {
 		age = mono - d->last_good_mono;
-		st->est_error_ns = d->last_est_error + age / 1000000000 *
-				   HOLDOVER_PPB + age % 1000000000 *
-				   HOLDOVER_PPB / 1000000000;
+		st->est_error_ns = d->last_est_error +
+				   llround(age / 1e9 * d->hold_growth);
 	}
 	set_state(d, d->ever_locked ? "holdover" : "no-phc");
 	update_sync(d, d->ever_locked, HPS_LEAP_NONE);
@@ -360,6 +368,8 @@ static void update(struct daemon *d)
 		if (d->hold_n < HOLD_AVG)
 			d->hold_n++;
 		d->hold_ppb += (ppb - d->hold_ppb) / d->hold_n;
+		d->hold_dev += (fabs(ppb - d->hold_ppb) - d->hold_dev) /
+			       d->hold_n;
 	}
 	d->last_good_mono = mono;
 	d->last_est_error = st->est_error_ns;
@@ -419,6 +429,7 @@ static int run(struct daemon *d)
 	d->st.pid = getpid();
 	d->st.poll_ms = d->cfg.poll_ms;
 	d->st.freq_ppm = ppb / 1000;
+	d->hold_growth = HOLDOVER_PPB + 2000;
 	snprintf(d->st.state, sizeof(d->st.state), "starting");
 	hps_log(LOG_INFO, "hv-ptp-sync " VERSION " starting, poll %d ms, makestep %g %d",
 		d->cfg.poll_ms, d->cfg.makestep_threshold,

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timex.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -166,6 +167,49 @@ static inline int kmsg_splats(void)
 		pclose(p);
 	}
 	return n;
+}
+
+#define HPS_STATE	"/run/hv-ptp-sync/state"
+
+/* A field of hv-ptp-sync's state file (see user/status.h); "" if absent. */
+static inline const char *hps_state(const char *key, char *buf, size_t len)
+{
+	FILE *f = fopen(HPS_STATE, "r");
+	size_t n = strlen(key), vlen;
+	char line[256];
+
+	buf[0] = 0;
+	if (!f)
+		return buf;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == '=') {
+			vlen = strcspn(line + n + 1, "\n");
+			if (vlen >= len)
+				vlen = len - 1;
+			memcpy(buf, line + n + 1, vlen);
+			buf[vlen] = 0;
+			break;
+		}
+	fclose(f);
+	return buf;
+}
+
+/*
+ * The starting point every daemon comparison shares: the system clock put
+ * 50 ms ahead and 100 ppm fast. Returns 0 or -errno.
+ */
+static inline int offset_system_clock(void)
+{
+	struct timex tx = { .modes = ADJ_SETOFFSET | ADJ_NANO };
+
+	tx.time.tv_usec = 50000000;	/* ns, with ADJ_NANO */
+	if (clock_adjtime(CLOCK_REALTIME, &tx) < 0)
+		return -errno;
+	memset(&tx, 0, sizeof(tx));
+	tx.modes = ADJ_FREQUENCY | ADJ_TICK;
+	tx.freq = 100 << 16;		/* ppm, 16 fractional bits */
+	tx.tick = 10000;		/* nominal: us per 1/100 s */
+	return clock_adjtime(CLOCK_REALTIME, &tx) < 0 ? -errno : 0;
 }
 
 /* Open the PHC whose clock_name is @name (its index is not fixed). */

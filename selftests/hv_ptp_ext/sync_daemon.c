@@ -14,10 +14,8 @@
 
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/timex.h>
 
 #define DAEMON		"/usr/sbin/hv-ptp-sync"
-#define STATE		"/run/hv-ptp-sync/state"
 #define LOG		"/tmp/hv-ptp-sync.log"
 
 static long long sys_error(void)
@@ -29,38 +27,18 @@ static long long sys_error(void)
 	return t.real_ns - t.host_ns;
 }
 
-/* A field of the daemon's state file, as a string ("" if absent). */
-static const char *state_str(const char *key, char *buf, size_t len)
-{
-	char line[256];
-	size_t n = strlen(key);
-	FILE *f = fopen(STATE, "r");
-
-	buf[0] = 0;
-	if (!f)
-		return buf;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == '=') {
-			line[strcspn(line, "\n")] = 0;
-			snprintf(buf, len, "%s", line + n + 1);
-			break;
-		}
-	fclose(f);
-	return buf;
-}
-
 static long long state_ll(const char *key)
 {
 	char buf[64];
 
-	return atoll(state_str(key, buf, sizeof(buf)));
+	return atoll(hps_state(key, buf, sizeof(buf)));
 }
 
 static int state_is(const char *key, const char *want)
 {
 	char buf[64];
 
-	return !strcmp(state_str(key, buf, sizeof(buf)), want);
+	return !strcmp(hps_state(key, buf, sizeof(buf)), want);
 }
 
 /* Wait up to @ms for the state field @key to read @want. */
@@ -80,7 +58,7 @@ static pid_t start_daemon(const char *args)
 	pid_t pid;
 
 	mkdir("/run/hv-ptp-sync", 0755);
-	unlink(STATE);
+	unlink(HPS_STATE);
 	pid = fork();
 	if (!pid) {
 		snprintf(cmd, sizeof(cmd), "exec " DAEMON " %s 2>>" LOG, args);
@@ -99,22 +77,6 @@ static int stop_daemon(pid_t pid)
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
 	return status;
-}
-
-/* The start every setup compares: 50 ms ahead, running 100 ppm fast. */
-static int offset_system_clock(void)
-{
-	struct timex tx = { .modes = ADJ_SETOFFSET | ADJ_NANO };
-
-	tx.time.tv_usec = 50000000;
-	if (clock_adjtime(CLOCK_REALTIME, &tx) < 0)
-		return -errno;
-	memset(&tx, 0, sizeof(tx));
-	tx.modes = ADJ_FREQUENCY | ADJ_TICK | ADJ_STATUS;
-	tx.freq = 100 << 16;
-	tx.tick = 10000;
-	tx.status = STA_UNSYNC;
-	return clock_adjtime(CLOCK_REALTIME, &tx) < 0 ? -errno : 0;
 }
 
 static void restore_system_clock(void)
@@ -277,7 +239,7 @@ TEST_F_TIMEOUT(daemon, holdover_and_reopen, 240)
 	ASSERT_EQ(0, rig_load("--ours --no-hv-utils profile=azure"));
 	self->pid = start_daemon("--poll-ms=500 --max-error-us=15");
 	ASSERT_TRUE(wait_state("synced", "1", 90000));
-	state_str("device", old, sizeof(old));
+	hps_state("device", old, sizeof(old));
 	fd = phc_open_driver("hv_ptp_ext", &index);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, system("/sbin/rmmod hv_ptp_ext"));
@@ -299,7 +261,7 @@ TEST_F_TIMEOUT(daemon, holdover_and_reopen, 240)
 	close(fd);
 	EXPECT_TRUE(wait_state("state", "locked", 60000));
 	EXPECT_TRUE(wait_state("synced", "1", 60000));
-	state_str("device", now, sizeof(now));
+	hps_state("device", now, sizeof(now));
 	TH_LOG("PHC %s before, %s after", old, now);
 	EXPECT_STRNE(old, now);
 	EXPECT_TRUE(state_is("driver", "hv_ptp_ext"));
@@ -339,7 +301,7 @@ TEST_F_TIMEOUT(daemon, sigterm, 120)
 	status = stop_daemon(self->pid);
 	self->pid = -1;
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	EXPECT_NE(0, access(STATE, F_OK));
+	EXPECT_NE(0, access(HPS_STATE, F_OK));
 	ASSERT_EQ(0, kernel_status(&tx) < 0);
 	EXPECT_NE(0, tx.status & STA_UNSYNC);
 }

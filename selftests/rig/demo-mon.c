@@ -13,45 +13,12 @@
 #define _GNU_SOURCE
 #include "../hv_ptp_ext/measure.h"
 
-#include <sys/timex.h>
-
 static long long mono_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts_ns(&ts);
-}
-
-static void state_field(const char *key, char *buf, size_t len)
-{
-	FILE *f = fopen("/run/hv-ptp-sync/state", "r");
-	char line[256];
-	size_t n = strlen(key);
-
-	snprintf(buf, len, "-");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == '=') {
-			line[strcspn(line, "\n")] = 0;
-			snprintf(buf, len, "%s", line + n + 1);
-		}
-	fclose(f);
-}
-
-static int offset(void)
-{
-	struct timex tx = { .modes = ADJ_SETOFFSET | ADJ_NANO };
-
-	tx.time.tv_usec = 50000000;
-	if (clock_adjtime(CLOCK_REALTIME, &tx) < 0)
-		return 1;
-	memset(&tx, 0, sizeof(tx));
-	tx.modes = ADJ_FREQUENCY | ADJ_TICK;
-	tx.tick = 10000;
-	tx.freq = 100 << 16;
-	return clock_adjtime(CLOCK_REALTIME, &tx) < 0;
 }
 
 static int intree(int seconds)
@@ -94,12 +61,13 @@ static int watch(int seconds)
 		t = mono_ns() - t0;
 		printf("DATA %.1f %lld %lld\n", t / 1e9, sys, phc_err);
 		if (i % 10 == 0) {
-			state_field("state", state, sizeof(state));
-			state_field("last_offset_ns", offset_s, sizeof(offset_s));
-			state_field("freq_ppm", freq, sizeof(freq));
+			hps_state("state", state, sizeof(state));
+			hps_state("last_offset_ns", offset_s, sizeof(offset_s));
+			hps_state("freq_ppm", freq, sizeof(freq));
 			printf("t=%3.0fs  system clock error %+12.3f us  PHC error %+8.3f us  hv-ptp-sync: %-9s offset %s ns, freq %s ppm\n",
-			       t / 1e9, sys / 1e3, phc_err / 1e3, state,
-			       offset_s, freq);
+			       t / 1e9, sys / 1e3, phc_err / 1e3,
+			       *state ? state : "-", *offset_s ? offset_s : "-",
+			       *freq ? freq : "-");
 		}
 		fflush(stdout);
 		sleep_ms(100);
@@ -112,7 +80,7 @@ static int watch(int seconds)
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "offset"))
-		return offset();
+		return offset_system_clock() ? 1 : 0;
 	if (argc == 3 && !strcmp(argv[1], "intree"))
 		return intree(atoi(argv[2]));
 	if (argc == 3 && !strcmp(argv[1], "watch"))
