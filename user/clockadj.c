@@ -64,6 +64,7 @@ int hps_clock_step(int64_t delta_ns)
 {
 	struct timex tx = { .modes = ADJ_SETOFFSET | ADJ_NANO };
 
+	/* with ADJ_NANO, tv_usec holds ns; it must be in 0..10^9 - 1 */
 	tx.time.tv_sec = delta_ns / 1000000000;
 	tx.time.tv_usec = delta_ns % 1000000000;
 	if (tx.time.tv_usec < 0) {

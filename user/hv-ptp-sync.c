@@ -256,18 +256,19 @@ static void holdover(struct daemon *d, int64_t mono)
 	update_sync(d, d->ever_locked, HPS_LEAP_NONE);
 }
 
-static void step(struct daemon *d, int64_t offset)
+/* Step by -@offset_ns (system - PHC). Returns 0 or -errno. */
+static int step(struct daemon *d, int64_t offset_ns)
 {
-	int ret = hps_clock_step(-offset);
+	int ret = hps_clock_step(-offset_ns);
 
 	if (ret) {
 		hps_log(LOG_ERR, "adjtimex (step): %s", strerror(-ret));
-		return;
+		return ret;
 	}
 	d->st.steps++;
-	hps_servo_stepped(d->servo, offset);
 	hps_log(LOG_NOTICE, "stepped the system clock by %+.9f s",
-		-offset / 1e9);
+		-offset_ns / 1e9);
+	return 0;
 }
 
 static void update(struct daemon *d)
@@ -336,10 +337,10 @@ static void update(struct daemon *d)
 		     (d->cfg.makestep_limit < 0 ||
 		      st->updates < (uint64_t)d->cfg.makestep_limit);
 	ppb = hps_servo_sample(d->servo, s.offset_ns, mono, &state);
-	if (allow_step && state != HPS_SERVO_UNLOCKED) {
-		step(d, s.offset_ns);
-		ppb = hps_servo_sample(d->servo, 0, mono, &state);
-		state = HPS_SERVO_JUMP;
+	if (allow_step && state != HPS_SERVO_UNLOCKED &&
+	    !step(d, s.offset_ns)) {
+		ppb = hps_servo_stepped(d->servo);
+		state = HPS_SERVO_JUMP;		/* not counted towards lock */
 	}
 	ret = hps_clock_set_freq(&d->adj, ppb);
 	if (ret)

@@ -118,11 +118,10 @@ double hps_servo_sample(struct hps_servo *s, int64_t offset_ns,
 	return s->freq;
 }
 
-void hps_servo_stepped(struct hps_servo *s, int64_t offset_ns)
+double hps_servo_stepped(struct hps_servo *s)
 {
-	(void)offset_ns;
-	/* The frequency estimate stands; the phase is now zero. */
 	s->freq = s->drift;
+	return s->freq;
 }
 
 double hps_servo_drift_ppb(const struct hps_servo *s)

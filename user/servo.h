@@ -48,8 +48,12 @@ void hps_servo_feedforward(struct hps_servo *s, double delta_ppb);
 double hps_servo_sample(struct hps_servo *s, int64_t offset_ns,
 			int64_t mono_ns, enum hps_servo_state *state);
 
-/* The clock was stepped by -@offset_ns just after the last sample. */
-void hps_servo_stepped(struct hps_servo *s, int64_t offset_ns);
+/*
+ * The clock was stepped by minus the last sample's offset: the phase is
+ * now zero. Returns the correction to apply from now on (the frequency
+ * estimate, without a phase term), in ppb.
+ */
+double hps_servo_stepped(struct hps_servo *s);
 
 /* The frequency estimate without the phase term: what holdover keeps. */
 double hps_servo_drift_ppb(const struct hps_servo *s);
