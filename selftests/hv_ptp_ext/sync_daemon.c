@@ -41,6 +41,27 @@ static int state_is(const char *key, const char *want)
 	return !strcmp(hps_state(key, buf, sizeof(buf)), want);
 }
 
+/*
+ * @readings of the system clock's error (ns, system - truth) at 10 Hz:
+ * the worst one, and in *@outside (if given) how many exceeded the
+ * daemon's published error estimate.
+ */
+static long long watch_error(int readings, long long *outside)
+{
+	long long err, worst = 0;
+	int i;
+
+	for (i = 0; i < readings; i++) {
+		sleep_ms(100);
+		err = sys_error();
+		if (llabs(err) > llabs(worst))
+			worst = err;
+		if (outside && llabs(err) > state_ll("est_error_ns"))
+			(*outside)++;
+	}
+	return worst;
+}
+
 /* Wait up to @ms for the state field @key to read @want. */
 static int wait_state(const char *key, const char *want, int ms)
 {
@@ -231,10 +252,10 @@ TEST_F_TIMEOUT(converge, from_50ms_100ppm, 180)
  */
 TEST_F_TIMEOUT(daemon, holdover_and_reopen, 240)
 {
-	long long err, worst = 0, outside = 0;
+	long long worst, outside = 0;
 	char old[64], now[64];
 	struct timex tx;
-	int i, index, fd;
+	int index, fd;
 
 	ASSERT_EQ(0, rig_load("--ours --no-hv-utils profile=azure"));
 	self->pid = start_daemon("--poll-ms=500 --max-error-us=15");
@@ -244,14 +265,7 @@ TEST_F_TIMEOUT(daemon, holdover_and_reopen, 240)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, system("/sbin/rmmod hv_ptp_ext"));
 	ASSERT_TRUE(wait_state("state", "holdover", 5000));
-	for (i = 0; i < 300; i++) {		/* 30 s without a PHC */
-		sleep_ms(100);
-		err = sys_error();
-		if (llabs(err) > llabs(worst))
-			worst = err;
-		if (llabs(err) > state_ll("est_error_ns"))
-			outside++;
-	}
+	worst = watch_error(300, &outside);	/* 30 s without a PHC */
 	ASSERT_EQ(0, kernel_status(&tx) < 0);
 	TH_LOG("30 s of holdover: worst error %+lld ns, estimate then %lld ns, %lld of 300 readings outside it",
 	       worst, state_ll("est_error_ns"), outside);
@@ -370,20 +384,14 @@ TEST_F_TIMEOUT(daemon, bad_reload, 120)
  */
 TEST_F_TIMEOUT(daemon, intree_phc, 120)
 {
-	long long err, worst = 0;
-	int i;
+	long long worst;
 
 	ASSERT_EQ(0, rig_load(""));
 	self->pid = start_daemon("--poll-ms=500");
 	ASSERT_TRUE(wait_state("state", "locked", 60000));
 	EXPECT_TRUE(state_is("mode", "BASIC"));
 	EXPECT_TRUE(state_is("clock_name", "hyperv"));
-	for (i = 0; i < 100; i++) {
-		sleep_ms(100);
-		err = sys_error();
-		if (llabs(err) > llabs(worst))
-			worst = err;
-	}
+	worst = watch_error(100, NULL);
 	TH_LOG("on hv_utils' PHC: worst error over 10 s %+lld ns", worst);
 	EXPECT_GT(20000, llabs(worst));
 }
