@@ -20,6 +20,8 @@
 #define UNFITTED_PPB	500000		/* rate uncertainty without a fit */
 #define QUANT_NS	100		/* the samples' tick */
 #define MIN_FIT_POINTS	4		/* fewer: keep the known rate */
+#define NS_PER_SEC	1000000000LL
+#define NS_PER_DAY	(86400 * NS_PER_SEC)
 
 const char *const hv_cm_state_names[3] = {
 	[HV_CM_UNSYNC] = "unsynchronised",
@@ -78,7 +80,8 @@ static u64 ppb_to_rate64(u64 ppb)
 				   MAX_FREQ_PPT : ppb * 1000);
 }
 
-s64 hv_cm_eval(const struct hv_cm_model *m, u64 ref_ns)
+/* The model's host time at @ref_ns, before any armed leap. */
+static s64 eval_continuous(const struct hv_cm_model *m, u64 ref_ns)
 {
 	s64 d = (s64)(ref_ns - m->ref0_ns);
 	u64 host = (u64)m->host0_ns + (u64)d + (u64)mul_shr64(d, m->rate64);
@@ -88,6 +91,22 @@ s64 hv_cm_eval(const struct hv_cm_model *m, u64 ref_ns)
 	else if (d > 0)
 		host += (u64)mul_shr64(d, m->slew_rate64);
 	return (s64)host;
+}
+
+s64 hv_cm_eval(const struct hv_cm_model *m, u64 ref_ns)
+{
+	s64 host = eval_continuous(m, ref_ns);
+
+	if (m->leap_ns && host >= m->leap_at_ns)
+		host += m->leap_ns;
+	return host;
+}
+
+enum hv_cm_leap hv_cm_leap_pending(const struct hv_cm_model *m, u64 ref_ns)
+{
+	if (!m->valid || !m->leap_ns || eval_continuous(m, ref_ns) >= m->leap_at_ns)
+		return HV_CM_LEAP_NONE;
+	return m->leap_ns < 0 ? HV_CM_LEAP_INSERT : HV_CM_LEAP_DELETE;
 }
 
 u64 hv_cm_error_bound(const struct hv_cm_model *m, u64 ref_ns)
@@ -319,12 +338,84 @@ static void restart(struct hv_cm *cm, const struct hv_cm_point *pts, u32 n)
 	fit(cm);
 }
 
+/*
+ * Whether day @days since 1970-01-01 is the 1st of January or July: the
+ * proleptic Gregorian calendar counted in 400-year eras of 146097 days,
+ * each year starting on March 1st so that the leap day comes last.
+ */
+static bool leap_second_day(s64 days)
+{
+	s64 z = days + 719468;		/* days since 0000-03-01 */
+	s64 era = z / 146097;
+	s64 doe = z - era * 146097;	/* day of the era, 0..146096 */
+	s64 yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	s64 doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	s64 mp = (5 * doy + 2) / 153;	/* month from March, 0..11 */
+	s64 mday = doy - (153 * mp + 2) / 5 + 1;
+
+	/* January is mp 10, July is mp 4 */
+	return mday == 1 && (mp == 10 || mp == 4);
+}
+
+void hv_cm_leap(struct hv_cm *cm, unsigned int leap, s64 host_ns)
+{
+	s64 midnight = 0, delta = 0;
+
+	if ((leap == HV_CM_LEAP_INSERT || leap == HV_CM_LEAP_DELETE) &&
+	    host_ns >= 0) {
+		midnight = (host_ns / NS_PER_DAY + 1) * NS_PER_DAY;
+		if (leap_second_day(midnight / NS_PER_DAY))
+			delta = leap == HV_CM_LEAP_INSERT ? -NS_PER_SEC : NS_PER_SEC;
+		/* a deletion skips 23:59:59: it starts a second early */
+		if (delta > 0)
+			midnight -= NS_PER_SEC;
+		if (host_ns >= midnight)
+			delta = 0;
+	}
+	cm->leap_at_ns = delta ? midnight : 0;
+	cm->leap_ns = delta;
+	cm->pub.leap_at_ns = cm->leap_at_ns;
+	cm->pub.leap_ns = cm->leap_ns;
+}
+
+/*
+ * The armed leap's instant has passed by @now_ns: move the window, the fit
+ * and the published model to the new scale, and the sample (@pt) too if it
+ * was taken before that instant. The published model reads the same.
+ */
+static void apply_leap(struct hv_cm *cm, struct hv_cm_point *pt, u64 now_ns)
+{
+	s64 delta = cm->leap_ns;
+	u32 i;
+
+	if (!delta || fit_eval(cm, now_ns) < cm->leap_at_ns)
+		return;
+	if (fit_eval(cm, pt->ref_ns) < cm->leap_at_ns)
+		pt->host_ns += delta;
+	for (i = 0; i < cm->n; i++)
+		win_at(cm, i)->host_ns += delta;
+	for (i = 0; i < cm->n_pending; i++)
+		cm->pending[i].host_ns += delta;
+	cm->fit_host_ns += delta;
+	cm->pub.host0_ns += delta;
+	cm->leap_at_ns = 0;
+	cm->leap_ns = 0;
+	cm->pub.leap_at_ns = 0;
+	cm->pub.leap_ns = 0;
+	cm->leaps++;
+}
+
 enum hv_cm_result hv_cm_add(struct hv_cm *cm, u64 ref_ns, s64 host_ns,
 			    bool sync, u64 now_ns)
 {
 	struct hv_cm_point pt = { .ref_ns = ref_ns, .host_ns = host_ns };
 	s64 resid;
 	u64 thr;
+
+	if (cm->n) {
+		apply_leap(cm, &pt, now_ns);
+		host_ns = pt.host_ns;
+	}
 
 	/*
 	 * First sample, SYNC from the host, or a reference time that went

@@ -28,6 +28,14 @@ enum hv_cm_state {
 
 extern const char *const hv_cm_state_names[3];
 
+/* Leap indicator of the samples (TimeSync 4.0), NTP's LI values. */
+enum hv_cm_leap {
+	HV_CM_LEAP_NONE,
+	HV_CM_LEAP_INSERT,	/* 23:59:60 ends this UTC day */
+	HV_CM_LEAP_DELETE,	/* 23:59:59 is skipped */
+	HV_CM_LEAP_ALARM,	/* the host is unsynchronised */
+};
+
 enum hv_cm_result {
 	HV_CM_ACCEPTED,
 	HV_CM_OUTLIER,		/* not used for the fit */
@@ -56,6 +64,8 @@ struct hv_cm_model {
 	u64 err_rate64;		/* its growth, 2^-64 */
 	u64 last_sample_ref_ns;	/* reference time of the last accepted sample */
 	u64 stale_ns;		/* copied from the parameters */
+	s64 leap_at_ns;		/* host time from which leap_ns applies */
+	s64 leap_ns;		/* announced leap second: -10^9, +10^9, 0 */
 	bool valid;
 	bool fitted;		/* rate estimated from >= 2 samples */
 };
@@ -70,6 +80,7 @@ struct hv_cm {
 	struct hv_cm_point win[HV_CM_MAX_WINDOW];
 	u32 n, head;		/* samples in the window; oldest at head */
 	struct hv_cm_point pending[3];	/* consecutive outliers */
+	s64 leap_at_ns, leap_ns;	/* the armed leap, as in pub */
 	u32 n_pending;
 	bool pending_step;	/* ... beyond the step threshold */
 
@@ -84,7 +95,7 @@ struct hv_cm {
 
 	struct hv_cm_model pub;
 
-	u64 accepted, outliers, steps;
+	u64 accepted, outliers, steps, leaps;
 	s64 last_offset_ns;	/* last sample minus the model before it */
 };
 
@@ -102,6 +113,24 @@ void hv_cm_init(struct hv_cm *cm, const struct hv_cm_params *p);
  */
 enum hv_cm_result hv_cm_add(struct hv_cm *cm, u64 ref_ns, s64 host_ns,
 			    bool sync, u64 now_ns);
+
+/**
+ * hv_cm_leap() - take the leap indicator of a sample, after hv_cm_add()
+ * @cm: the estimator
+ * @leap: the sample's indicator (enum hv_cm_leap)
+ * @host_ns: the sample's host time
+ *
+ * A leap announced for a midnight UTC that ends June or December (the
+ * only ones leap seconds are scheduled for) is armed: from that midnight
+ * on, the published model reads one second less (insert) or more (delete)
+ * without waiting for a sample, and the first sample after it moves the
+ * window to the new scale. Any other indicator, or an announcement for
+ * another day, disarms it. cm->pub is updated.
+ */
+void hv_cm_leap(struct hv_cm *cm, unsigned int leap, s64 host_ns);
+
+/* The leap armed in @m if its instant is still ahead at @ref_ns. */
+enum hv_cm_leap hv_cm_leap_pending(const struct hv_cm_model *m, u64 ref_ns);
 
 /* Host time at reference time @ref_ns, ns. */
 s64 hv_cm_eval(const struct hv_cm_model *m, u64 ref_ns);

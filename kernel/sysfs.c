@@ -43,6 +43,7 @@ HV_PTP_ATTR_U64(syncs, READ_ONCE(hp->syncs));
 HV_PTP_ATTR_U64(negotiations, READ_ONCE(hp->negotiations));
 HV_PTP_ATTR_U64(recv_errors, READ_ONCE(hp->recv_errors));
 HV_PTP_ATTR_U64(leapflags, READ_ONCE(hp->leapflags));
+HV_PTP_ATTR_U64(leaps, READ_ONCE(hp->cm.leaps));
 HV_PTP_ATTR_U64(stratum, READ_ONCE(hp->stratum));
 HV_PTP_ATTR_U64(noise_ns, READ_ONCE(hp->cm.noise_ns));
 HV_PTP_ATTR_U64(phc_index, ptp_clock_index(hp->ptp));
@@ -89,6 +90,16 @@ static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 	return sysfs_emit(buf, "%s\n", hv_cm_state_names[hv_cm_state(&m, now)]);
 }
 static DEVICE_ATTR_RO(state);
+
+static ssize_t leap_pending_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct hv_cm_model m;
+	u64 now = model_now(dev, &m);
+
+	return sysfs_emit(buf, "%d\n", hv_cm_leap_pending(&m, now));
+}
+static DEVICE_ATTR_RO(leap_pending);
 
 static ssize_t error_bound_ns_show(struct device *dev,
 				   struct device_attribute *attr, char *buf)
@@ -167,6 +178,8 @@ static struct attribute *hv_ptp_attrs[] = {
 	&dev_attr_last_offset_ns.attr,
 	&dev_attr_last_sample_age_ms.attr,
 	&dev_attr_leapflags.attr,
+	&dev_attr_leap_pending.attr,
+	&dev_attr_leaps.attr,
 	&dev_attr_stratum.attr,
 	&dev_attr_received.attr,
 	&dev_attr_samples_accepted.attr,

@@ -49,6 +49,7 @@ static void take_sample(struct hv_ptp *hp, const struct hv_ts_sample *s)
 	if (s->flags & HV_TS_FLAG_SYNC)
 		hp->syncs++;
 	hv_cm_add(&hp->cm, ref, s->host_ns, s->flags & HV_TS_FLAG_SYNC, now);
+	hv_cm_leap(&hp->cm, s->leapflags, s->host_ns);
 
 	write_seqlock(&hp->model_lock);
 	hp->model = hp->cm.pub;

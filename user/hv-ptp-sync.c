@@ -59,6 +59,8 @@ struct daemon {
 	int64_t last_good_mono;
 	int64_t last_est_error;
 	int phc_logged;			/* "no PHC" said once */
+	int64_t leap_at;		/* CLOCK_REALTIME s of an armed leap */
+	int leap;			/* which one (HPS_LEAP_*) */
 };
 
 static int64_t now_ns(clockid_t id)
@@ -256,6 +258,54 @@ static void holdover(struct daemon *d, int64_t mono)
 	update_sync(d, d->ever_locked, HPS_LEAP_NONE);
 }
 
+/*
+ * The module's armed leap second (sysfs leap_pending: 0, 1 insert, 2
+ * delete at the next midnight UTC). The kernel applies it to the system
+ * clock at the same midnight (STA_INS/STA_DEL, set by update_sync()), so
+ * the offset does not move, except within a tick or so of the instant,
+ * when one clock has made it and the other not yet: LEAP_HOLD_S either
+ * side of it is not measured.
+ */
+#define LEAP_HOLD_S	2
+
+static int leap_pending(struct daemon *d)
+{
+	int64_t now = now_ns(CLOCK_REALTIME) / 1000000000LL;
+	long long v;
+	int leap;
+
+	if (!d->cfg.leap || hps_phc_attr_ll(&d->phc, "leap_pending", &v))
+		return HPS_LEAP_NONE;
+	leap = v == 1 ? HPS_LEAP_INSERT : v == 2 ? HPS_LEAP_DELETE : HPS_LEAP_NONE;
+	if (leap != HPS_LEAP_NONE) {
+		/* never within LEAP_HOLD_S after one: update() is not called */
+		d->leap_at = (now / 86400 + 1) * 86400;
+		if (leap == HPS_LEAP_DELETE)
+			d->leap_at--;
+	}
+	if (leap != d->leap)
+		hps_log(LOG_NOTICE, "leap second %s",
+			leap == HPS_LEAP_INSERT ? "announced: inserting 23:59:60 at the end of the day" :
+			leap == HPS_LEAP_DELETE ? "announced: deleting 23:59:59 at the end of the day" :
+			"no longer pending");
+	d->leap = leap;
+	return leap;
+}
+
+/* Whether now is too close to a leap second to measure. */
+static int near_leap(struct daemon *d)
+{
+	int64_t now = now_ns(CLOCK_REALTIME);
+
+	if (!d->leap_at)
+		return 0;
+	if (now > (d->leap_at + LEAP_HOLD_S) * 1000000000LL) {
+		d->leap_at = 0;
+		return 0;
+	}
+	return now >= (d->leap_at - LEAP_HOLD_S) * 1000000000LL;
+}
+
 /* Step by -@offset_ns (system - PHC). Returns 0 or -errno. */
 static int step(struct daemon *d, int64_t offset_ns)
 {
@@ -283,6 +333,8 @@ static void update(struct daemon *d)
 	double ppb;
 
 	mono = now_ns(CLOCK_MONOTONIC);
+	if (near_leap(d))
+		return;
 	if (d->phc.fd < 0)
 		try_open(d);
 	if (d->phc.fd < 0) {
@@ -315,8 +367,7 @@ static void update(struct daemon *d)
 	else
 		st->ref_stratum = 2;
 	st->stratum = st->ref_stratum + 1;
-	if (!hps_phc_attr_ll(&d->phc, "leapflags", &v))
-		leap = v == 1 ? HPS_LEAP_INSERT : v == 2 ? HPS_LEAP_DELETE : 0;
+	leap = leap_pending(d);
 	if (!hps_phc_attr_ll(&d->phc, "freq_ppb", &v)) {
 		if (d->have_phc_freq && d->cfg.feedforward)
 			hps_servo_feedforward(d->servo, v - d->phc_freq_ppb);

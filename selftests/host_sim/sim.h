@@ -128,6 +128,9 @@ s64 sim_host_at(u64 ref_ns);
 int sim_truth_now(struct sim_truth *t);
 int sim_last_ref_read(struct sim_truth *t);
 void sim_clock_step(s64 delta_ns);
+#define SIM_NS_PER_DAY	(86400 * (s64)NSEC_PER_SEC)
+void sim_clock_leap(unsigned int leap);
+bool sim_clock_leap_armed(void);
 void sim_clock_set_freq(s64 freq_ppb);
 s64 sim_clock_freq_ppt(void);
 void sim_clock_wander(void);

@@ -45,6 +45,7 @@ static DEFINE_SEQLOCK(model_lock);
 static u64 base_ref_ns;
 static s64 base_host_ns;
 static s64 freq_ppt;
+static s64 leap_at_ns, leap_ns;	/* a leap second of host UTC, armed */
 static struct sim_clock_params prm;
 
 static DEFINE_SPINLOCK(rng_lock);
@@ -93,7 +94,8 @@ static u64 sim_read_ref(void)
 	return ref;
 }
 
-static s64 host_at_locked(u64 ref_ns)
+/* Host time at @ref_ns on the current piece, before an armed leap. */
+static s64 linear_locked(u64 ref_ns)
 {
 	s64 d = (s64)(ref_ns - base_ref_ns);
 	u64 adj = mul_u64_u64_div_u64(abs(d), abs(freq_ppt), PPT_DEN);
@@ -101,6 +103,15 @@ static s64 host_at_locked(u64 ref_ns)
 	if ((d < 0) != (freq_ppt < 0))
 		return base_host_ns + d - (s64)adj;
 	return base_host_ns + d + (s64)adj;
+}
+
+static s64 host_at_locked(u64 ref_ns)
+{
+	s64 host = linear_locked(ref_ns);
+
+	if (leap_ns && host >= leap_at_ns)
+		host += leap_ns;
+	return host;
 }
 
 s64 sim_host_at(u64 ref_ns)
@@ -119,9 +130,57 @@ s64 sim_host_at(u64 ref_ns)
 static void rebase_locked(void)
 {
 	u64 now = sim_ref_ns_at_tsc(rdtsc_ordered());
+	s64 host = linear_locked(now);
 
-	base_host_ns = host_at_locked(now);
+	/* a leap behind us becomes part of the new piece */
+	if (leap_ns && host >= leap_at_ns) {
+		host += leap_ns;
+		leap_ns = 0;
+		leap_at_ns = 0;
+	}
+	base_host_ns = host;
 	base_ref_ns = now;
+}
+
+/*
+ * Arm a leap second of host UTC at its next midnight (1: insert, the
+ * second after 23:59:59 is 23:59:59 again; 2: delete, 23:59:58 is followed
+ * by 00:00:00), whatever the date: the host does what it announces. Any
+ * other value disarms.
+ */
+void sim_clock_leap(unsigned int leap)
+{
+	s64 midnight;
+
+	write_seqlock_bh(&model_lock);
+	rebase_locked();
+	leap_ns = 0;
+	leap_at_ns = 0;
+	if ((leap == 1 || leap == 2) && base_host_ns >= 0) {
+		midnight = (div64_s64(base_host_ns, SIM_NS_PER_DAY) + 1) *
+			   SIM_NS_PER_DAY;
+		if (leap == 2)
+			midnight -= NSEC_PER_SEC;
+		if (base_host_ns < midnight) {
+			leap_at_ns = midnight;
+			leap_ns = leap == 1 ? -NSEC_PER_SEC : NSEC_PER_SEC;
+		}
+	}
+	write_sequnlock_bh(&model_lock);
+}
+
+/* Whether an armed leap second is still ahead. */
+bool sim_clock_leap_armed(void)
+{
+	unsigned int seq;
+	bool armed;
+	u64 now = sim_ref_ns_at_tsc(rdtsc_ordered());
+
+	do {
+		seq = read_seqbegin(&model_lock);
+		armed = leap_ns && linear_locked(now) < leap_at_ns;
+	} while (read_seqretry(&model_lock, seq));
+	return armed;
 }
 
 void sim_clock_step(s64 delta_ns)

@@ -210,6 +210,18 @@ static struct sim_sample sim_take_sample(void)
 	return s;
 }
 
+/* The leap indicator now: the host clears it once its leap is done. */
+static u8 leap_indicator(void)
+{
+	u8 leap = READ_ONCE(cur_leap);
+
+	if ((leap == 1 || leap == 2) && !sim_clock_leap_armed()) {
+		leap = 0;
+		WRITE_ONCE(cur_leap, 0);
+	}
+	return leap;
+}
+
 static u16 ts_payload(struct sim_ts_msg *m, struct sim_dev *sd,
 		      const struct sim_sample *s, u8 flags)
 {
@@ -217,7 +229,7 @@ static u16 ts_payload(struct sim_ts_msg *m, struct sim_dev *sd,
 		m->v4.parenttime = s->parenttime;
 		m->v4.vmreferencetime = s->ref;
 		m->v4.flags = flags;
-		m->v4.leapflags = READ_ONCE(cur_leap);
+		m->v4.leapflags = leap_indicator();
 		m->v4.stratum = READ_ONCE(cur_stratum);
 		memset(m->v4.reserved, 0, sizeof(m->v4.reserved));
 		return sizeof(m->v4);
@@ -490,6 +502,7 @@ static int sim_command(char *line)
 		send_sample(SIM_K_SYNC, NULL);
 	} else if (!strcmp(cmd, "leap") && n == 2 && v >= 0 && v <= 3) {
 		WRITE_ONCE(cur_leap, v);
+		sim_clock_leap(v);
 	} else if (!strcmp(cmd, "stratum") && n == 2 && v >= 0 && v <= 255) {
 		WRITE_ONCE(cur_stratum, v);
 	} else if (!strcmp(cmd, "interval") && n == 2 && v >= 10 && v <= 600000) {
@@ -718,6 +731,7 @@ static int __init sim_init(void)
 	ret = sim_clock_init(&cp);
 	if (ret)
 		return ret;
+	sim_clock_leap(leap);
 	ret = sim_bus_init();
 	if (ret)
 		goto err_clock;

@@ -6,7 +6,9 @@
  * the kernel's sync state and error fields honest; it holds over while the
  * module is unloaded and comes back; it notices interference; a bad
  * configuration is refused with FILE:LINE; on SIGTERM it marks the clock
- * unsynchronised; it also runs on Debian's hv_utils PHC.
+ * unsynchronised; it also runs on Debian's hv_utils PHC; a leap second
+ * announced by the host reaches the kernel and is made by the PHC and the
+ * system clock together.
  */
 #define _GNU_SOURCE
 #include "measure.h"
@@ -394,6 +396,107 @@ TEST_F_TIMEOUT(daemon, intree_phc, 120)
 	worst = watch_error(100, NULL);
 	TH_LOG("on hv_utils' PHC: worst error over 10 s %+lld ns", worst);
 	EXPECT_GT(20000, llabs(worst));
+}
+
+/* One attribute of the bound hv_ptp_ext device; -1 if unreadable. */
+static long long module_attr(const char *name)
+{
+	char cmd[160];
+	long long v = -1;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd),
+		 "cat /sys/bus/vmbus/drivers/hv_ptp_ext/*/timesync/%s", name);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	if (fscanf(p, "%lld", &v) != 1)
+		v = -1;
+	pclose(p);
+	return v;
+}
+
+#define NEW_YEAR_2027	(1798761600LL * NSEC_PER_SEC)
+
+/*
+ * The host at 23:58:30 UTC on 31 December, announcing a leap second (the
+ * simulator then inserts it at midnight, exactly, in its truth as in its
+ * samples, and clears the indicator). Before midnight the module has the
+ * leap armed and the kernel has STA_INS; across midnight the system clock
+ * stays within 10 us of the host's time but for at most one reading taken
+ * between the leap of one clock and the other (the kernel makes it at its
+ * first tick after the second, the PHC at the instant); no step anywhere;
+ * the kernel said it inserted the second; afterwards STA_INS is clear and
+ * the host's indicator too.
+ */
+TEST_F_TIMEOUT(daemon, leap_second, 240)
+{
+	long long worst = 0, err, steps_before, module_steps;
+	int glitches = 0, i;
+	struct timespec saved, mono0, mono1;
+	struct sim_truth t;
+	struct timex tx;
+	int state;
+
+	clock_gettime(CLOCK_REALTIME, &saved);
+	clock_gettime(CLOCK_MONOTONIC, &mono0);
+	ASSERT_EQ(0, rig_load("--ours --no-hv-utils profile=ideal interval_ms=1000"));
+	ASSERT_EQ(0, sim_truth(&t));
+	ASSERT_EQ(0, sim_control("step %lld", NEW_YEAR_2027 - 90 * NSEC_PER_SEC - t.host_ns));
+	ASSERT_EQ(0, sim_control("leap 1"));
+	self->pid = start_daemon("--poll-ms=500");
+	ASSERT_TRUE(wait_state("state", "locked", 60000));
+	ASSERT_EQ(0, sim_truth(&t));
+	TH_LOG("locked %.1f s before midnight; daemon steps %lld",
+	       (NEW_YEAR_2027 - t.host_ns) / 1e9, state_ll("steps"));
+	ASSERT_LT(10 * NSEC_PER_SEC, NEW_YEAR_2027 - t.host_ns);
+	/* 40 days or so from the guest's date: beyond makestep's 1 s */
+	EXPECT_EQ(1, state_ll("steps"));
+	EXPECT_EQ(1, module_attr("leap_pending"));
+	steps_before = state_ll("steps");
+	module_steps = module_attr("steps");
+
+	/* 8 s before midnight: armed everywhere */
+	sleep_ms((NEW_YEAR_2027 - 8 * NSEC_PER_SEC - t.host_ns) / 1000000);
+	state = kernel_status(&tx);
+	EXPECT_NE(0, tx.status & STA_INS);
+	EXPECT_EQ(TIME_INS, state);
+	EXPECT_EQ(1, state_ll("leap"));
+	EXPECT_EQ(0, system(DAEMON " status | grep -q '^Leap status     : Insert second'"));
+
+	/* from 5 s before midnight to 15 s after */
+	sleep_ms(3000);
+	for (i = 0; i < 200; i++) {
+		sleep_ms(100);
+		ASSERT_EQ(0, sim_truth(&t));
+		err = t.real_ns - t.host_ns;
+		if (llabs(err) > NSEC_PER_SEC / 2) {
+			glitches++;
+			continue;
+		}
+		if (llabs(err) > llabs(worst))
+			worst = err;
+	}
+	state = kernel_status(&tx);
+	TH_LOG("across the leap: worst error %+lld ns, %d of 200 readings a second off; kernel state %d, status 0x%x",
+	       worst, glitches, state, tx.status);
+	EXPECT_GE(1, glitches);
+	EXPECT_GT(10000, llabs(worst));
+	EXPECT_EQ(0, tx.status & (STA_INS | STA_DEL | STA_UNSYNC));
+	EXPECT_EQ(steps_before, state_ll("steps"));
+	EXPECT_EQ(module_steps, module_attr("steps"));
+	EXPECT_EQ(1, module_attr("leaps"));
+	EXPECT_EQ(0, module_attr("leap_pending"));
+	EXPECT_EQ(0, sim_stat("leap"));
+	EXPECT_EQ(0, state_ll("leap"));
+	EXPECT_EQ(0, system("dmesg | grep -q 'inserting leap second'"));
+
+	/* back to the date the other tests started from */
+	stop_daemon(self->pid);
+	self->pid = -1;
+	clock_gettime(CLOCK_MONOTONIC, &mono1);
+	saved.tv_sec += mono1.tv_sec - mono0.tv_sec;
+	clock_settime(CLOCK_REALTIME, &saved);
 }
 
 TEST_HARNESS_MAIN

@@ -23,6 +23,9 @@ static const struct hv_cm_params params = {
 
 /* A host clock: host = EPOCH + off + ref * (1 + ppb / 10^9) */
 struct host {
+	long long base_ns;	/* added to EPOCH, for dates far from it */
+	long long leap_at_ns;	/* from this host time on, add leap_ns */
+	long long leap_ns;
 	double ppb;
 	double off_ns;
 	double noise_ns;
@@ -42,7 +45,10 @@ static double gauss(struct host *h)
 
 static long long truth(const struct host *h, unsigned long long ref)
 {
-	return EPOCH + (long long)llround(h->off_ns + ref * (h->ppb * 1e-9)) + (long long)ref;
+	long long t = EPOCH + h->base_ns + (long long)ref +
+		      (long long)llround(h->off_ns + ref * (h->ppb * 1e-9));
+
+	return h->leap_ns && t >= h->leap_at_ns ? t + h->leap_ns : t;
 }
 
 static long long sample(struct host *h, unsigned long long ref)
@@ -271,6 +277,142 @@ TEST(reference_backwards)
 	EXPECT_EQ(HV_CM_STEPPED, hv_cm_add(&cm, SEC, truth(&h, SEC), false, SEC));
 	EXPECT_EQ(1, cm.n);
 	(void)t;
+}
+
+/* 2027-01-01T00:00:00Z, the end of a December, and a day that is not */
+#define NEW_YEAR_2027	(1798761600 * (long long)SEC)
+#define NOV_22_2026	(1795305600 * (long long)SEC)
+
+/* Samples every 5 s from @t0 with leap indicator @leap, to @t_end. */
+static unsigned long long feed_leap(struct hv_cm *cm, struct host *h,
+				    unsigned long long t0, unsigned long long t_end,
+				    unsigned int leap, int *not_accepted)
+{
+	unsigned long long t;
+	long long s;
+
+	for (t = t0; t < t_end; t += 5 * SEC) {
+		s = sample(h, t);
+		if (hv_cm_add(cm, t, s, false, t + 1000000) != HV_CM_ACCEPTED)
+			++*not_accepted;
+		hv_cm_leap(cm, leap, s);
+	}
+	return t;
+}
+
+/*
+ * A host that inserts a leap second at midnight, and says so until then:
+ * the PHC inserts it at the instant itself, and the host's later samples,
+ * a second behind the old scale, fit without a step.
+ */
+TEST(leap_second_inserted)
+{
+	/* midnight at reference 200 s */
+	struct host h = { .base_ns = NEW_YEAR_2027 - EPOCH - 200 * SEC,
+			  .ppb = 3500 };
+	unsigned long long t;
+	int bad = 0;
+	struct hv_cm cm;
+
+	hv_cm_init(&cm, &params);
+	h.off_ns = -200 * 3500.0;	/* keep midnight at 200 s */
+	t = feed_leap(&cm, &h, SEC, 198 * SEC, HV_CM_LEAP_INSERT, &bad);
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(HV_CM_LEAP_INSERT, hv_cm_leap_pending(&cm.pub, 199 * SEC));
+	EXPECT_EQ(NEW_YEAR_2027, cm.pub.leap_at_ns);
+	EXPECT_LE(llabs(max_err(&cm, &h, 196 * SEC, 4 * SEC - 1000)), 5);
+	/* the host's leap, then its samples without the indicator */
+	h.leap_at_ns = NEW_YEAR_2027;
+	h.leap_ns = -(long long)SEC;
+	EXPECT_EQ(HV_CM_LEAP_NONE, hv_cm_leap_pending(&cm.pub, 200 * SEC + 1000));
+	EXPECT_LE(llabs(hv_cm_eval(&cm.pub, 200 * SEC + 1000) -
+			(NEW_YEAR_2027 - (long long)SEC + 1000)), 5);
+	EXPECT_LE(llabs(max_err(&cm, &h, 200 * SEC + 1000, t - 200 * SEC)), 5);
+	t = feed_leap(&cm, &h, t, t + 60 * SEC, HV_CM_LEAP_NONE, &bad);
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(0, cm.steps);
+	EXPECT_EQ(1, cm.leaps);
+	EXPECT_LE(llabs(max_err(&cm, &h, t - 5 * SEC, 5 * SEC)), 5);
+	/* an indicator still set after the leap arms nothing (1 January) */
+	feed_leap(&cm, &h, t, t + 10 * SEC, HV_CM_LEAP_INSERT, &bad);
+	EXPECT_EQ(HV_CM_LEAP_NONE, hv_cm_leap_pending(&cm.pub, t + 10 * SEC));
+}
+
+/* A deletion skips 23:59:59: the PHC jumps at 23:59:59 to midnight. */
+TEST(leap_second_deleted)
+{
+	struct host h = { .base_ns = NEW_YEAR_2027 - EPOCH - 200 * SEC };
+	unsigned long long t;
+	int bad = 0;
+	struct hv_cm cm;
+
+	hv_cm_init(&cm, &params);
+	t = feed_leap(&cm, &h, SEC, 199 * SEC, HV_CM_LEAP_DELETE, &bad);
+	EXPECT_EQ(HV_CM_LEAP_DELETE, hv_cm_leap_pending(&cm.pub, 198 * SEC));
+	h.leap_at_ns = NEW_YEAR_2027 - SEC;
+	h.leap_ns = SEC;
+	EXPECT_EQ(NEW_YEAR_2027 - SEC - 1000, hv_cm_eval(&cm.pub, 199 * SEC - 1000));
+	EXPECT_EQ(NEW_YEAR_2027, hv_cm_eval(&cm.pub, 199 * SEC));
+	t = feed_leap(&cm, &h, t, t + 60 * SEC, HV_CM_LEAP_NONE, &bad);
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(0, cm.steps);
+	EXPECT_EQ(1, cm.leaps);
+	EXPECT_LE(llabs(max_err(&cm, &h, t - 5 * SEC, 5 * SEC)), 5);
+}
+
+/* Leap seconds end June or December only: any other day is ignored. */
+TEST(leap_indicator_on_other_days)
+{
+	struct host h = { .base_ns = NOV_22_2026 - EPOCH - 200 * SEC };
+	unsigned long long t;
+	int bad = 0;
+	struct hv_cm cm;
+
+	hv_cm_init(&cm, &params);
+	t = feed_leap(&cm, &h, SEC, 196 * SEC, HV_CM_LEAP_INSERT, &bad);
+	EXPECT_EQ(HV_CM_LEAP_NONE, hv_cm_leap_pending(&cm.pub, 199 * SEC));
+	EXPECT_EQ(NOV_22_2026 + SEC, hv_cm_eval(&cm.pub, 201 * SEC));
+	t = feed_leap(&cm, &h, t, t + 30 * SEC, HV_CM_LEAP_INSERT, &bad);
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(0, cm.leaps);
+}
+
+/*
+ * An announced leap the host then does not make (or withdraws too late):
+ * the PHC made it, so the host's samples are a second ahead; two of them
+ * step it back, as for any host step.
+ */
+TEST(leap_not_made_by_the_host)
+{
+	struct host h = { .base_ns = NEW_YEAR_2027 - EPOCH - 200 * SEC };
+	unsigned long long t;
+	int bad = 0;
+	struct hv_cm cm;
+
+	hv_cm_init(&cm, &params);
+	t = feed_leap(&cm, &h, SEC, 198 * SEC, HV_CM_LEAP_INSERT, &bad);
+	EXPECT_EQ(0, bad);
+	t = feed_leap(&cm, &h, t, t + 10 * SEC, HV_CM_LEAP_NONE, &bad);
+	EXPECT_EQ(2, bad);	/* an outlier, then the step */
+	EXPECT_EQ(1, cm.steps);
+	EXPECT_LE(llabs(max_err(&cm, &h, t - 5 * SEC, 5 * SEC)), 5);
+}
+
+/* A withdrawn announcement disarms the leap. */
+TEST(leap_withdrawn)
+{
+	struct host h = { .base_ns = NEW_YEAR_2027 - EPOCH - 200 * SEC };
+	unsigned long long t;
+	int bad = 0;
+	struct hv_cm cm;
+
+	hv_cm_init(&cm, &params);
+	t = feed_leap(&cm, &h, SEC, 100 * SEC, HV_CM_LEAP_INSERT, &bad);
+	EXPECT_EQ(HV_CM_LEAP_INSERT, hv_cm_leap_pending(&cm.pub, t));
+	t = feed_leap(&cm, &h, t, 230 * SEC, HV_CM_LEAP_NONE, &bad);
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(0, cm.leaps);
+	EXPECT_LE(llabs(max_err(&cm, &h, 195 * SEC, 10 * SEC)), 5);
 }
 
 TEST_HARNESS_MAIN
