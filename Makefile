@@ -22,6 +22,7 @@ help:
 	@echo "  modules_install  install hv_ptp_ext.ko for KERNELRELEASE, then depmod"
 	@echo "  check            run the test rig (selftests/rig/check.sh; root, Debian 12)"
 	@echo "  demo             one guest: takeover, hv-ptp-sync converging, a plot"
+	@echo "  bench            chrony, phc2sys and hv-ptp-sync side by side (docs/benchmarks.md)"
 	@echo "  daemon           build user/hv-ptp-sync"
 	@echo "  style            checkpatch.pl on kernel/ and selftests/host_sim/"
 	@echo "  help             this list"
@@ -57,6 +58,9 @@ check:
 demo:
 	selftests/rig/demo.sh
 
+bench:
+	selftests/rig/bench.sh
+
 daemon:
 	$(MAKE) -C user
 
@@ -70,4 +74,4 @@ style: $(CHECKPATCH)
 		$(filter-out kernel/compat.h,$(wildcard kernel/*.[ch] selftests/host_sim/*.[ch]))
 	$(CHECKPATCH) --no-tree -f --terse --ignore CONST_STRUCT kernel/compat.h
 
-.PHONY: all help kerneldir module clean modules_install check demo daemon style
+.PHONY: all help kerneldir module clean modules_install check demo bench daemon style

@@ -192,7 +192,16 @@ static void ic_header(struct sim_ts_msg *m, struct sim_dev *sd, u16 type,
 struct sim_sample {
 	u64 parenttime;		/* 100 ns since 1601, with the host's error */
 	u64 ref;		/* 100 ns ticks */
+	s64 err_ns;		/* parenttime minus the true host time */
 };
+
+/* The stream's last samples and their errors, for the "samples" file. */
+#define SAMPLE_LOG	256
+static struct {
+	u64 n, ref_ns;
+	s64 err_ns;
+} sample_log[SAMPLE_LOG];
+static DEFINE_SPINLOCK(sample_log_lock);
 
 static struct sim_sample sim_take_sample(void)
 {
@@ -204,9 +213,13 @@ static struct sim_sample sim_take_sample(void)
 	 * The sample instant is the moment the reference counter turned to
 	 * s.ref, so both fields describe exactly the same instant.
 	 */
+	s64 truth;
+
 	s.ref = sim_ref_now(&tsc);
-	host = sim_host_at(s.ref * 100) + sim_clock_sample_error_ns();
+	truth = sim_host_at(s.ref * 100);
+	host = truth + sim_clock_sample_error_ns();
 	s.parenttime = WLTIMEDELTA + DIV_ROUND_CLOSEST(host, 100);
+	s.err_ns = (s64)(s.parenttime - WLTIMEDELTA) * 100 - truth;
 	return s;
 }
 
@@ -300,8 +313,15 @@ static void send_sample(enum sim_kind kind, struct sim_dev *only)
 		if ((!only || devs[i] == only) && sim_dev_ready(devs[i]))
 			send_time_msg(devs[i], &s, kind);
 	if (!only) {
-		atomic64_inc(&samples_sent);
+		u64 n = atomic64_inc_return(&samples_sent);
+		unsigned long flags;
+
 		atomic64_set(&last_sample_ref, s.ref);
+		spin_lock_irqsave(&sample_log_lock, flags);
+		sample_log[n % SAMPLE_LOG].n = n;
+		sample_log[n % SAMPLE_LOG].ref_ns = s.ref * 100;
+		sample_log[n % SAMPLE_LOG].err_ns = s.err_ns;
+		spin_unlock_irqrestore(&sample_log_lock, flags);
 	}
 }
 
@@ -590,6 +610,28 @@ static const struct file_operations truth_fops = {
 	.llseek = default_llseek,
 };
 
+static int samples_show(struct seq_file *s, void *unused)
+{
+	u64 last = atomic64_read(&samples_sent), n;
+	unsigned long flags;
+	s64 err;
+	u64 ref;
+
+	n = last > SAMPLE_LOG ? last - SAMPLE_LOG + 1 : 1;
+	for (; n <= last; n++) {
+		spin_lock_irqsave(&sample_log_lock, flags);
+		ref = sample_log[n % SAMPLE_LOG].ref_ns;
+		err = sample_log[n % SAMPLE_LOG].err_ns;
+		if (sample_log[n % SAMPLE_LOG].n != n)
+			ref = 0;
+		spin_unlock_irqrestore(&sample_log_lock, flags);
+		if (ref)
+			seq_printf(s, "%llu %llu %lld\n", n, ref, err);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(samples);
+
 static int stats_show(struct seq_file *s, void *unused)
 {
 	unsigned int i, k;
@@ -749,6 +791,7 @@ static int __init sim_init(void)
 	debugfs_create_file("truth", 0444, dbg_dir, NULL, &truth_fops);
 	debugfs_create_file("last_ref", 0444, dbg_dir, (void *)1, &truth_fops);
 	debugfs_create_file("stats", 0444, dbg_dir, NULL, &stats_fops);
+	debugfs_create_file("samples", 0444, dbg_dir, NULL, &samples_fops);
 
 	schedule_delayed_work(&tick_work, msecs_to_jiffies(interval_ms));
 	pr_info("profile %s: offset %lld ns, freq %lld ppb, wander %lld ppb, noise %lld ns, outliers %lld/1000 of %lld ns, interval %u ms, TimeSync <= %u.0, %u device(s)\n",

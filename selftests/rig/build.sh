@@ -11,6 +11,7 @@
 #   tests.list          their run order
 #   user/hv-ptp-sync    the daemon (user/)
 #   user/demo-mon       the measuring half of make demo
+#   user/bench-run      one run of make bench
 #
 # Kbuild writes its objects next to the sources, and we build for two
 # kernels, so the sources are first copied to build/KVER/src/. Compiler
@@ -115,3 +116,6 @@ fi
 cc -static -O2 -Wall -Wextra -Werror -std=gnu11 -isystem "$KSFT_DIR" \
 	"$TOP/selftests/rig/demo-mon.c" -o "$OUT/user/demo-mon" -lm ||
 	die "demo-mon failed to build"
+cc -static -O2 -Wall -Wextra -Werror -std=gnu11 -isystem "$KSFT_DIR" \
+	"$TOP/selftests/rig/bench-run.c" -o "$OUT/user/bench-run" -lm ||
+	die "bench-run failed to build"

@@ -4,6 +4,7 @@
 # check.sh: the whole test rig, as root on Debian 12:
 #   deps -> kernels -> build + initramfs per kernel -> host unit tests
 #   -> one VM per kernel, both at once (RIG_SERIAL=1: one after the other)
+#   -> the benchmark's smoke run (bench.sh --smoke)
 # Prints each kernel's summary line again at the end, with the wall time
 # (and a host-unit line for selftests/unit) and a total line, and exits
 # non-zero if anything failed. RIG_TESTS, RIG_TIMEOUT etc. pass to run-vm.sh.
@@ -18,6 +19,8 @@ step() { echo "== $* ($((SECONDS - start))s)"; }
 
 step deps
 "$RIG/deps.sh"
+step peers
+"$RIG/peers.sh"
 step kernels
 "$RIG/kernels.sh"
 mapfile -t kvers <"$TOP/.cache/kernels/list"
@@ -54,6 +57,13 @@ for k in "${kvers[@]}"; do
 		line="$k: 0 passed, 1 failed, 0 skipped"
 	summaries+=("$line")
 done
+
+# The benchmark harness, briefly: every setup runs and its daemon lives.
+step bench-smoke
+if "$RIG/bench.sh" --smoke | tee "$TOP/build/bench-smoke.out"; then :; else rc=1; fi
+line=$(grep '^bench-smoke: ' "$TOP/build/bench-smoke.out" | sed 's/ ([0-9]* s)$//')
+[[ -n $line ]] || line="bench-smoke: 0 passed, 1 failed, 0 skipped"
+summaries+=("$line")
 
 echo
 echo "== check done in $((SECONDS - start))s"

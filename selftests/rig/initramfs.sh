@@ -11,6 +11,8 @@
 #                          libraries it links and the loader
 #   /usr/sbin/hv-ptp-sync  the daemon, with its libraries
 #   /usr/bin/guest-demo, demo-mon   make demo's guest side
+#   /usr/bin/guest-bench, bench-run, /usr/sbin/chronyd, phc2sys
+#                                   make bench's guest side
 #   /rig/mod/*.ko          hv_host_sim, hv_utils, hv_ptp_ext
 #   /rig/tests/*           the kselftest binaries
 #   /rig/tests.list        their run order
@@ -68,6 +70,21 @@ install -m 755 "$OUT/user/hv-ptp-sync" "$STAGE/usr/sbin/hv-ptp-sync"
 with_libs "$OUT/user/hv-ptp-sync"
 install -m 755 "$OUT/user/demo-mon" "$STAGE/usr/bin/demo-mon"
 install -m 755 "$RIG/guest-demo" "$STAGE/usr/bin/guest-demo"
+install -m 755 "$OUT/user/bench-run" "$STAGE/usr/bin/bench-run"
+install -m 755 "$RIG/guest-bench" "$STAGE/usr/bin/guest-bench"
+# The benchmark's peers, as peers.sh unpacked them; chronyd looks its user
+# up even as root.
+PEERS=$TOP/.cache/peers/root
+if [[ -x $PEERS/usr/sbin/chronyd && -x $PEERS/usr/sbin/phc2sys ]]; then
+	for b in chronyd phc2sys; do
+		install -m 755 "$PEERS/usr/sbin/$b" "$STAGE/usr/sbin/$b"
+		with_libs "$PEERS/usr/sbin/$b"
+	done
+	echo "root:x:0:0:root:/root:/bin/sh" >"$STAGE/etc/passwd"
+	echo "root:x:0:" >"$STAGE/etc/group"
+else
+	log "no chronyd/phc2sys (selftests/rig/peers.sh): make bench cannot run"
+fi
 
 install -m 755 "$RIG/guest-init" "$STAGE/init"
 install -m 755 "$RIG/rig-load" "$STAGE/sbin/rig-load"

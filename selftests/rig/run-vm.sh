@@ -17,6 +17,8 @@
 #   RIG_TESTS      comma-separated globs: run only those tests (rig.tests=)
 #   RIG_APPEND     more kernel command line
 #   RIG_QEMU_ARGS  more QEMU arguments
+#   RIG_OUT        directory for console.log and tap.log (default build/KVER;
+#                  for several guests of one kernel at once)
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,11 +44,13 @@ append+=" log_buf_len=4M"
 [[ -n ${RIG_TESTS:-} ]] && append+=" rig.tests=$RIG_TESTS"
 [[ -n ${RIG_APPEND:-} ]] && append+=" $RIG_APPEND"
 
-console=$OUT/console.log
-tap=$OUT/tap.log
+LOGS=${RIG_OUT:-$OUT}
+mkdir -p "$LOGS"
+console=$LOGS/console.log
+tap=$LOGS/tap.log
 : >"$console"
 : >"$tap"
-rm -f "$OUT/boot.time"
+rm -f "$LOGS/boot.time"
 
 log "booting $KVER (timeout ${TIMEOUT}s)"
 start=$(date +%s.%N)
@@ -63,8 +67,8 @@ qpid=$!
 tail -n +1 -f --pid="$qpid" "$tap" 2>/dev/null |
 	while IFS= read -r line; do
 		line=${line%$'\r'}
-		if [[ $line == "TAP version 13" && ! -f $OUT/boot.time ]]; then
-			echo "$(date +%s.%N) - $start" | bc >"$OUT/boot.time"
+		if [[ $line == "TAP version 13" && ! -f $LOGS/boot.time ]]; then
+			echo "$(date +%s.%N) - $start" | bc >"$LOGS/boot.time"
 		fi
 		# "DATA ..." lines are for plots (make demo), not people
 		[[ $line == "# DATA "* ]] && continue
@@ -76,7 +80,7 @@ qrc=0
 wait "$qpid" || qrc=$?
 wait "$tpid" || true
 elapsed=$(printf '%.0f' "$(echo "$(date +%s.%N) - $start" | bc)")
-boot=$(cat "$OUT/boot.time" 2>/dev/null || echo "?")
+boot=$(cat "$LOGS/boot.time" 2>/dev/null || echo "?")
 [[ $boot == "?" ]] || boot=$(printf '%.1f' "$boot")
 
 # Count test cases. Lines from a program are indented with "# ", so its

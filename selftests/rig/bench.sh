@@ -1,0 +1,257 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh: "make bench". As root on Debian 12: installs what it needs and
+# runs, in guests of Debian's newest 6.12 kernel with the simulated host,
+# each setup on each profile from the same start (system clock 50 ms ahead
+# of the truth, 100 ppm fast) with the same simulator seed:
+#
+#   A  Debian's chrony, Azure's documented refclock line, on hv_utils' PHC
+#   B  Debian's phc2sys -O 0 on hv_utils' PHC
+#   C  A's chrony configuration on hv_ptp_ext's PHC
+#   D  phc2sys -O 0 on hv_ptp_ext's PHC
+#   E  hv-ptp-sync on hv_ptp_ext's PHC
+#
+# and, unless BENCH_SEED2 is empty, the azure profile again with a second
+# seed. One guest per profile and seed, two at a time. Writes the tables
+# to docs/benchmarks.md and the plots to docs/img/ (BENCH_DOCS=DIR
+# elsewhere), the data under build/bench/.
+#
+#   bench.sh [--smoke | --report]
+#
+#   BENCH_PROFILES  comma-separated (default ideal,azure,harsh)
+#   BENCH_SETUPS    letters (default ABCDE)
+#   BENCH_SECONDS   per run (default 180; 10..3600)
+#   BENCH_SEED      simulator seed (default 1)
+#   BENCH_SEED2     azure's second seed (default 2; empty: none)
+#
+# --smoke: every setup for 20 s on azure, no second seed, into
+# build/bench-smoke; checks each run finished with its daemon alive and
+# prints "bench-smoke: N passed, N failed, 0 skipped"; no docs.
+# --report: only the docs again, from the data of the last run (same
+# BENCH_* settings).
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+RIG=$TOP/selftests/rig
+smoke=0 report=0
+case ${1:-} in
+--smoke) smoke=1 ;;
+--report) report=1 ;;
+"") ;;
+*) echo "usage: bench.sh [--smoke | --report]" >&2; exit 2 ;;
+esac
+
+if ((smoke)); then
+	PROFILES=azure SETUPS=ABCDE SECS=20 SEED=1 SEED2=
+	OUT=$TOP/build/bench-smoke
+else
+	PROFILES=${BENCH_PROFILES:-ideal,azure,harsh}
+	SETUPS=${BENCH_SETUPS:-ABCDE}
+	SECS=${BENCH_SECONDS:-180}
+	SEED=${BENCH_SEED:-1}
+	SEED2=${BENCH_SEED2-2}
+	OUT=$TOP/build/bench
+fi
+DOCS=${BENCH_DOCS:-$TOP/docs}
+
+die() { echo "bench: error: $*" >&2; exit 1; }
+[[ $SECS =~ ^[0-9]+$ ]] && ((SECS >= 10 && SECS <= 3600)) ||
+	die "BENCH_SECONDS must be 10..3600"
+[[ $SETUPS =~ ^[A-E]+$ ]] || die "BENCH_SETUPS: letters A to E"
+[[ $SEED =~ ^[0-9]+$ && ( -z $SEED2 || $SEED2 =~ ^[0-9]+$ ) ]] ||
+	die "BENCH_SEED and BENCH_SEED2 are numbers"
+for p in ${PROFILES//,/ }; do
+	[[ $p =~ ^(ideal|azure|harsh)$ ]] || die "unknown profile '$p'"
+done
+
+start=$SECONDS
+jobs=()
+for p in ${PROFILES//,/ }; do
+	jobs+=("$p:$SEED")
+done
+[[ -n $SEED2 && ,$PROFILES, == *,azure,* ]] && jobs+=("azure:$SEED2")
+
+if ((report)); then
+	kver=$(grep -E '^6\.12\.' "$TOP/.cache/kernels/list" | tail -n 1)
+else
+echo "== bench: preparing (packages, chrony and linuxptp, a Debian 6.12 kernel, builds)"
+"$RIG/deps.sh"
+if ((!smoke)) && ! command -v gnuplot >/dev/null; then
+	echo "deps: installing gnuplot-nox"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends gnuplot-nox >/dev/null
+fi
+"$RIG/peers.sh"
+"$RIG/kernels.sh"
+kver=$(grep -E '^6\.12\.' "$TOP/.cache/kernels/list" | tail -n 1)
+[[ -n $kver ]] || die "no 6.12 kernel in the cache"
+"$RIG/build.sh" "$kver" >/dev/null
+"$RIG/initramfs.sh" "$kver" >/dev/null
+
+# One guest per profile and seed.
+rm -rf "$OUT"
+mkdir -p "$OUT"
+runs=$(( ${#jobs[@]} * ${#SETUPS} ))
+echo "== bench: $runs runs of ${SECS} s in ${#jobs[@]} guests, two at a time (about $(( (${#jobs[@]} + 1) / 2 * ${#SETUPS} * (SECS + 20) / 60 + 1 )) min)"
+pids=()
+for j in "${jobs[@]}"; do
+	p=${j%:*} s=${j#*:}
+	while (($(jobs -rp | wc -l) >= 2)); do
+		wait -n || true
+	done
+	RIG_OUT=$OUT/$p-s$s RIG_APPEND="rig.bench=$p:$SETUPS:$SECS:$s" \
+		RIG_TIMEOUT=$(( ${#SETUPS} * (SECS + 60) + 300 )) \
+		"$RIG/run-vm.sh" "$kver" 2>&1 |
+		sed -u "s/^\[6\.[0-9]*\]/[$p seed $s]/" | grep --line-buffered -E '^\[.*\] (ok|not ok|# RESULT|# bench)' &
+	pids+=($!)
+done
+wait
+fi
+
+# Per guest: build/bench/PROFILE-sSEED/SETUP.dat (t sys phc ref) and
+# results (the RESULT lines' key=value pairs).
+fail=0 pass=0
+for j in "${jobs[@]}"; do
+	d=$OUT/${j%:*}-s${j#*:}
+	tr -d '\r' <"$d/tap.log" | awk -v d="$d" '
+		/^# bench: / { x = $6; sub(",", "", x) }
+		/^# DATA / { print $3, $4, $5, $6 > (d "/" x ".dat") }
+		/^# RESULT / { sub("^# RESULT ", ""); print > (d "/results") }'
+	pass=$((pass + $(grep -c '^ok ' "$d/tap.log" || true)))
+	fail=$((fail + ${#SETUPS} - $(grep -c '^ok ' "$d/tap.log" || true)))
+done
+if ((smoke)); then
+	echo "bench-smoke: $pass passed, $fail failed, 0 skipped ($((SECONDS - start)) s)"
+	((fail == 0))
+	exit
+fi
+((fail == 0)) || echo "bench: $fail runs failed; their rows say died=1 or are missing" >&2
+
+# field FILE SETUP KEY: one value of a RESULT line
+field() {
+	awk -v x="$2" -v k="$3" '{
+		delete v
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		if (v["setup"] == x) print v[k]
+	}' "$1"
+}
+
+mkdir -p "$DOCS/img"
+plot() {	# plot PROFILE DIR PNG
+	local p=$1 d=$2 png=$3 cmds=() x t
+	for x in $(echo "$SETUPS" | grep -o .); do
+		[[ -s $d/$x.dat ]] || continue
+		t="$x: $(field "$d/results" "$x" daemon) on $( [[ $x < C ]] && echo hv_utils || echo hv_ptp_ext)"
+		cmds+=("\"$d/$x.dat\" using 1:(abs(\$2)/1000.0 + 0.001) with lines title \"$t\"")
+	done
+	gnuplot <<-GP
+	set terminal pngcairo size 1000,600
+	set output "$png"
+	set title "System clock |error| vs true host time, $p profile (from 50 ms / +100 ppm)"
+	set xlabel "seconds"
+	set ylabel "microseconds (log)"
+	set logscale y 10
+	set format y "%g"
+	set grid
+	plot $(IFS=,; echo "${cmds[*]}")
+	GP
+}
+plot_phc() {	# plot_phc PROFILE DIR PNG
+	local p=$1 d=$2 png=$3 cmds=()
+	[[ -s $d/A.dat ]] && cmds+=("\"$d/A.dat\" using 1:(\$3/1000.0) with lines title \"hv_utils PHC (run A)\"")
+	[[ -s $d/E.dat ]] && cmds+=("\"$d/E.dat\" using 1:(\$3/1000.0) with lines title \"hv_ptp_ext PHC (run E)\"")
+	((${#cmds[@]})) || return 0
+	gnuplot <<-GP
+	set terminal pngcairo size 1000,600
+	set output "$png"
+	set title "PHC error vs true host time, $p profile"
+	set xlabel "seconds"
+	set ylabel "microseconds"
+	set grid
+	plot $(IFS=,; echo "${cmds[*]}")
+	GP
+}
+
+us() { awk -v v="$1" 'BEGIN { if (v == "" ) print "-"; else if (v < 0) print "never"; else if (v < 1000) printf "%d ns", v; else if (v < 1e6) printf "%.2f µs", v / 1000; else printf "%.2f ms", v / 1e6 }'; }
+secs() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else if (v < 0) print "never"; else printf "%.1f s", v }'; }
+
+table() {	# table DIR
+	local d=$1 x
+	echo "| setup | PHC | offset read | window | PHC error RMS / max | system RMS | p99 | max | within 10 µs after | within 1 µs after | CPU | peak RSS |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+	for x in $(echo "$SETUPS" | grep -o .); do
+		f() { field "$d/results" "$x" "$1"; }
+		[[ -n $(f setup) ]] || { echo "| $x | (no result) |||||||||||"; continue; }
+		echo "| $x: $(f daemon)$( [[ $(f died) == 1 ]] && echo " (died)") | $( [[ $x < C ]] && echo hv_utils || echo hv_ptp_ext) | $(f mode) | $(us "$(f window_ns)") | $(us "$(f phc_rms)") / $(us "$(f phc_max)") | $(us "$(f sys_rms)") | $(us "$(f sys_p99)") | $(us "$(f sys_max)") | $(secs "$(f t10)") | $(secs "$(f t1)") | $(f cpu_s) s | $(f rss_kb) KiB |"
+	done
+	echo
+	echo "Reference limit (an estimator that knows the host's true rate and averages its last 32 samples), second half: RMS $(us "$(field "$d/results" "$(echo "$SETUPS" | tail -c 2)" ref_rms)")."
+}
+
+# ratio A B: A / B, two digits; "-" when either is missing or B is 0
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.3g", a / b }'; }
+goals() {	# goals DIR
+	local d=$1 e c dd a best t
+	g() { field "$d/results" "$1" "$2"; }
+	e=$(g E sys_rms) c=$(g C sys_rms) dd=$(g D sys_rms) a=$(g A sys_rms)
+	best=$(printf '%s\n' "$c" "$dd" | grep . | sort -g | head -n 1)
+	echo "| goal | measured | ratio | met |"
+	echo "|---|---|---|---|"
+	met() { awk -v r="$1" -v l="$2" 'BEGIN { if (r == "-") print "-"; else print (r <= l ? "yes" : "**no**") }'; }
+	r=$(ratio "$(g E phc_rms)" "$(g A phc_rms)")
+	echo "| PHC RMS: ours ≤ 1/10 of in-tree | $(us "$(g E phc_rms)") vs $(us "$(g A phc_rms)") | $r | $(met "$r" 0.1) |"
+	r=$(ratio "$e" "$best")
+	echo "| system RMS: E ≤ 1/2 of the better of C and D | $(us "$e") vs $(us "$best") | $r | $(met "$r" 0.5) |"
+	r=$(ratio "$e" "$a")
+	echo "| system RMS: E ≤ 1/10 of A | $(us "$e") vs $(us "$a") | $r | $(met "$r" 0.1) |"
+	t=$(for x in A B C D; do v=$(g $x t1); [[ -n $v ]] && awk -v v="$v" 'BEGIN { if (v >= 0) print v }'; done | sort -g | head -n 1)
+	r=$(ratio "$(g E t1)" "$t")
+	echo "| within 1 µs: E ≤ 1/2 of the best peer | $(secs "$(g E t1)") vs $(secs "$t") | $r | $(met "$r" 0.5) |"
+	r=$(ratio "$(g E cpu_s)" "$(g A cpu_s)")
+	echo "| CPU: E ≤ chronyd (A) | $(g E cpu_s) s vs $(g A cpu_s) s | $r | $(met "$r" 1) |"
+	r=$(ratio "$(g E rss_kb)" "$(g A rss_kb)")
+	echo "| peak RSS: E ≤ chronyd (A) | $(g E rss_kb) vs $(g A rss_kb) KiB | $r | $(met "$r" 1) |"
+	r=$(ratio "$e" "$(g E ref_rms)")
+	echo "| E within 2× of the reference limit | $(us "$e") vs $(us "$(g E ref_rms)") | $r | $(met "$r" 2) |"
+}
+
+cmd="make bench"
+[[ -n ${BENCH_PROFILES:-}${BENCH_SETUPS:-}${BENCH_SECONDS:-}${BENCH_SEED:-} || ${BENCH_SEED2-2} != 2 ]] &&
+	cmd="BENCH_PROFILES=$PROFILES BENCH_SETUPS=$SETUPS BENCH_SECONDS=$SECS BENCH_SEED=$SEED BENCH_SEED2=$SEED2 make bench"
+md=$DOCS/benchmarks.md
+{
+	echo "# Benchmarks"
+	echo
+	echo "Produced by \`$cmd\` (selftests/rig/bench.sh) on $(date -u +%Y-%m-%d); this page is its output."
+	echo
+	echo "- Machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); Debian $(cat /etc/debian_version); $(qemu-system-x86_64 --version | head -n 1), TCG, 2 vCPUs per guest, two guests at a time."
+	echo "- Guest kernel: Debian's $kver; simulated host: selftests/host_sim; hv_utils: Debian's, unmodified."
+	echo "- Peers, Debian's packages as they are: $(paste -sd ',' "$TOP/.cache/peers/versions" | sed 's/,/, /g')."
+	echo "- hv_ptp_ext and hv-ptp-sync: $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown), default parameters."
+	echo "- Each run: $SECS s from the daemon's start; system clock 50 ms ahead of the true host time and 100 ppm fast at the start; errors sampled from the simulator's truth at 10 Hz. \"RMS\", \"p99\", \"max\" and the PHC error are over the second half of the run; \"within … after\" is when the error came within the bound for good (\"never\": not by the end). CPU is user + system time of the daemon's process, peak RSS its VmHWM. The window is the offset-measurement window of the PHC's best offset ioctl, which chronyd, phc2sys and hv-ptp-sync all probe first (PRECISE, then EXTENDED, then the basic one); best of 10."
+	echo "- Setups: A chronyd with \`refclock PHC /dev/ptp_hyperv poll 3 dpoll -2 offset 0 stratum 2\` and \`makestep 1.0 -1\` (Azure's documented configuration) on hv_utils' PHC; B \`phc2sys -s /dev/ptpN -c CLOCK_REALTIME -O 0\` on it; C and D the same on hv_ptp_ext's PHC; E \`hv-ptp-sync\` with its defaults."
+	for j in "${jobs[@]}"; do
+		p=${j%:*} s=${j#*:}
+		d=$OUT/$p-s$s
+		echo
+		echo "## $p profile, seed $s"
+		echo
+		table "$d"
+		if [[ $p == azure ]]; then
+			echo
+			echo "Goals on this run:"
+			echo
+			goals "$d"
+		fi
+		if [[ $s == "$SEED" ]]; then
+			plot "$p" "$d" "$DOCS/img/bench-$p-system.png"
+			plot_phc "$p" "$d" "$DOCS/img/bench-$p-phc.png"
+			echo
+			echo "![system clock error, $p](img/bench-$p-system.png)"
+			[[ -f $DOCS/img/bench-$p-phc.png ]] &&
+				echo "![PHC error, $p](img/bench-$p-phc.png)"
+		fi
+	done
+} >"$md"
+echo "== bench: done in $((SECONDS - start)) s: $md, plots in $DOCS/img/, data in $OUT/"
