@@ -92,6 +92,8 @@ kver=$(grep -E '^6\.12\.' "$TOP/.cache/kernels/list" | tail -n 1)
 # One guest per profile and seed.
 rm -rf "$OUT"
 mkdir -p "$OUT"
+git -C "$TOP" describe --always --dirty >"$OUT/revision" 2>/dev/null || echo unknown >"$OUT/revision"
+date -u +%Y-%m-%d >"$OUT/date"
 runs=$(( ${#jobs[@]} * ${#SETUPS} ))
 echo "== bench: $runs runs of ${SECS} s in ${#jobs[@]} guests, two at a time (about $(( (${#jobs[@]} + 1) / 2 * ${#SETUPS} * (SECS + 20) / 60 + 1 )) min)"
 pids=()
@@ -146,7 +148,7 @@ plot() {	# plot PROFILE DIR PNG
 		cmds+=("\"$d/$x.dat\" using 1:(abs(\$2)/1000.0 + 0.001) with lines title \"$t\"")
 	done
 	gnuplot <<-GP
-	set terminal pngcairo size 1000,600
+	set terminal pngcairo size 1000,600 noenhanced
 	set output "$png"
 	set title "System clock |error| vs true host time, $p profile (from 50 ms / +100 ppm)"
 	set xlabel "seconds"
@@ -163,7 +165,7 @@ plot_phc() {	# plot_phc PROFILE DIR PNG
 	[[ -s $d/E.dat ]] && cmds+=("\"$d/E.dat\" using 1:(\$3/1000.0) with lines title \"hv_ptp_ext PHC (run E)\"")
 	((${#cmds[@]})) || return 0
 	gnuplot <<-GP
-	set terminal pngcairo size 1000,600
+	set terminal pngcairo size 1000,600 noenhanced
 	set output "$png"
 	set title "PHC error vs true host time, $p profile"
 	set xlabel "seconds"
@@ -223,12 +225,12 @@ md=$DOCS/benchmarks.md
 {
 	echo "# Benchmarks"
 	echo
-	echo "Produced by \`$cmd\` (selftests/rig/bench.sh) on $(date -u +%Y-%m-%d); this page is its output."
+	echo "Produced by \`$cmd\` (selftests/rig/bench.sh) on $(cat "$OUT/date"); this page is its output."
 	echo
 	echo "- Machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); Debian $(cat /etc/debian_version); $(qemu-system-x86_64 --version | head -n 1), TCG, 2 vCPUs per guest, two guests at a time."
 	echo "- Guest kernel: Debian's $kver; simulated host: selftests/host_sim; hv_utils: Debian's, unmodified."
 	echo "- Peers, Debian's packages as they are: $(paste -sd ',' "$TOP/.cache/peers/versions" | sed 's/,/, /g')."
-	echo "- hv_ptp_ext and hv-ptp-sync: $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown), default parameters."
+	echo "- hv_ptp_ext and hv-ptp-sync: revision $(cat "$OUT/revision"), default parameters."
 	echo "- Each run: $SECS s from the daemon's start; system clock 50 ms ahead of the true host time and 100 ppm fast at the start; errors sampled from the simulator's truth at 10 Hz. \"RMS\", \"p99\", \"max\" and the PHC error are over the second half of the run; \"within … after\" is when the error came within the bound for good (\"never\": not by the end). CPU is user + system time of the daemon's process, peak RSS its VmHWM. The window is the offset-measurement window of the PHC's best offset ioctl, which chronyd, phc2sys and hv-ptp-sync all probe first (PRECISE, then EXTENDED, then the basic one); best of 10."
 	echo "- Setups: A chronyd with \`refclock PHC /dev/ptp_hyperv poll 3 dpoll -2 offset 0 stratum 2\` and \`makestep 1.0 -1\` (Azure's documented configuration) on hv_utils' PHC; B \`phc2sys -s /dev/ptpN -c CLOCK_REALTIME -O 0\` on it; C and D the same on hv_ptp_ext's PHC; E \`hv-ptp-sync\` with its defaults."
 	for j in "${jobs[@]}"; do
