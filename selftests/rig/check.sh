@@ -31,12 +31,37 @@ for k in "${kvers[@]}"; do
 	"$RIG/initramfs.sh" "$k"
 done
 
+summaries=()
+rc=0
+
+# The host unit tests (selftests/unit, ASan and UBSan), summed into one line.
+step "host unit tests"
+mkdir -p "$TOP/build"
+out=$TOP/build/unit.out
+urc=0
+make -C "$TOP/selftests/unit" check 2>&1 | tee "$out" || urc=1
+line=$(awk -v urc=$urc '
+	/^# Totals: pass:/ {
+		for (i = 3; i <= NF; i++) {
+			split($i, kv, ":")
+			c[kv[1]] += kv[2]
+		}
+	}
+	END {
+		p = c["pass"] + c["xfail"]
+		f = c["fail"] + c["xpass"] + c["error"]
+		if (urc && f == 0)
+			f = 1
+		printf "host-unit: %d passed, %d failed, %d skipped\n", p, f, c["skip"]
+	}' "$out")
+echo "$line"
+summaries+=("$line")
+((urc == 0)) || rc=1
+
 # Both guests at once: every measurement in the tests is exact (taken
 # inside the kernel or from one counter value), so sharing the two cores
 # costs time, not accuracy; this halves the wall time.
 # RIG_SERIAL=1 runs them one after the other.
-summaries=()
-rc=0
 pids=()
 for k in "${kvers[@]}"; do
 	step "vm $k"
