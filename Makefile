@@ -11,6 +11,8 @@ ifneq ($(KDIR),)
 KERNELDIR := $(KDIR)
 endif
 DEPMOD ?= depmod
+VERSION := $(shell cat VERSION)
+DKMS_SRC = $(DESTDIR)/usr/src/hv_ptp_ext-$(VERSION)
 CHECKPATCH := .cache/linux-source/scripts/checkpatch.pl
 
 all: module
@@ -20,6 +22,7 @@ help:
 	@echo "  all, module      build hv_ptp_ext.ko against KERNELDIR (default)"
 	@echo "  clean            remove the module's build products and build/"
 	@echo "  modules_install  install hv_ptp_ext.ko for KERNELRELEASE, then depmod"
+	@echo "  dkms-source      the module's source as DESTDIR/usr/src/hv_ptp_ext-VERSION, for dkms"
 	@echo "  check            run the test rig (selftests/rig/check.sh; root, Debian 12)"
 	@echo "  demo             one guest: takeover, hv-ptp-sync converging, a plot"
 	@echo "  bench            chrony, phc2sys and hv-ptp-sync side by side (docs/benchmarks.md)"
@@ -52,6 +55,14 @@ modules_install: kerneldir
 	@$(MAKE) -C $(KERNELDIR) M=$(CURDIR) modules_install
 	$(DEPMOD) -a $(KERNELRELEASE)
 
+# What DKMS builds from: Kbuild, kernel/ and dkms.conf with the version.
+dkms-source:
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)/kernel
+	cp Kbuild VERSION $(DKMS_SRC)/
+	cp kernel/*.[ch] kernel/compat.mk $(DKMS_SRC)/kernel/
+	sed '/^PACKAGE_VERSION=/s/#MODULE_VERSION#/$(VERSION)/' dkms.conf >$(DKMS_SRC)/dkms.conf
+
 check:
 	selftests/rig/check.sh
 
@@ -74,4 +85,4 @@ style: $(CHECKPATCH)
 		$(filter-out kernel/compat.h,$(wildcard kernel/*.[ch] selftests/host_sim/*.[ch]))
 	$(CHECKPATCH) --no-tree -f --terse --ignore CONST_STRUCT kernel/compat.h
 
-.PHONY: all help kerneldir module clean modules_install check demo bench daemon style
+.PHONY: all help kerneldir module clean modules_install dkms-source check demo bench daemon style

@@ -222,4 +222,4 @@ module_exit(hv_ptp_exit);
 
 MODULE_DESCRIPTION("High-precision PTP clock from the Hyper-V TimeSync channel");
 MODULE_LICENSE("GPL");
-MODULE_VERSION("0.1.0");
+MODULE_VERSION(HV_PTP_EXT_VERSION);

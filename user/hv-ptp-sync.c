@@ -23,7 +23,6 @@
 #include "servo.h"
 #include "status.h"
 
-#define VERSION		"0.1.0"
 #define RMS_LEN		16	/* offsets in the RMS and jitter figures */
 #define LOCK_COUNT	3	/* updates within lock_us before "locked" */
 #define REPROBE_EVERY	64	/* updates between tries of a better mode */

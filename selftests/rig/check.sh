@@ -3,6 +3,7 @@
 #
 # check.sh: the whole test rig, as root on Debian 12:
 #   deps -> kernels -> build + initramfs per kernel -> host unit tests
+#   -> dkms add/build/install/remove on this machine (dkms-test.sh)
 #   -> one VM per kernel, both at once (RIG_SERIAL=1: one after the other)
 #   -> the benchmark's smoke run (bench.sh --smoke)
 # Prints each kernel's summary line again at the end, with the wall time
@@ -57,6 +58,14 @@ line=$(awk -v urc=$urc '
 echo "$line"
 summaries+=("$line")
 ((urc == 0)) || rc=1
+
+# The module through Debian's dkms, for both kernels' headers, on this
+# machine (nothing is loaded), and removed again.
+step dkms
+out=$TOP/build/dkms.out
+"$RIG/dkms-test.sh" | tee "$out" || rc=1
+line=$(grep '^dkms: ' "$out" || echo "dkms: 0 passed, 1 failed, 0 skipped")
+summaries+=("$line")
 
 # Both guests at once: every measurement in the tests is exact (taken
 # inside the kernel or from one counter value), so sharing the two cores
