@@ -117,7 +117,7 @@ int hps_clock_interfered(const struct hps_clockadj *a, char *what,
 			 tx.freq / 65536.0, tx.tick);
 		return 1;
 	}
-	/* the kernel clears STA_INS/STA_DEL itself after a leap second */
+	/* STA_INS/STA_DEL are ours to change as leap seconds come and go */
 	if ((tx.status ^ a->status) & (STA_UNSYNC | STA_PLL | STA_FLL)) {
 		snprintf(what, len, "status changed from 0x%x to 0x%x",
 			 a->status & OWN_STATUS, tx.status & OWN_STATUS);

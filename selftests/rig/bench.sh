@@ -96,7 +96,6 @@ git -C "$TOP" describe --always --dirty >"$OUT/revision" 2>/dev/null || echo unk
 date -u +%Y-%m-%d >"$OUT/date"
 runs=$(( ${#jobs[@]} * ${#SETUPS} ))
 echo "== bench: $runs runs of ${SECS} s in ${#jobs[@]} guests, two at a time (about $(( (${#jobs[@]} + 1) / 2 * ${#SETUPS} * (SECS + 20) / 60 + 1 )) min)"
-pids=()
 for j in "${jobs[@]}"; do
 	p=${j%:*} s=${j#*:}
 	while (($(jobs -rp | wc -l) >= 2)); do
@@ -106,7 +105,6 @@ for j in "${jobs[@]}"; do
 		RIG_TIMEOUT=$(( ${#SETUPS} * (SECS + 60) + 300 )) \
 		"$RIG/run-vm.sh" "$kver" 2>&1 |
 		sed -u "s/^\[6\.[0-9]*\]/[$p seed $s]/" | grep --line-buffered -E '^\[.*\] (ok|not ok|# RESULT|# bench)' &
-	pids+=($!)
 done
 wait
 fi
