@@ -13,6 +13,15 @@ endif
 DEPMOD ?= depmod
 VERSION := $(shell cat VERSION)
 DKMS_SRC = $(DESTDIR)/usr/src/hv_ptp_ext-$(VERSION)
+# make install: PREFIX for the daemon and modules-load.d; udev reads its
+# rules from /lib/udev (and /etc), whatever the prefix.
+PREFIX ?= /usr
+SYSCONFDIR ?= /etc
+UDEVRULESDIR ?= /lib/udev/rules.d
+MODULESLOADDIR ?= $(PREFIX)/lib/modules-load.d
+MODPROBEDIR ?= $(SYSCONFDIR)/modprobe.d
+INSTALL_MOD_DIR ?= extra
+MODDIR = $(DESTDIR)/lib/modules/$(KERNELRELEASE)/$(INSTALL_MOD_DIR)
 CHECKPATCH := .cache/linux-source/scripts/checkpatch.pl
 
 all: module
@@ -21,7 +30,11 @@ help:
 	@echo "Targets:"
 	@echo "  all, module      build hv_ptp_ext.ko against KERNELDIR (default)"
 	@echo "  clean            remove the module's build products and build/"
+	@echo "  install          modules_install, install-system, the daemon (user/)"
+	@echo "  uninstall        remove what install installed (edited config files stay)"
 	@echo "  modules_install  install hv_ptp_ext.ko for KERNELRELEASE, then depmod"
+	@echo "  install-system   udev rule, modules-load.d and modprobe.d files"
+	@echo "  deb              Debian packages hv-ptp-ext-dkms, hv-ptp-sync in build/deb/"
 	@echo "  dkms-source      the module's source as DESTDIR/usr/src/hv_ptp_ext-VERSION, for dkms"
 	@echo "  check            run the test rig (selftests/rig/check.sh; root, Debian 12)"
 	@echo "  demo             one guest: takeover, hv-ptp-sync converging, a plot"
@@ -31,6 +44,7 @@ help:
 	@echo "  help             this list"
 	@echo "Variables: KERNELRELEASE=$(KERNELRELEASE)"
 	@echo "           KERNELDIR (or KDIR)=$(KERNELDIR)"
+	@echo "           DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) INSTALL_MOD_DIR=$(INSTALL_MOD_DIR)"
 
 kerneldir:
 	@test -f $(KERNELDIR)/Makefile || { \
@@ -51,9 +65,37 @@ clean:
 	rm -rf build
 	$(MAKE) -C user clean
 
+# depmod only for the running system's tree: a DESTDIR is a staging area.
 modules_install: kerneldir
-	@$(MAKE) -C $(KERNELDIR) M=$(CURDIR) modules_install
-	$(DEPMOD) -a $(KERNELRELEASE)
+	@$(MAKE) -C $(KERNELDIR) M=$(CURDIR) INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+	$(if $(DESTDIR),@echo "DESTDIR set: run depmod -a $(KERNELRELEASE) on the target",$(DEPMOD) -a $(KERNELRELEASE))
+
+# The modprobe.d file is an example (all commented out) and, like the
+# daemon's configuration, is not replaced once there.
+install-system:
+	install -D -m 644 system/60-hv-ptp-ext.rules $(DESTDIR)$(UDEVRULESDIR)/60-hv-ptp-ext.rules
+	install -D -m 644 system/modules-load.conf $(DESTDIR)$(MODULESLOADDIR)/hv_ptp_ext.conf
+	test -e $(DESTDIR)$(MODPROBEDIR)/hv_ptp_ext.conf || \
+		install -D -m 644 system/modprobe.conf $(DESTDIR)$(MODPROBEDIR)/hv_ptp_ext.conf
+
+install: modules_install install-system
+	$(MAKE) -C user install
+
+uninstall:
+	$(MAKE) -C user uninstall
+	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-hv-ptp-ext.rules \
+		$(DESTDIR)$(MODULESLOADDIR)/hv_ptp_ext.conf
+	! cmp -s system/modprobe.conf $(DESTDIR)$(MODPROBEDIR)/hv_ptp_ext.conf || \
+		rm -f $(DESTDIR)$(MODPROBEDIR)/hv_ptp_ext.conf
+	rm -f $(MODDIR)/hv_ptp_ext.ko $(MODDIR)/hv_ptp_ext.ko.xz \
+		$(MODDIR)/hv_ptp_ext.ko.zst $(MODDIR)/hv_ptp_ext.ko.gz
+	$(if $(DESTDIR),,$(DEPMOD) -a $(KERNELRELEASE))
+
+# Binary packages from debian/, built in a copy of the tree (build/deb/src)
+# so that the checkout is left as it was; the .debs land in build/deb/.
+deb:
+	selftests/rig/deb.sh
 
 # What DKMS builds from: Kbuild, kernel/ and dkms.conf with the version.
 dkms-source:
@@ -85,4 +127,4 @@ style: $(CHECKPATCH)
 		$(filter-out kernel/compat.h,$(wildcard kernel/*.[ch] selftests/host_sim/*.[ch]))
 	$(CHECKPATCH) --no-tree -f --terse --ignore CONST_STRUCT kernel/compat.h
 
-.PHONY: all help kerneldir module clean modules_install dkms-source check demo bench daemon style
+.PHONY: all help kerneldir module clean modules_install install-system install uninstall deb dkms-source check demo bench daemon style

@@ -1,0 +1,67 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# deb.sh (make deb): the Debian packages hv-ptp-ext-dkms and hv-ptp-sync,
+# built with dpkg-buildpackage from debian/ in a copy of the tree
+# (build/deb/src, so the checkout is left as it was), then checked with
+# lintian. The .debs land in build/deb/. Installs the build dependencies
+# with apt-get when they are missing (as root).
+#
+#   deb.sh [--no-lintian]
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+OUT=$TOP/build/deb
+SRC=$OUT/src
+lintian=1
+case ${1:-} in
+--no-lintian) lintian=0 ;;
+"") ;;
+*) echo "usage: deb.sh [--no-lintian]" >&2; exit 2 ;;
+esac
+
+log() { echo "deb: $*"; }
+die() { echo "deb: error: $*" >&2; exit 1; }
+
+need=(debhelper dh-dkms libsystemd-dev pkgconf dpkg-dev fakeroot lintian)
+missing=()
+for pkg in "${need[@]}"; do
+	status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
+	[[ $status == ii* ]] || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+	((EUID == 0)) || die "missing ${missing[*]}; install them or run as root"
+	log "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+		{ apt-get update -qq &&
+		  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
+fi
+
+version=$(cat "$TOP/VERSION")
+changelog=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)
+[[ ${changelog%%-*} == "$version" ]] ||
+	die "debian/changelog is at $changelog, VERSION at $version: add a changelog entry"
+
+rm -rf "$OUT"
+mkdir -p "$SRC"
+# The tree as it is (committed or not), without caches and build products.
+(cd "$TOP" && git ls-files -co --exclude-standard -z) |
+	(cd "$TOP" && rsync -a --from0 --files-from=- ./ "$SRC/")
+
+log "dpkg-buildpackage ($version)"
+if ! (cd "$SRC" && dpkg-buildpackage -b -us -uc) >"$OUT/build.log" 2>&1; then
+	tail -n 30 "$OUT/build.log" >&2
+	die "dpkg-buildpackage failed (build/deb/build.log)"
+fi
+changes=$(ls "$OUT"/hv-ptp-ext_*.changes)
+ls "$OUT"/*.deb
+
+if ((lintian)); then
+	log "lintian"
+	# --fail-on warning: a warning fails make deb, like an error.
+	if ! lintian --fail-on error,warning --info "$changes"; then
+		die "lintian found problems (above)"
+	fi
+	log "lintian clean"
+fi

@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# sysroot.sh KVER: a Debian 12 root file system for the system test
+# (system-test.sh), made with debootstrap from the archive in the local apt
+# sources, with systemd, Debian's kernel KVER and its headers, dkms and
+# chrony, the way an Azure Debian image has them. Printed on stdout: its
+# directory.
+#
+# Cached in $RIG_SYSROOT_CACHE (default /var/cache/hv-ptp-ext) outside the
+# checkout, so that a fresh clone reuses it: the cache is keyed by KVER and
+# by this script's contents, and a run with the cache valid does no network
+# access. It holds nothing of this project: the packages under test and the
+# simulated host are added to a copy of it for each run.
+set -euo pipefail
+
+KVER=${1:?usage: sysroot.sh KVER}
+CACHE=${RIG_SYSROOT_CACHE:-/var/cache/hv-ptp-ext}
+DIR=$CACHE/sysroot-$KVER
+KEY=$(sha256sum "$0" | cut -c1-16)
+MIRROR=${RIG_MIRROR:-http://deb.debian.org/debian}
+
+log() { echo "sysroot: $*" >&2; }
+die() { echo "sysroot: error: $*" >&2; exit 1; }
+
+if [[ -f $DIR/.rig-key && $(cat "$DIR/.rig-key") == "$KEY" ]]; then
+	log "cached: $DIR"
+	echo "$DIR"
+	exit 0
+fi
+
+((EUID == 0)) || die "debootstrap needs root"
+command -v debootstrap >/dev/null || die "no debootstrap (selftests/rig/deps.sh)"
+
+TMP=$DIR.new
+mounts=()
+cleanup() {
+	local m
+	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
+		umount -l "${mounts[i]}" 2>/dev/null || true
+	done
+	[[ -z ${keep:-} ]] && rm -rf "$TMP"
+}
+trap cleanup EXIT
+rm -rf "$TMP"
+mkdir -p "$CACHE"
+
+start=$SECONDS
+log "debootstrap bookworm into $TMP (a few minutes, once)"
+# minbase plus what boots with systemd as PID 1 and answers timedatectl.
+debootstrap --variant=minbase \
+	--include=systemd,systemd-sysv,udev,dbus,kmod,procps,ca-certificates \
+	bookworm "$TMP" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
+	{ tail -n 20 "$CACHE/debootstrap.log" >&2; die "debootstrap failed"; }
+
+# The same archives as this machine (the kernels come from the security
+# and updates suites as well), then the packages that need them.
+cp /etc/apt/sources.list "$TMP/etc/apt/sources.list" 2>/dev/null || :
+if [[ -d /etc/apt/sources.list.d ]]; then
+	cp -a /etc/apt/sources.list.d/. "$TMP/etc/apt/sources.list.d/"
+fi
+cp /etc/resolv.conf "$TMP/etc/resolv.conf" 2>/dev/null || :
+for m in proc sys dev; do
+	mount --bind "/$m" "$TMP/$m"
+	mounts+=("$TMP/$m")
+done
+# No service starts inside the chroot.
+printf '#!/bin/sh\nexit 101\n' >"$TMP/usr/sbin/policy-rc.d"
+chmod 755 "$TMP/usr/sbin/policy-rc.d"
+
+log "kernel $KVER, headers, dkms, chrony"
+chroot "$TMP" /usr/bin/env DEBIAN_FRONTEND=noninteractive sh -ec "
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends \
+		linux-image-$KVER-unsigned linux-headers-$KVER \
+		initramfs-tools dkms chrony libsystemd0 >/dev/null
+	apt-get clean
+" >>"$CACHE/debootstrap.log" 2>&1 ||
+	{ tail -n 20 "$CACHE/debootstrap.log" >&2; die "apt-get in the chroot failed"; }
+[[ -f $TMP/boot/vmlinuz-$KVER && -f $TMP/boot/initrd.img-$KVER ]] ||
+	die "no kernel or initrd in $TMP/boot"
+
+rm -f "$TMP/usr/sbin/policy-rc.d" "$TMP/etc/resolv.conf"
+
+# Chrony as Azure documents it: the Hyper-V PHC as its reference.
+cat >"$TMP/etc/chrony/conf.d/azure-phc.conf" <<-'EOF'
+	refclock PHC /dev/ptp_hyperv poll 3 dpoll -2 offset 0 stratum 2
+	makestep 1.0 -1
+EOF
+echo hvsys >"$TMP/etc/hostname"
+echo "/dev/vda / ext4 defaults 0 1" >"$TMP/etc/fstab"
+# A test machine: root logs in on the console without a password.
+chroot "$TMP" passwd -dq root
+
+for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
+	umount -l "${mounts[i]}"
+done
+mounts=()
+echo "$KEY" >"$TMP/.rig-key"
+rm -rf "$DIR"
+mv "$TMP" "$DIR"
+keep=1
+log "made $DIR in $((SECONDS - start))s ($(du -sh "$DIR" | cut -f1))"
+echo "$DIR"
