@@ -37,6 +37,7 @@ help:
 	@echo "  deb              Debian packages hv-ptp-ext-dkms, hv-ptp-sync in build/deb/"
 	@echo "  dkms-source      the module's source as DESTDIR/usr/src/hv_ptp_ext-VERSION, for dkms"
 	@echo "  check            run the test rig (selftests/rig/check.sh; root, Debian 12)"
+	@echo "  check-system     the .debs on a debootstrap Debian 12 booted with systemd (part of check)"
 	@echo "  demo             one guest: takeover, hv-ptp-sync converging, a plot"
 	@echo "  bench            chrony, phc2sys and hv-ptp-sync side by side (docs/benchmarks.md)"
 	@echo "  daemon           build user/hv-ptp-sync"
@@ -108,6 +109,13 @@ dkms-source:
 check:
 	selftests/rig/check.sh
 
+# Also run by "make check"; alone, it first fetches and builds what it needs.
+check-system:
+	selftests/rig/deps.sh
+	selftests/rig/kernels.sh
+	selftests/rig/build.sh $$(head -n 1 .cache/kernels/list)
+	selftests/rig/system-test.sh
+
 demo:
 	selftests/rig/demo.sh
 
@@ -127,4 +135,4 @@ style: $(CHECKPATCH)
 		$(filter-out kernel/compat.h,$(wildcard kernel/*.[ch] selftests/host_sim/*.[ch]))
 	$(CHECKPATCH) --no-tree -f --terse --ignore CONST_STRUCT kernel/compat.h
 
-.PHONY: all help kerneldir module clean modules_install install-system install uninstall deb dkms-source check demo bench daemon style
+.PHONY: all help kerneldir module clean modules_install install-system install uninstall deb dkms-source check check-system demo bench daemon style

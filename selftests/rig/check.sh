@@ -5,6 +5,7 @@
 #   deps -> kernels -> build + initramfs per kernel -> host unit tests
 #   -> dkms add/build/install/remove on this machine (dkms-test.sh)
 #   -> one VM per kernel, both at once (RIG_SERIAL=1: one after the other)
+#   -> the system test: the .debs on a booted Debian 12 (system-test.sh)
 #   -> the benchmark's smoke run (bench.sh --smoke)
 # Prints each kernel's summary line again at the end, with the wall time
 # (and a host-unit line for selftests/unit) and a total line, and exits
@@ -91,6 +92,15 @@ for k in "${kvers[@]}"; do
 		line="$k: 0 passed, 1 failed, 0 skipped"
 	summaries+=("$line")
 done
+
+# The packages on a debootstrap Debian 12 with systemd, on the first
+# (6.1) kernel: install, reboot, checks, purge.
+step system
+out=$TOP/build/system.out
+"$RIG/system-test.sh" "${kvers[0]}" | tee "$out" || rc=1
+line=$(grep -E '^system: [0-9]+ passed' "$out" | tail -n 1 ||
+       echo "system: 0 passed, 1 failed, 0 skipped")
+summaries+=("$line")
 
 # The benchmark harness, briefly: every setup runs and its daemon lives.
 step bench-smoke

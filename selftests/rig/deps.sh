@@ -19,6 +19,8 @@ PACKAGES=(
 	linux-source-6.12 perl
 	# hv-ptp-sync links libsystemd (sd_notify); man pages checked with groff.
 	libsystemd-dev pkgconf groff-base
+	# The system test: a Debian 12 root file system, made into an image.
+	debootstrap e2fsprogs
 	# The benchmark's peers (peers.sh unpacks Debian's chrony and linuxptp
 	# without installing them): chronyd's shared libraries.
 	libcap2 libedit2 libgnutls30 libnettle8 libseccomp2

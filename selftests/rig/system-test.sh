@@ -1,0 +1,129 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# system-test.sh [KVER] (make check-system): the packages on a real Debian 12
+# system. A root file system from debootstrap (sysroot.sh, cached) with
+# Debian's kernel KVER (default: the rig's 6.1 kernel), systemd as PID 1 and
+# chrony set up as on Azure, boots under QEMU TCG with the simulated host
+# loaded at boot in place of hv_vmbus. The guest (system-guest, run by
+# rig-system.service at the end of each boot) installs the two .debs from
+# make deb (DKMS builds the module inside), reboots, checks the module, the
+# unit and the clock, purges the packages, checks that everything is as
+# before, reboots and checks again. TAP lines from the guest are shown as
+# they come; the last line is "system: P passed, F failed, S skipped".
+#
+# The simulated host stands in for Hyper-V with a rig-only modprobe.d file:
+# "hv_vmbus" loads hv_host_sim, and hv_utils and hv_ptp_ext load with
+# --force-modversion, because they are built against hv_vmbus's symbol CRCs
+# and the simulator's differ (see selftests/host_sim/README).
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+RIG=$TOP/selftests/rig
+KVER=${1:-$(head -n 1 "$TOP/.cache/kernels/list" 2>/dev/null || true)}
+OUT=$TOP/build/system
+TIMEOUT=${RIG_TIMEOUT:-1800}
+PROFILE=${RIG_SYSTEM_PROFILE:-azure}
+
+log() { echo "system: $*"; }
+die() { echo "system: error: $*" >&2; echo "system: 0 passed, 1 failed, 0 skipped"; exit 1; }
+
+[[ -n $KVER ]] || die "no kernel: run selftests/rig/kernels.sh or give KVER"
+((EUID == 0)) || die "run as root (debootstrap, the image's file owners)"
+sim=$TOP/build/$KVER/mod/hv_host_sim.ko
+[[ -f $sim ]] || die "$sim missing (run selftests/rig/build.sh $KVER)"
+
+"$RIG/deb.sh" --no-lintian
+sysroot=$("$RIG/sysroot.sh" "$KVER")
+kernel=$sysroot/boot/vmlinuz-$KVER
+initrd=$sysroot/boot/initrd.img-$KVER
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+root=$OUT/root
+log "image: the cached system, the .debs and the simulated host"
+cp -a "$sysroot" "$root"
+rm -f "$root/.rig-key"
+install -d "$root/root/debs" "$root/usr/local/lib/rig"
+cp "$TOP"/build/deb/hv-ptp-ext-dkms_*.deb "$TOP"/build/deb/hv-ptp-sync_*_amd64.deb \
+	"$root/root/debs/"
+install -m 644 "$sim" "$root/usr/local/lib/rig/hv_host_sim.ko"
+install -m 755 "$RIG/system-guest" "$root/usr/local/lib/rig/system-guest"
+
+# Azure's images name the Hyper-V PHC /dev/ptp_hyperv with a udev rule of
+# their own (chrony's refclock uses it); Debian's packages do not.
+cat >"$root/etc/udev/rules.d/99-azure-ptp-hyperv.rules" <<-'EOF'
+	ACTION!="remove", SUBSYSTEM=="ptp", ATTR{clock_name}=="hyperv", SYMLINK+="ptp_hyperv"
+EOF
+cat >"$root/etc/modprobe.d/00-rig-host-sim.conf" <<EOF
+# Test rig only: the simulated Hyper-V host (hv_host_sim) stands in for
+# hv_vmbus, which cannot load outside Hyper-V. Its clients are built against
+# hv_vmbus's symbol CRCs, so they load with --force-modversion.
+install hv_vmbus grep -q '^hv_host_sim ' /proc/modules || /sbin/insmod /usr/local/lib/rig/hv_host_sim.ko profile=$PROFILE
+install hv_utils /sbin/modprobe --ignore-install --force-modversion hv_utils \$CMDLINE_OPTS
+install hv_ptp_ext /sbin/modprobe --ignore-install --force-modversion hv_ptp_ext \$CMDLINE_OPTS
+EOF
+# On Hyper-V udev loads hv_utils for the VMBus devices; the simulator sends
+# no uevents, so it is loaded here, before hv_ptp_ext (file names sort).
+cat >"$root/etc/modules-load.d/00-rig-host-sim.conf" <<-'EOF'
+	hv_utils
+EOF
+cat >"$root/etc/systemd/system/rig-system.service" <<-'EOF'
+	[Unit]
+	Description=hv_ptp_ext system test, guest half
+	After=multi-user.target
+
+	[Service]
+	Type=oneshot
+	ExecStart=/usr/local/lib/rig/system-guest
+	TimeoutStartSec=infinity
+
+	[Install]
+	WantedBy=multi-user.target
+EOF
+ln -s ../rig-system.service \
+	"$root/etc/systemd/system/multi-user.target.wants/rig-system.service"
+
+img=$OUT/disk.img
+mke2fs -q -t ext4 -L root -d "$root" "$img" 4G
+rm -rf "$root"
+
+append="root=/dev/vda rw console=ttyS0 clocksource=tsc tsc=reliable panic=-1"
+append+=" systemd.show_status=0 net.ifnames=0"
+console=$OUT/console.log
+tap=$OUT/tap.log
+: >"$tap"
+log "booting $KVER with systemd (timeout ${TIMEOUT}s; console in $console)"
+start=$SECONDS
+timeout -k 10 "$TIMEOUT" \
+	qemu-system-x86_64 -accel tcg -smp 2 -m 2048 \
+	-nographic -nodefaults \
+	-kernel "$kernel" -initrd "$initrd" -append "$append" \
+	-drive "file=$img,format=raw,if=virtio" \
+	-serial "file:$console" -serial "file:$tap" &
+qpid=$!
+# Show the guest's lines as they come.
+tail -n +1 -f "$tap" --pid=$qpid &
+tpid=$!
+qrc=0
+wait $qpid || qrc=$?
+sleep 1
+kill $tpid 2>/dev/null || :
+wait $tpid 2>/dev/null || :
+log "guest done in $((SECONDS - start))s (qemu status $qrc)"
+
+tr -d '\r' <"$tap" >"$tap.clean"
+pass=$(grep -c '^ok ' "$tap.clean" || :)
+fail=$(grep -c '^not ok ' "$tap.clean" || :)
+if ! grep -q '^RIG-SYSTEM-DONE' "$tap.clean"; then
+	log "the guest did not finish (see $console)"
+	tail -n 30 "$console" | sed 's/^/system:   /'
+	fail=$((fail + 1))
+fi
+for key in install_s daemon_started_s ntp_synchronized_s locked_s exposure purge_s; do
+	v=$(sed -n "s/^# $key //p" "$tap.clean" | tail -n 1)
+	[[ -n $v ]] && log "$key $v"
+done
+rm -f "$img"
+echo "system: $pass passed, $fail failed, 0 skipped"
+((fail == 0))
