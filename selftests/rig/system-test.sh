@@ -120,7 +120,7 @@ if ! grep -q '^RIG-SYSTEM-DONE' "$tap.clean"; then
 	tail -n 30 "$console" | sed 's/^/system:   /'
 	fail=$((fail + 1))
 fi
-for key in install_s daemon_started_s ntp_synchronized_s locked_s exposure purge_s; do
+for key in install_s boot_s daemon_started_s ntp_synchronized_s locked_s exposure purge_s; do
 	v=$(sed -n "s/^# $key //p" "$tap.clean" | tail -n 1)
 	[[ -n $v ]] && log "$key $v"
 done
