@@ -41,6 +41,8 @@ help:
 	@echo "  demo             one guest: takeover, hv-ptp-sync converging, a plot"
 	@echo "  bench            chrony, phc2sys and hv-ptp-sync side by side (docs/benchmarks.md)"
 	@echo "  daemon           build user/hv-ptp-sync"
+	@echo "  fuzz             libFuzzer on the parser, the model and the config parser"
+	@echo "                   (FUZZ_SECONDS=600 each; FUZZ_TARGETS=\"timesync config\")"
 	@echo "  style            checkpatch.pl on kernel/ and selftests/host_sim/"
 	@echo "  help             this list"
 	@echo "Variables: KERNELRELEASE=$(KERNELRELEASE)"
@@ -125,6 +127,10 @@ bench:
 daemon:
 	$(MAKE) -C user
 
+fuzz:
+	selftests/rig/deps.sh
+	$(MAKE) -C selftests/fuzz run
+
 $(CHECKPATCH):
 	selftests/rig/kernels.sh --source-only
 
@@ -135,4 +141,4 @@ style: $(CHECKPATCH)
 		$(filter-out kernel/compat.h,$(wildcard kernel/*.[ch] selftests/host_sim/*.[ch]))
 	$(CHECKPATCH) --no-tree -f --terse --ignore CONST_STRUCT kernel/compat.h
 
-.PHONY: all help kerneldir module clean modules_install install-system install uninstall deb dkms-source check check-system demo bench daemon style
+.PHONY: all help kerneldir module clean modules_install install-system install uninstall deb dkms-source check check-system demo bench daemon fuzz style

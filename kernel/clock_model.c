@@ -173,7 +173,7 @@ static void win_trim(struct hv_cm *cm)
 	while (cm->n > 1) {
 		const struct hv_cm_point *pt = win_at(cm, 0);
 
-		if ((s64)(last->ref_ns - pt->ref_ns) / 1000 < MAX_SPAN_US &&
+		if (abs64((s64)(last->ref_ns - pt->ref_ns)) / 1000 < MAX_SPAN_US &&
 		    abs64(dy(pt, last)) < MAX_DY_NS)
 			break;
 		cm->head = (cm->head + 1) % HV_CM_MAX_WINDOW;
@@ -325,14 +325,24 @@ static void publish(struct hv_cm *cm, u64 now_ns, bool step)
 	m->valid = true;
 }
 
-/* Restart the window from @pts, keeping the rate. */
+/*
+ * Restart the window from @pts (in arrival order), keeping the rate. The
+ * window must be in reference-time order and within the span fit() can
+ * take: a point whose reference time is not after the previous one (the
+ * counter was reset between them) starts the window again.
+ */
 static void restart(struct hv_cm *cm, const struct hv_cm_point *pts, u32 n)
 {
 	u32 i;
 
 	win_reset(cm);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		if (cm->n &&
+		    (s64)(pts[i].ref_ns - win_at(cm, cm->n - 1)->ref_ns) <= 0)
+			win_reset(cm);
 		win_push(cm, pts[i].ref_ns, pts[i].host_ns);
+	}
+	win_trim(cm);
 	cm->n_pending = 0;
 	cm->pending_step = false;
 	fit(cm);

@@ -3,6 +3,7 @@
 #
 # check.sh: the whole test rig, as root on Debian 12:
 #   deps -> kernels -> build + initramfs per kernel -> host unit tests
+#   -> libFuzzer, briefly (selftests/fuzz)
 #   -> dkms add/build/install/remove on this machine (dkms-test.sh)
 #   -> one VM per kernel, both at once (RIG_SERIAL=1: one after the other)
 #   -> the system test: the .debs on a booted Debian 12 (system-test.sh)
@@ -59,6 +60,14 @@ line=$(awk -v urc=$urc '
 echo "$line"
 summaries+=("$line")
 ((urc == 0)) || rc=1
+
+# libFuzzer on the parser and the model (60 s) and the config parser (30 s).
+step fuzz
+out=$TOP/build/fuzz.out
+make -C "$TOP/selftests/fuzz" --no-print-directory check 2>&1 | tee "$out" || rc=1
+line=$(grep -E '^fuzz: [0-9]+ passed' "$out" | tail -n 1 ||
+       echo "fuzz: 0 passed, 1 failed, 0 skipped")
+summaries+=("$line")
 
 # The module through Debian's dkms, for both kernels' headers, on this
 # machine (nothing is loaded), and removed again.

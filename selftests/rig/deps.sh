@@ -19,6 +19,8 @@ PACKAGES=(
 	linux-source-6.12 perl
 	# hv-ptp-sync links libsystemd (sd_notify); man pages checked with groff.
 	libsystemd-dev pkgconf groff-base
+	# Fuzzing (selftests/fuzz): clang with libFuzzer and the sanitizers.
+	clang libclang-rt-14-dev
 	# The system test: a Debian 12 root file system, made into an image.
 	debootstrap e2fsprogs
 	# The benchmark's peers (peers.sh unpacks Debian's chrony and linuxptp

@@ -240,6 +240,50 @@ TEST(small_phase_change)
 	EXPECT_LE(llabs(max_err(&cm, &h, t - 5 * SEC + 1000000, 5 * SEC)), 50);
 }
 
+/*
+ * Three outliers agreeing on a phase restart the window from them, in
+ * reference-time order and within the fit's span (found by the fuzzer: an
+ * unordered or too wide window overflowed the fit's sums).
+ */
+TEST(outliers_restart_in_order)
+{
+	struct host h = { .ppb = 1000 };
+	struct hv_cm cm;
+	unsigned long long t;
+
+	hv_cm_init(&cm, &params);
+	t = feed(&cm, &h, SEC, 10);
+	h.off_ns += 50000;
+	/* arrival order A (t + 5 s), B (t + 2 s), C (t + 6 s) */
+	hv_cm_add(&cm, t + 5 * SEC, sample(&h, t + 5 * SEC), false, t + 7 * SEC);
+	hv_cm_add(&cm, t + 2 * SEC, sample(&h, t + 2 * SEC), false, t + 7 * SEC);
+	EXPECT_EQ(HV_CM_ACCEPTED, hv_cm_add(&cm, t + 6 * SEC, sample(&h, t + 6 * SEC),
+					    false, t + 7 * SEC));
+	/* B reset the window (its counter went back from A), then C */
+	ASSERT_EQ(2, cm.n);
+	EXPECT_EQ(t + 2 * SEC, cm.win[cm.head].ref_ns);
+	EXPECT_EQ(t + 6 * SEC, cm.win[(cm.head + 1) % HV_CM_MAX_WINDOW].ref_ns);
+	EXPECT_EQ(0, cm.steps);
+}
+
+TEST(outliers_restart_within_span)
+{
+	struct host h = { .ppb = 1000 };
+	struct hv_cm cm;
+	unsigned long long t;
+	int i;
+
+	hv_cm_init(&cm, &params);
+	t = feed(&cm, &h, SEC, 10);
+	h.off_ns += 500000;
+	/* three outliers 3 minutes apart: the first is too far from the last */
+	for (i = 1; i <= 3; i++)
+		hv_cm_add(&cm, t + i * 180 * SEC, sample(&h, t + i * 180 * SEC),
+			  false, t + i * 180 * SEC + 1000000);
+	ASSERT_EQ(2, cm.n);
+	EXPECT_EQ(t + 360 * SEC, cm.win[cm.head].ref_ns);
+}
+
 /* SYNC: step to the sample, keep the rate, stay synchronised. */
 TEST(sync_after_pause)
 {
