@@ -136,6 +136,11 @@ static const struct key *find_key(const char *name)
 	return NULL;
 }
 
+int hps_config_has_key(const char *name)
+{
+	return find_key(name) != NULL;
+}
+
 /* An integer in [min, max]; messages start with @what ("poll_ms:"). */
 static int parse_long(const char *what, const char *s, long min, long max,
 		      long *out, char *err, size_t errlen)

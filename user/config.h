@@ -48,6 +48,9 @@ void hps_config_defaults(struct hps_config *c);
 int hps_config_set(struct hps_config *c, const char *key, const char *value,
 		   char *err, size_t errlen);
 
+/* Whether @name ("poll_ms" or "poll-ms") is a configuration key. */
+int hps_config_has_key(const char *name);
+
 /*
  * Parse @text (the contents of a file named @name, for messages). On error
  * returns -1 and @err holds "NAME:LINE: reason"; @c may be partly changed.

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "clockadj.h"
 #include "config.h"
 #include "log.h"
@@ -38,7 +39,10 @@ struct daemon {
 	struct hps_config cfg;
 	const char *config_path;
 	int config_explicit;
-	char **overrides;		/* "--key=value" words of argv */
+	struct override {		/* --key=value, --key value */
+		const char *key, *value;
+		int key_len;
+	} *overrides;
 	int n_overrides;
 
 	struct hps_phc phc;
@@ -89,8 +93,10 @@ static void usage(FILE *f)
 		"\n"
 		"Options:\n"
 		"  -f, --config=FILE    configuration file (default " HPS_DEFAULT_CONFIG ")\n"
-		"  --KEY=VALUE          any configuration key, e.g. --poll-ms=250,\n"
-		"                       --device=/dev/ptp_hyperv (see hv-ptp-sync.conf(5))\n"
+		"  --KEY=VALUE, --KEY VALUE\n"
+		"                       any configuration key, e.g. --poll-ms=250,\n"
+		"                       --device /dev/ptp_hyperv, --makestep='1.0 -1'\n"
+		"                       (see hv-ptp-sync.conf(5))\n"
 		"  -c, --check-config   check the configuration and exit\n"
 		"  -p, --print-config   print the configuration in file syntax and exit\n"
 		"  --json               with status: one JSON object\n"
@@ -102,7 +108,6 @@ static void usage(FILE *f)
 static int load_config(struct daemon *d, struct hps_config *c)
 {
 	char err[512], key[128];
-	const char *kv, *eq;
 	int i;
 
 	hps_config_defaults(c);
@@ -112,10 +117,9 @@ static int load_config(struct daemon *d, struct hps_config *c)
 		return -1;
 	}
 	for (i = 0; i < d->n_overrides; i++) {
-		kv = d->overrides[i] + 2;
-		eq = strchr(kv, '=');
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
-		if (hps_config_set(c, key, eq + 1, err, sizeof(err))) {
+		snprintf(key, sizeof(key), "%.*s", d->overrides[i].key_len,
+			 d->overrides[i].key);
+		if (hps_config_set(c, key, d->overrides[i].value, err, sizeof(err))) {
 			hps_log(LOG_ERR, "command line: %s", err);
 			return -1;
 		}
@@ -592,7 +596,16 @@ int main(int argc, char **argv)
 			d.config_path = arg + 9;
 			d.config_explicit = 1;
 		} else if (!strncmp(arg, "--", 2) && strchr(arg, '=')) {
-			d.overrides[d.n_overrides++] = arg;
+			d.overrides[d.n_overrides++] = (struct override){
+				arg + 2, strchr(arg, '=') + 1,
+				(int)(strchr(arg, '=') - arg - 2) };
+		} else if (!strncmp(arg, "--", 2) && hps_config_has_key(arg + 2)) {
+			if (++i == argc) {
+				fprintf(stderr, "hv-ptp-sync: %s needs a value\n", arg);
+				return EXIT_USAGE;
+			}
+			d.overrides[d.n_overrides++] = (struct override){
+				arg + 2, argv[i], (int)strlen(arg + 2) };
 		} else if (!strcmp(arg, "status") && !is_status) {
 			is_status = 1;
 		} else {
@@ -618,5 +631,13 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	hps_log_init(d.cfg.log_level);
+	{
+		char err[160];
+
+		if (hps_caps_restrict(err, sizeof(err))) {
+			hps_log(LOG_ERR, "%s", err);
+			return EXIT_RUNTIME;
+		}
+	}
 	return run(&d);
 }

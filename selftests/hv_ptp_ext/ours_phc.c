@@ -8,9 +8,11 @@
 #include "measure.h"
 #include "kselftest_harness.h"
 
+#include <glob.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/timex.h>
 
 #define CS_DIR "/sys/devices/system/clocksource/clocksource0/"
@@ -311,6 +313,122 @@ TEST_F(ours, takeover_both_orders)
 	EXPECT_NE(0, system("/sbin/insmod /rig/mod/hv_ptp_ext.ko clock_name= 2>/dev/null"));
 	EXPECT_NE(0, system("/sbin/insmod /rig/mod/hv_ptp_ext.ko stale_ms=abc 2>/dev/null"));
 	EXPECT_EQ(0, system("/sbin/insmod /rig/mod/hv_ptp_ext.ko window=64"));
+}
+
+/* Whether the last 40 lines of the kernel log mention @needle. */
+static int kmsg_recent(const char *needle)
+{
+	char line[512];
+	int found = 0;
+	FILE *p = popen("dmesg | tail -n 40", "r");
+
+	if (!p)
+		return 0;
+	while (fgets(line, sizeof(line), p))
+		found |= !!strstr(line, needle);
+	pclose(p);
+	return found;
+}
+
+/* insmod hv_ptp_ext with one parameter; 0 when it loaded (and unloads it). */
+static int load_with(const char *param)
+{
+	char cmd[256];
+	int ret;
+
+	snprintf(cmd, sizeof(cmd),
+		 "/sbin/insmod /rig/mod/hv_ptp_ext.ko '%s' 2>/dev/null", param);
+	ret = system(cmd);
+	if (!ret && system("/sbin/rmmod hv_ptp_ext"))
+		return -1;
+	return ret ? 1 : 0;
+}
+
+/* Files of @pattern that are writable by mode, or open for writing. */
+static int writable(struct __test_metadata *_metadata, const char *pattern)
+{
+	glob_t g;
+	size_t i;
+	int n = 0, fd;
+	struct stat st;
+
+	if (glob(pattern, 0, NULL, &g))
+		return -1;
+	for (i = 0; i < g.gl_pathc; i++) {
+		if (stat(g.gl_pathv[i], &st) || (st.st_mode & 0222)) {
+			TH_LOG("%s: mode %o", g.gl_pathv[i], st.st_mode & 07777);
+			n++;
+			continue;
+		}
+		/* root's CAP_DAC_OVERRIDE does not open a file with no store */
+		fd = open(g.gl_pathv[i], O_WRONLY);
+		if (fd >= 0 || errno != EACCES) {
+			TH_LOG("%s: open for writing: %s", g.gl_pathv[i],
+			       fd >= 0 ? "succeeded" : strerror(errno));
+			n++;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	TH_LOG("%s: %zu files, %d writable", pattern, g.gl_pathc, n);
+	if (!g.gl_pathc)
+		n = -1;
+	globfree(&g);
+	return n;
+}
+
+/*
+ * Module input: every parameter is refused outside its range (and when not
+ * a number) at load, with a kernel message naming it, and its bounds are
+ * accepted. Nothing of the module can be written once loaded: parameters
+ * and status attributes are 0444 and refuse an open for writing, root's
+ * included.
+ */
+TEST_F_TIMEOUT(ours, module_input, 180)
+{
+	static const struct {
+		const char *name, *lo, *hi, *below, *above;
+	} p[] = {
+		{ "window", "2", "64", "1", "65" },
+		{ "step_threshold_ns", "1000", "1000000000000", "999", "1000000000001" },
+		{ "outlier_sigmas", "2", "1000", "1", "1001" },
+		{ "outlier_min_ns", "0", "1000000000", "-1", "1000000001" },
+		{ "holdover_ppb", "0", "1000000", "-1", "1000001" },
+		{ "stale_ms", "1000", "3600000", "999", "3600001" },
+		{ "slew_ms", "100", "600000", "99", "600001" },
+		{ "clocksource_rating", "1", "499", "0", "500" },
+	};
+	const char *bad[3];
+	char arg[96], path[128];
+	unsigned int i, j;
+
+	ASSERT_EQ(0, rig_load("--no-hv-utils"));
+	for (i = 0; i < ARRAY_SIZE(p); i++) {
+		bad[0] = p[i].below;
+		bad[1] = p[i].above;
+		bad[2] = "12abc";
+		for (j = 0; j < ARRAY_SIZE(bad); j++) {
+			snprintf(arg, sizeof(arg), "%s=%s", p[i].name, bad[j]);
+			EXPECT_EQ(1, load_with(arg)) TH_LOG("%s loaded", arg);
+			EXPECT_TRUE(kmsg_recent(arg)) TH_LOG("no message for %s", arg);
+		}
+		snprintf(arg, sizeof(arg), "%s=%s", p[i].name, p[i].lo);
+		EXPECT_EQ(0, load_with(arg)) TH_LOG("%s refused", arg);
+		snprintf(arg, sizeof(arg), "%s=%s", p[i].name, p[i].hi);
+		EXPECT_EQ(0, load_with(arg)) TH_LOG("%s refused", arg);
+	}
+	EXPECT_EQ(1, load_with("clock_name="));
+	EXPECT_EQ(1, load_with("clock_name=abcdefghijklmnopqrstuvwxyz012345"));
+	EXPECT_TRUE(kmsg_recent("clock_name: 1 to 31 characters"));
+	EXPECT_EQ(0, load_with("clock_name=abcdefghijklmnopqrstuvwxyz01234"));
+	EXPECT_EQ(1, load_with("takeover=maybe"));
+	EXPECT_TRUE(kmsg_recent("takeover"));
+
+	ASSERT_EQ(0, start(&self->phc, &self->index, 1, "--ours --no-hv-utils"));
+	EXPECT_EQ(0, writable(_metadata, "/sys/module/hv_ptp_ext/parameters/*"));
+	snprintf(path, sizeof(path), "/sys/class/ptp/ptp%d/device/timesync/*",
+		 self->index);
+	EXPECT_EQ(0, writable(_metadata, path));
 }
 
 struct hammer {

@@ -303,15 +303,45 @@ TEST_F_TIMEOUT(daemon, interference, 120)
 	EXPECT_TRUE(wait_state("state", "locked", 30000));
 }
 
-/* SIGTERM: exit 0, state file gone, STA_UNSYNC set. */
+/* A line of /proc/PID/status, such as "CapEff", as a number (base 16 or 10). */
+static unsigned long long proc_status(pid_t pid, const char *key, int base)
+{
+	char path[64], line[256];
+	unsigned long long v = ~0ULL;
+	size_t n = strlen(key);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return v;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			v = strtoull(line + n + 1, NULL, base);
+	fclose(f);
+	return v;
+}
+
+/*
+ * Started as root, the daemon keeps CAP_SYS_TIME only (effective,
+ * permitted, bounding; none inheritable or ambient) with no_new_privs.
+ * SIGTERM: exit 0, state file gone, STA_UNSYNC set.
+ */
 TEST_F_TIMEOUT(daemon, sigterm, 120)
 {
+	const unsigned long long sys_time = 1ULL << 25;	/* CAP_SYS_TIME */
 	struct timex tx;
 	int status;
 
 	ASSERT_EQ(0, rig_load("--ours"));
 	self->pid = start_daemon("--poll-ms=500");
 	ASSERT_TRUE(wait_state("synced", "1", 60000));
+	EXPECT_EQ(sys_time, proc_status(self->pid, "CapEff", 16));
+	EXPECT_EQ(sys_time, proc_status(self->pid, "CapPrm", 16));
+	EXPECT_EQ(sys_time, proc_status(self->pid, "CapBnd", 16));
+	EXPECT_EQ(0, proc_status(self->pid, "CapInh", 16));
+	EXPECT_EQ(0, proc_status(self->pid, "CapAmb", 16));
+	EXPECT_EQ(1, proc_status(self->pid, "NoNewPrivs", 10));
 	ASSERT_EQ(0, kernel_status(&tx) < 0);
 	EXPECT_EQ(0, tx.status & STA_UNSYNC);
 	status = stop_daemon(self->pid);

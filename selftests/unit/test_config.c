@@ -839,4 +839,15 @@ TEST(default_conf_file_lists_every_key)
 	free(text);
 }
 
+/* --KEY VALUE on the command line is taken for known keys only. */
+TEST(has_key)
+{
+	EXPECT_TRUE(hps_config_has_key("poll_ms"));
+	EXPECT_TRUE(hps_config_has_key("poll-ms"));
+	EXPECT_TRUE(hps_config_has_key("makestep"));
+	EXPECT_FALSE(hps_config_has_key("pol_ms"));
+	EXPECT_FALSE(hps_config_has_key(""));
+	EXPECT_FALSE(hps_config_has_key("poll_ms=5"));
+}
+
 TEST_HARNESS_MAIN
