@@ -113,7 +113,7 @@ u64 hv_cm_error_bound(const struct hv_cm_model *m, u64 ref_ns)
 {
 	u64 d = abs64((s64)(ref_ns - m->ref0_ns));
 
-	return m->err0_ns + mul_u64_u64_shr(d, m->err_rate64, 64);
+	return m->err0_ns + m->doubt_ns + mul_u64_u64_shr(d, m->err_rate64, 64);
 }
 
 enum hv_cm_state hv_cm_state(const struct hv_cm_model *m, u64 now_ns)
@@ -321,8 +321,23 @@ static void publish(struct hv_cm *cm, u64 now_ns, bool step)
 	m->err_rate64 = ppb_to_rate64(growth_ppb);
 	m->last_sample_ref_ns = win_at(cm, cm->n - 1)->ref_ns;
 	m->stale_ns = cm->p.stale_ns;
+	m->doubt_ns = 0;
 	m->fitted = cm->have_freq;
 	m->valid = true;
+}
+
+/* The largest deviation from the fit of the samples held back. */
+static u64 held_back(struct hv_cm *cm)
+{
+	u64 d, max = 0;
+	u32 i;
+
+	for (i = 0; i < cm->n_pending; i++) {
+		d = abs64((s64)((u64)cm->pending[i].host_ns -
+				fit_eval(cm, cm->pending[i].ref_ns)));
+		max = d > max ? d : max;
+	}
+	return max;
 }
 
 /*
@@ -464,6 +479,7 @@ enum hv_cm_result hv_cm_add(struct hv_cm *cm, u64 ref_ns, s64 host_ns,
 		cm->n_pending = 1;
 		cm->pending_step = true;
 		cm->outliers++;
+		cm->pub.doubt_ns = abs64(resid);
 		return HV_CM_OUTLIER;
 	}
 
@@ -496,6 +512,7 @@ enum hv_cm_result hv_cm_add(struct hv_cm *cm, u64 ref_ns, s64 host_ns,
 			}
 		}
 		cm->outliers++;
+		cm->pub.doubt_ns = held_back(cm);
 		return HV_CM_OUTLIER;
 	}
 

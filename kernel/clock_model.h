@@ -66,6 +66,7 @@ struct hv_cm_model {
 	u64 stale_ns;		/* copied from the parameters */
 	s64 leap_at_ns;		/* host time from which leap_ns applies */
 	s64 leap_ns;		/* announced leap second: -10^9, +10^9, 0 */
+	u64 doubt_ns;		/* largest deviation of samples held back */
 	bool valid;
 	bool fitted;		/* rate estimated from >= 2 samples */
 };
@@ -135,7 +136,11 @@ enum hv_cm_leap hv_cm_leap_pending(const struct hv_cm_model *m, u64 ref_ns);
 /* Host time at reference time @ref_ns, ns. */
 s64 hv_cm_eval(const struct hv_cm_model *m, u64 ref_ns);
 
-/* Error bound of hv_cm_eval() at @ref_ns, ns. */
+/*
+ * Error bound of hv_cm_eval() at @ref_ns, ns. While samples that disagree
+ * with the model are held back (outliers that may yet prove a phase change
+ * or a step of the host), the bound includes their deviation.
+ */
 u64 hv_cm_error_bound(const struct hv_cm_model *m, u64 ref_ns);
 
 enum hv_cm_state hv_cm_state(const struct hv_cm_model *m, u64 now_ns);

@@ -53,6 +53,7 @@ struct daemon {
 	int n_offsets;
 	int lock_count;
 	int ever_locked;
+	int host_unsync;		/* the host says stratum 16 or leap 3 */
 	double hold_ppb;		/* average correction while locked */
 	double hold_dev;		/* average |correction - hold_ppb| */
 	int hold_n;			/* updates in them, up to HOLD_AVG */
@@ -183,7 +184,9 @@ static void update_sync(struct daemon *d, int locked, int leap)
 	struct hps_status *st = &d->st;
 	int synced, ret;
 
-	synced = locked && st->est_error_ns <= d->cfg.max_error_us * 1000;
+	/* an unsynchronised host's time is followed, but not vouched for */
+	synced = locked && st->est_error_ns <= d->cfg.max_error_us * 1000 &&
+		 !d->host_unsync;
 	ret = hps_clock_set_sync(&d->adj, synced, d->cfg.leap ? leap : 0,
 				 st->est_error_ns, st->est_error_ns);
 	if (ret) {
@@ -370,6 +373,15 @@ static void update(struct daemon *d)
 	else
 		st->ref_stratum = 2;
 	st->stratum = st->ref_stratum + 1;
+	ret = (!hps_phc_attr_ll(&d->phc, "stratum", &v) && v >= 16) ||
+	      (!hps_phc_attr_ll(&d->phc, "leapflags", &v) && v == 3);
+	if (ret != d->host_unsync)
+		hps_log(LOG_NOTICE, ret ?
+			"the host reports itself unsynchronised (stratum 16 or leap 3): following it, with STA_UNSYNC set" :
+			"the host reports itself synchronised again");
+	d->host_unsync = ret;
+	if (ret)
+		st->ref_stratum = st->stratum = 16;
 	leap = leap_pending(d);
 	if (!hps_phc_attr_ll(&d->phc, "freq_ppb", &v)) {
 		if (d->have_phc_freq && d->cfg.feedforward)

@@ -453,6 +453,68 @@ static void inject(enum sim_kind kind, unsigned int count, int dev)
 	}
 }
 
+/*
+ * Floods: @rate messages of one kind a second for @seconds, paced against
+ * ktime at every jiffy so that the average rate is exact whatever the
+ * tick; a message that does not fit the device's queue is dropped and
+ * counted (queue_drops), as the ring would refuse it.
+ */
+static struct delayed_work flood_work;
+static struct {
+	enum sim_kind kind;
+	u32 rate;
+	u64 start_ns, end_ns;
+	u64 done;			/* messages (or samples) sent so far */
+	bool active;
+} flood;
+
+static void flood_send(u64 n)
+{
+	while (n--) {
+		if (flood.kind == SIM_K_SAMPLE)
+			send_sample(SIM_K_SAMPLE, NULL);
+		else
+			inject(flood.kind, 1, -1);
+		flood.done++;
+	}
+}
+
+static void sim_flood(struct work_struct *w)
+{
+	u64 now = ktime_get_ns(), target;
+
+	mutex_lock(&host_mutex);
+	if (!flood.active)
+		goto out;
+	if (now > flood.end_ns)
+		now = flood.end_ns;
+	target = div_u64((now - flood.start_ns) * flood.rate, NSEC_PER_SEC);
+	/* a late tick catches up, but by a bounded amount each time */
+	flood_send(min_t(u64, target - flood.done, 4096));
+	if (now >= flood.end_ns && flood.done >= target) {
+		flood.active = false;
+		pr_info("flood: %llu %s messages sent\n", flood.done,
+			sim_kind_names[flood.kind]);
+		goto out;
+	}
+	schedule_delayed_work(&flood_work, 1);
+out:
+	mutex_unlock(&host_mutex);
+}
+
+static void start_flood(enum sim_kind kind, u32 rate, u32 seconds)
+{
+	flood.kind = kind;
+	flood.rate = rate;
+	flood.start_ns = ktime_get_ns();
+	flood.end_ns = flood.start_ns + (u64)seconds * NSEC_PER_SEC;
+	flood.done = 0;
+	flood.active = true;
+	pr_info("flood: %u %s messages a second for %u s\n", rate,
+		sim_kind_names[kind], seconds);
+	mod_delayed_work(system_wq, &flood_work, 0);
+}
+
 static unsigned long next_tick_delay(void)
 {
 	unsigned long d = msecs_to_jiffies(READ_ONCE(cur_interval_ms));
@@ -538,6 +600,23 @@ static int sim_command(char *line)
 			sim_clock_tsc_page(SIM_TSC_PAGE_UPDATE);
 		else
 			goto bad;
+	} else if (!strcmp(cmd, "offer") && n == 3 &&
+		   (v == 1 || v == 3 || v == 4) && (v2 == 1 || v2 == 3)) {
+		/* from the next negotiation on (a channel re-open) */
+		WRITE_ONCE(ts_version, v);
+		WRITE_ONCE(fw_version, v2);
+	} else if (!strcmp(cmd, "flood")) {
+		n = sscanf(line, "%15s %23s %lld %lld", cmd, arg, &v2, &v3);
+		for (i = SIM_K_SAMPLE; i < SIM_K_COUNT; i++)
+			if (n == 4 && i != SIM_K_SYNC && !strcmp(arg, sim_kind_names[i]))
+				break;
+		if (i == SIM_K_COUNT || v2 < 1 || v2 > 100000 || v3 < 1 || v3 > 3600) {
+			pr_warn("control: usage: flood CLASS|sample RATE SECONDS\n");
+			return -EINVAL;
+		}
+		start_flood(i, v2, v3);
+	} else if (!strcmp(cmd, "flood_stop") && n == 1) {
+		flood.active = false;
 	} else if (!strcmp(cmd, "inject")) {
 		n = sscanf(line, "%15s %23s %lld %lld", cmd, arg, &v2, &v3);
 		for (i = SIM_K_SHORT; i < SIM_K_COUNT; i++)
@@ -643,6 +722,10 @@ static int stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "interval_ms %u\n", READ_ONCE(cur_interval_ms));
 	seq_printf(s, "paused %d\n", !!READ_ONCE(pause_until));
 	seq_printf(s, "leap %u\nstratum %u\n", cur_leap, cur_stratum);
+	mutex_lock(&host_mutex);
+	seq_printf(s, "flood.kind %s\nflood.rate %u\nflood.sent %llu\nflood.active %d\n",
+		   sim_kind_names[flood.kind], flood.rate, flood.done, flood.active);
+	mutex_unlock(&host_mutex);
 	for (i = 0; i < n_devs; i++) {
 		struct sim_dev *sd = devs[i];
 		struct sim_dev_stats st;
@@ -769,6 +852,7 @@ static int __init sim_init(void)
 	cur_interval_ms = interval_ms;
 	load_jiffies = jiffies;
 	INIT_DELAYED_WORK(&tick_work, sim_tick);
+	INIT_DELAYED_WORK(&flood_work, sim_flood);
 
 	ret = sim_clock_init(&cp);
 	if (ret)
@@ -811,8 +895,12 @@ err_clock:
 
 static void __exit sim_exit(void)
 {
-	cancel_delayed_work_sync(&tick_work);
 	debugfs_remove_recursive(dbg_dir);
+	cancel_delayed_work_sync(&tick_work);
+	mutex_lock(&host_mutex);
+	flood.active = false;
+	mutex_unlock(&host_mutex);
+	cancel_delayed_work_sync(&flood_work);
 	while (n_devs)
 		sim_dev_remove(devs[--n_devs]);
 	sim_bus_exit();

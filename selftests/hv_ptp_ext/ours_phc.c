@@ -198,25 +198,203 @@ TEST_F_TIMEOUT(ours, holdover_and_sync, 200)
 	EXPECT_LE(llabs(err), ours_stat(self->index, "error_bound_ns"));
 }
 
-/* Host time steps by +1 s, then -1 s: each stepped and counted. */
-TEST_F_TIMEOUT(ours, host_step, 120)
+/*
+ * Host time steps by +-1 s and +-1 day: each stepped and counted, and while
+ * the model holds the first sample after a step back (it might be an
+ * outlier), the error bound owns up to it: the truth stays within the
+ * bound at every reading. Then a step to before 1970: every sample is
+ * refused and counted, the clock holds over (its reading stays in this
+ * century), and when the host comes back it is synchronised again.
+ */
+TEST_F_TIMEOUT(ours, host_step, 240)
 {
-	long long err = 0, steps;
-	const char *dir[] = { "step 1000000000", "step -1000000000" };
-	int i, k;
+	static const long long day = 86400 * NSEC_PER_SEC;
+	const long long size[] = { NSEC_PER_SEC, -NSEC_PER_SEC, day, -day };
+	long long err = 0, steps, bad, acc, back, ns;
+	int i, k, readings, outside;
+	struct sim_truth t;
 
 	ASSERT_EQ(0, start(&self->phc, &self->index, 3,
-			   "--ours profile=azure interval_ms=1000"));
-	for (k = 0; k < 2; k++) {
+			   "--ours --no-hv-utils profile=azure interval_ms=1000"));
+	for (k = 0; k < 4; k++) {
 		steps = ours_stat(self->index, "steps");
-		ASSERT_EQ(0, sim_control(dir[k]));
-		for (i = 0; i < 100 && ours_stat(self->index, "steps") == steps; i++)
-			sleep_ms(100);
+		ASSERT_EQ(0, sim_control("step %lld", size[k]));
+		readings = outside = 0;
+		for (i = 0; i < 200 && ours_stat(self->index, "steps") == steps; i++) {
+			sleep_ms(50);
+			if (ours_error(self->phc, &err))
+				continue;
+			readings++;
+			outside += llabs(err) > ours_stat(self->index, "error_bound_ns");
+		}
 		EXPECT_EQ(steps + 1, ours_stat(self->index, "steps"));
+		EXPECT_EQ(0, outside);
 		ASSERT_EQ(0, ours_error(self->phc, &err));
-		TH_LOG("%s: stepped, error now %+lld ns", dir[k], err);
+		TH_LOG("step %+lld ns: stepped, %d of %d readings before it outside the bound, error now %+lld ns",
+		       size[k], outside, readings, err);
 		EXPECT_LE(llabs(err), 100000);
 	}
+
+	ASSERT_EQ(0, sim_truth(&t));
+	back = t.host_ns + day;
+	bad = ours_stat(self->index, "rejected_bad_time");
+	acc = ours_stat(self->index, "samples_accepted");
+	ASSERT_EQ(0, sim_control("step %lld", -back));
+	sleep_ms(20000);
+	TH_LOG("host before 1970 for 20 s: %lld samples refused, %lld taken",
+	       ours_stat(self->index, "rejected_bad_time") - bad,
+	       ours_stat(self->index, "samples_accepted") - acc);
+	EXPECT_LE(15, ours_stat(self->index, "rejected_bad_time") - bad);
+	EXPECT_EQ(acc, ours_stat(self->index, "samples_accepted"));
+	EXPECT_TRUE(state_is(self->index, "holdover"));
+	ASSERT_EQ(0, phc_gettime(self->phc, &ns));
+	EXPECT_LT(t.host_ns, ns);
+	ASSERT_EQ(0, sim_control("step %lld", back));
+	for (i = 0; i < 100 && !state_is(self->index, "synchronised"); i++)
+		sleep_ms(100);
+	EXPECT_TRUE(state_is(self->index, "synchronised"));
+	ASSERT_EQ(0, ours_error(self->phc, &err));
+	EXPECT_LE(llabs(err), ours_stat(self->index, "error_bound_ns"));
+}
+
+static const struct {
+	const char *cls, *counter;
+} malformed[] = {
+	{ "short", "rejected_short" },
+	{ "short_payload", "rejected_short_payload" },
+	{ "oversize", "rejected_oversize" },
+	{ "wrong_type", "rejected_bad_type" },
+	{ "bad_size", "rejected_bad_size" },
+	{ "bad_negotiation", "rejected_bad_negotiation" },
+};
+
+/* Wait for the simulator's flood to end, then for the guest to drain. */
+static void flood_wait(void)
+{
+	int i;
+
+	for (i = 0; i < 1200 && sim_stat("flood.active"); i++)
+		sleep_ms(100);
+	sleep_ms(500);
+}
+
+/*
+ * Each malformed class at 10 000 messages a second for 30 s, with the
+ * stream's samples still coming: every message the host queued is counted
+ * under its reason, the PHC stays synchronised and within its bound
+ * (checked every second), the channel is never lost, the log stays clean.
+ */
+TEST_F_TIMEOUT(ours, malformed_flood, 600)
+{
+	long long sent, counted, err = 0, drops, acc, opens;
+	char key[64];
+	unsigned int i;
+	int s, outside, splats;
+
+	ASSERT_EQ(0, start(&self->phc, &self->index, 2,
+			   "--ours --no-hv-utils profile=azure"));
+	splats = kmsg_splats();
+	opens = sim_stat("dev0.opens");
+	for (i = 0; i < ARRAY_SIZE(malformed); i++) {
+		snprintf(key, sizeof(key), "dev0.sent.%s", malformed[i].cls);
+		sent = sim_stat(key);
+		counted = ours_stat(self->index, malformed[i].counter);
+		drops = sim_stat("dev0.queue_drops");
+		acc = ours_stat(self->index, "samples_accepted");
+		ASSERT_EQ(0, sim_control("flood %s 10000 30", malformed[i].cls));
+		outside = 0;
+		for (s = 0; s < 30; s++) {
+			sleep_ms(1000);
+			if (!ours_error(self->phc, &err))
+				outside += llabs(err) > ours_stat(self->index, "error_bound_ns");
+		}
+		flood_wait();
+		sent = sim_stat(key) - sent;
+		counted = ours_stat(self->index, malformed[i].counter) - counted;
+		TH_LOG("%s: %lld queued in 30 s (%lld/s), %lld counted, %lld dropped by the full queue, %lld samples taken meanwhile",
+		       malformed[i].cls, sent, sent / 30, counted,
+		       sim_stat("dev0.queue_drops") - drops,
+		       ours_stat(self->index, "samples_accepted") - acc);
+		EXPECT_EQ(sent, counted);
+		EXPECT_LE(100000, sent);
+		EXPECT_EQ(0, outside);
+		EXPECT_LE(3, ours_stat(self->index, "samples_accepted") - acc);
+		EXPECT_TRUE(state_is(self->index, "synchronised"));
+	}
+	EXPECT_EQ(opens, sim_stat("dev0.opens"));
+	EXPECT_EQ(1, sim_stat("dev0.opened"));
+	EXPECT_EQ(0, sim_stat("dev0.bad_responses"));
+	EXPECT_EQ(splats, kmsg_splats());
+}
+
+/*
+ * A sample storm: the stream at 1 kHz for 30 s. Every sample is taken or
+ * counted as an outlier, the PHC stays within its bound, the log clean.
+ */
+TEST_F_TIMEOUT(ours, sample_storm, 180)
+{
+	long long sent, seen, err = 0;
+	int s, outside = 0, splats;
+
+	ASSERT_EQ(0, start(&self->phc, &self->index, 2,
+			   "--ours --no-hv-utils profile=azure"));
+	splats = kmsg_splats();
+	sent = sim_stat("dev0.sent.sample");
+	seen = ours_stat(self->index, "samples_accepted") +
+	       ours_stat(self->index, "samples_outliers");
+	ASSERT_EQ(0, sim_control("flood sample 1000 30"));
+	for (s = 0; s < 30; s++) {
+		sleep_ms(1000);
+		if (!ours_error(self->phc, &err))
+			outside += llabs(err) > ours_stat(self->index, "error_bound_ns");
+	}
+	flood_wait();
+	sent = sim_stat("dev0.sent.sample") - sent;
+	seen = ours_stat(self->index, "samples_accepted") +
+	       ours_stat(self->index, "samples_outliers") - seen;
+	TH_LOG("storm: %lld samples queued in 30 s, %lld taken or counted as outliers, %lld steps",
+	       sent, seen, ours_stat(self->index, "steps"));
+	EXPECT_EQ(sent, seen);
+	EXPECT_LE(25000, sent);
+	EXPECT_EQ(0, outside);
+	EXPECT_TRUE(state_is(self->index, "synchronised"));
+	EXPECT_EQ(splats, kmsg_splats());
+}
+
+/*
+ * The host offers another TimeSync version at a channel re-open (the
+ * module reloaded): 1.0, 3.0, then 4.0 again. Each is negotiated and
+ * used, and the PHC is within its bound on each.
+ */
+TEST_F_TIMEOUT(ours, version_change, 240)
+{
+	static const struct { int ts, fw; const char *want; } v[] = {
+		{ 1, 1, "1.0" }, { 3, 3, "3.0" }, { 4, 3, "4.0" },
+	};
+	char buf[16];
+	long long err = 0;
+	unsigned int i;
+	int k;
+
+	ASSERT_EQ(0, start(&self->phc, &self->index, 2,
+			   "--ours --no-hv-utils profile=azure interval_ms=1000"));
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		ASSERT_EQ(0, sim_control("offer %d %d", v[i].ts, v[i].fw));
+		close(self->phc);
+		self->phc = -1;
+		ASSERT_EQ(0, system("/sbin/rmmod hv_ptp_ext && /sbin/insmod /rig/mod/hv_ptp_ext.ko"));
+		self->phc = phc_open_driver("hv_ptp_ext", &self->index);
+		ASSERT_LE(0, self->phc);
+		for (k = 0; k < 100 && ours_stat(self->index, "samples_accepted") < 4; k++)
+			sleep_ms(100);
+		ours_str(self->index, "ts_version", buf, sizeof(buf));
+		EXPECT_STREQ(v[i].want, buf);
+		ASSERT_EQ(0, ours_error(self->phc, &err));
+		TH_LOG("TimeSync %s: error %+lld ns, bound %lld ns", buf, err,
+		       ours_stat(self->index, "error_bound_ns"));
+		EXPECT_LE(llabs(err), ours_stat(self->index, "error_bound_ns"));
+	}
+	EXPECT_EQ(0, sim_stat("dev0.nego_bad"));
 }
 
 /*
@@ -226,20 +404,13 @@ TEST_F_TIMEOUT(ours, host_step, 120)
  */
 TEST_F_TIMEOUT(ours, malformed_packets, 60)
 {
-	static const struct { const char *cls, *counter; } c[] = {
-		{ "short", "rejected_short" },
-		{ "short_payload", "rejected_short_payload" },
-		{ "oversize", "rejected_oversize" },
-		{ "wrong_type", "rejected_bad_type" },
-		{ "bad_size", "rejected_bad_size" },
-		{ "bad_negotiation", "rejected_bad_negotiation" },
-	};
+	const typeof(malformed[0]) *c = malformed;
 	char key[64];
 	long long acc;
 	unsigned int i;
 
 	ASSERT_EQ(0, start(&self->phc, &self->index, 1, "--ours --no-hv-utils"));
-	for (i = 0; i < ARRAY_SIZE(c); i++) {
+	for (i = 0; i < ARRAY_SIZE(malformed); i++) {
 		ASSERT_EQ(0, sim_control("inject %s 5", c[i].cls));
 		sleep_ms(300);
 		EXPECT_EQ(5, ours_stat(self->index, c[i].counter));

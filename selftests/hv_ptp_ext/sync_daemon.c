@@ -8,7 +8,8 @@
  * configuration is refused with FILE:LINE; on SIGTERM it marks the clock
  * unsynchronised; it also runs on Debian's hv_utils PHC; a leap second
  * announced by the host reaches the kernel and is made by the PHC and the
- * system clock together.
+ * system clock together; a host that says it is unsynchronised, and one
+ * that sends nothing for 10 minutes, are never passed on as good time.
  */
 #define _GNU_SOURCE
 #include "measure.h"
@@ -286,6 +287,89 @@ TEST_F_TIMEOUT(daemon, holdover_and_reopen, 240)
 	EXPECT_EQ(0, kill(self->pid, 0));	/* never exited */
 	ASSERT_EQ(0, kernel_status(&tx) < 0);
 	EXPECT_EQ(0, tx.status & STA_UNSYNC);
+}
+
+/*
+ * The host says it is itself unsynchronised (stratum 16, then leap
+ * indicator 3): the daemon keeps following it but sets STA_UNSYNC within a
+ * few samples, and clears it when the host recovers.
+ */
+TEST_F_TIMEOUT(daemon, host_unsynchronised, 240)
+{
+	static const char *const bad[][2] = {
+		{ "stratum 16", "stratum 2" },
+		{ "leap 3", "leap 0" },
+	};
+	struct timex tx;
+	unsigned int i;
+
+	ASSERT_EQ(0, rig_load("--ours --no-hv-utils interval_ms=1000"));
+	self->pid = start_daemon("--poll-ms=500");
+	ASSERT_TRUE(wait_state("synced", "1", 90000));
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		ASSERT_EQ(0, sim_control("%s", bad[i][0]));
+		EXPECT_TRUE(wait_state("synced", "0", 10000)) TH_LOG("%s", bad[i][0]);
+		ASSERT_EQ(0, kernel_status(&tx) < 0);
+		EXPECT_NE(0, tx.status & STA_UNSYNC);
+		EXPECT_TRUE(state_is("stratum", "16"));
+		/* still followed: the system clock stays on the host's time */
+		EXPECT_GT(10000, llabs(sys_error()));
+		ASSERT_EQ(0, sim_control("%s", bad[i][1]));
+		EXPECT_TRUE(wait_state("synced", "1", 30000)) TH_LOG("%s", bad[i][1]);
+		ASSERT_EQ(0, kernel_status(&tx) < 0);
+		EXPECT_EQ(0, tx.status & STA_UNSYNC);
+	}
+}
+
+/*
+ * A 10-minute pause of the samples: every second, the system clock is
+ * within the daemon's error estimate or marked unsynchronised, and the
+ * PHC within its own error bound; after the pause (a SYNC sample) both
+ * are back.
+ */
+TEST_F_TIMEOUT(daemon, pause_10_minutes, 900)
+{
+	long long err, phc_err = 0, bound, worst = 0, phc_worst = 0;
+	int i, fd, index, unsync_from = -1, silent = 0, phc_outside = 0;
+	struct timex tx;
+
+	ASSERT_EQ(0, rig_load("--ours --no-hv-utils profile=azure"));
+	self->pid = start_daemon("--poll-ms=500");
+	ASSERT_TRUE(wait_state("state", "locked", 90000));
+	fd = phc_open_driver("hv_ptp_ext", &index);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sim_control("pause 600"));
+	for (i = 0; i < 600; i++) {
+		sleep_ms(1000);
+		err = sys_error();
+		ASSERT_EQ(0, kernel_status(&tx) < 0);
+		if (llabs(err) > llabs(worst))
+			worst = err;
+		if (tx.status & STA_UNSYNC) {
+			if (unsync_from < 0)
+				unsync_from = i;
+		} else if (llabs(err) > tx.esterror * 1000LL) {
+			silent++;
+		}
+		bound = ours_stat(index, "error_bound_ns");
+		if (!ours_error(fd, &phc_err)) {
+			if (llabs(phc_err) > llabs(phc_worst))
+				phc_worst = phc_err;
+			phc_outside += llabs(phc_err) > bound;
+		}
+	}
+	TH_LOG("600 s without samples: system clock worst %+lld ns, unsynchronised from %d s; PHC worst %+lld ns, bound then %lld ns",
+	       worst, unsync_from, phc_worst, ours_stat(index, "error_bound_ns"));
+	EXPECT_EQ(0, silent);
+	EXPECT_EQ(0, phc_outside);
+	EXPECT_TRUE(state_is("state", "holdover") || state_is("state", "locked") ||
+		    state_is("state", "tracking"));
+	/* the SYNC sample ends it */
+	EXPECT_TRUE(wait_state("synced", "1", 90000));
+	ASSERT_EQ(0, kernel_status(&tx) < 0);
+	EXPECT_EQ(0, tx.status & STA_UNSYNC);
+	EXPECT_GT(10000, llabs(sys_error()));
+	close(fd);
 }
 
 /* Another program sets the frequency: noticed, counted, corrected. */

@@ -215,10 +215,15 @@ TEST(host_step)
 	t = feed(&cm, &h, SEC, 10);
 	h.off_ns += 1e9;
 	EXPECT_EQ(HV_CM_OUTLIER, hv_cm_add(&cm, t, sample(&h, t), false, t));
+	/* held back, but the bound owns up to it: the truth is within */
+	EXPECT_LE(1000000000ULL, hv_cm_error_bound(&cm.pub, t + SEC));
+	EXPECT_LE(llabs(hv_cm_eval(&cm.pub, t + SEC) - truth(&h, t + SEC)),
+		  (long long)hv_cm_error_bound(&cm.pub, t + SEC));
 	EXPECT_EQ(HV_CM_STEPPED, hv_cm_add(&cm, t + 5 * SEC, sample(&h, t + 5 * SEC),
 					   false, t + 5 * SEC));
 	EXPECT_EQ(1, cm.steps);
 	EXPECT_LE(llabs(max_err(&cm, &h, t + 5 * SEC, 5 * SEC)), 5);
+	EXPECT_GT(1000, hv_cm_error_bound(&cm.pub, t + 5 * SEC));
 	EXPECT_EQ(HV_CM_SYNC, hv_cm_state(&cm.pub, t + 5 * SEC));
 }
 
@@ -232,7 +237,10 @@ TEST(small_phase_change)
 	hv_cm_init(&cm, &params);
 	t = feed(&cm, &h, SEC, 10);
 	h.off_ns += 50000;
-	t = feed(&cm, &h, t, 3);
+	t = feed(&cm, &h, t, 2);
+	/* two samples held back: the bound covers the 50 us meanwhile */
+	EXPECT_LE(50000, hv_cm_error_bound(&cm.pub, t));
+	t = feed(&cm, &h, t, 1);
 	EXPECT_EQ(0, cm.steps);
 	EXPECT_EQ(2, cm.outliers);
 	/* slewed in within the next interval */
