@@ -644,9 +644,49 @@ static void __attribute__((noreturn)) hammer_phc(const char *lock_path,
 }
 
 /*
- * 50 unload/load cycles while CPU 1 hammers the PHC, so that reads are in
- * flight and files open while the clock is unregistered, and closed after.
- * The kernel log must stay clean.
+ * The other CPU's reader of load_unload_cycles: every status attribute of
+ * every PHC, read over and over while the device comes and goes.
+ */
+static void __attribute__((noreturn)) hammer_sysfs(struct hammer *h)
+{
+	char buf[128];
+	glob_t g;
+	size_t i;
+	int fd;
+
+	pin_cpu(0);
+	for (;;) {
+		if (glob("/sys/class/ptp/ptp*/device/timesync/*", 0, NULL, &g))
+			continue;
+		for (i = 0; i < g.gl_pathc; i++) {
+			fd = open(g.gl_pathv[i], O_RDONLY);
+			if (fd < 0)
+				continue;
+			if (read(fd, buf, sizeof(buf)) > 0)
+				h->reads++;
+			close(fd);
+		}
+		globfree(&g);
+	}
+}
+
+/* Switches the clocksource to ours and back, every 30 ms. */
+static void __attribute__((noreturn)) switch_clocksource(struct hammer *h)
+{
+	for (;;) {
+		if (!write_str(CS_DIR "current_clocksource", "hv_ptp_ext"))
+			h->opens++;
+		sleep_ms(30);
+		write_str(CS_DIR "current_clocksource", "tsc");
+		sleep_ms(30);
+	}
+}
+
+/*
+ * 200 unload/load cycles while CPU 1 hammers the PHC, CPU 0 its status
+ * attributes, and the clocksource is switched to ours and back, so that
+ * reads are in flight and files open while the clock is unregistered, and
+ * closed after. The kernel log must stay clean.
  *
  * Opens are kept out of insmod: posix_clock_register() (6.1 and 6.12) sets
  * clk->dev only after cdev_device_add() has made the device node live, so
@@ -655,25 +695,32 @@ static void __attribute__((noreturn)) hammer_phc(const char *lock_path,
  * every PTP driver, hv_utils included. Without the lock this reader hit
  * it within 200 cycles on both kernels; with it, 200 cycles stay clean.
  */
-TEST_F_TIMEOUT(ours, load_unload_cycles, 300)
+TEST_F_TIMEOUT(ours, load_unload_cycles, 600)
 {
 	static const char lock_path[] = "/tmp/load_unload.lock";
 	struct hammer *h;
-	pid_t reader;
+	pid_t pids[3];
 	int i, lock, splats;
 
-	h = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE,
+	h = mmap(NULL, 3 * sizeof(*h), PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, h);
 	lock = open(lock_path, O_RDWR | O_CREAT, 0600);
 	ASSERT_LE(0, lock);
 	ASSERT_EQ(0, rig_load("--ours --no-hv-utils interval_ms=100"));
 	splats = kmsg_splats();
-	reader = fork();
-	ASSERT_LE(0, reader);
-	if (!reader)
-		hammer_phc(lock_path, h);
-	for (i = 0; i < 50; i++) {
+	for (i = 0; i < 3; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (pids[i])
+			continue;
+		if (i == 0)
+			hammer_phc(lock_path, &h[0]);
+		if (i == 1)
+			hammer_sysfs(&h[1]);
+		switch_clocksource(&h[2]);
+	}
+	for (i = 0; i < 200; i++) {
 		sleep_ms(100);
 		ASSERT_EQ(0, system("/sbin/rmmod hv_ptp_ext"));
 		flock(lock, LOCK_EX);
@@ -681,17 +728,21 @@ TEST_F_TIMEOUT(ours, load_unload_cycles, 300)
 		flock(lock, LOCK_UN);
 	}
 	sleep_ms(200);
-	kill(reader, SIGKILL);
-	waitpid(reader, NULL, 0);
-	TH_LOG("reader: %lld opens, %lld reads, %lld ended by ENODEV",
-	       h->opens, h->reads, h->enodev);
-	EXPECT_LE(50, h->opens);
-	EXPECT_LE(25, h->enodev);
+	for (i = 0; i < 3; i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], NULL, 0);
+	}
+	TH_LOG("PHC reader: %lld opens, %lld reads, %lld ended by ENODEV; sysfs reader: %lld reads; %lld switches to our clocksource",
+	       h[0].opens, h[0].reads, h[0].enodev, h[1].reads, h[2].opens);
+	EXPECT_LE(200, h[0].opens);
+	EXPECT_LE(100, h[0].enodev);
+	EXPECT_LT(0, h[1].reads);
+	EXPECT_LT(0, h[2].opens);
 	EXPECT_EQ(splats, kmsg_splats());
 	EXPECT_TRUE(sim_stat_is("dev0.driver", "hv_ptp_ext"));
 	EXPECT_EQ(0, sim_stat("dev0.bad_responses"));
-	EXPECT_EQ(51, sim_stat("dev0.opens"));
-	munmap(h, sizeof(*h));
+	EXPECT_EQ(201, sim_stat("dev0.opens"));
+	munmap(h, 3 * sizeof(*h));
 	close(lock);
 }
 
