@@ -69,7 +69,7 @@ clean:
 	$(MAKE) -C user clean
 
 # depmod only for the running system's tree: a DESTDIR is a staging area.
-modules_install: kerneldir
+modules_install: module
 	@$(MAKE) -C $(KERNELDIR) M=$(CURDIR) INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) \
 		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
 	$(if $(DESTDIR),@echo "DESTDIR set: run depmod -a $(KERNELRELEASE) on the target",$(DEPMOD) -a $(KERNELRELEASE))

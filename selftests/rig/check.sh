@@ -5,6 +5,7 @@
 #   deps -> kernels -> build + initramfs per kernel -> host unit tests
 #   -> libFuzzer, briefly (selftests/fuzz)
 #   -> dkms add/build/install/remove on this machine (dkms-test.sh)
+#   -> make install/uninstall into a staging DESTDIR (install-test.sh)
 #   -> one VM per kernel, both at once (RIG_SERIAL=1: one after the other)
 #   -> the system test: the .debs on a booted Debian 12 (system-test.sh)
 #   -> the benchmark's smoke run (bench.sh --smoke)
@@ -75,6 +76,14 @@ step dkms
 out=$TOP/build/dkms.out
 "$RIG/dkms-test.sh" | tee "$out" || rc=1
 line=$(grep '^dkms: ' "$out" || echo "dkms: 0 passed, 1 failed, 0 skipped")
+summaries+=("$line")
+
+# make install and make uninstall into a staging DESTDIR.
+step install
+out=$TOP/build/install.out
+"$RIG/install-test.sh" "${kvers[0]}" | tee "$out" || rc=1
+line=$(grep -E '^install: [0-9]+ passed' "$out" | tail -n 1 ||
+       echo "install: 0 passed, 1 failed, 0 skipped")
 summaries+=("$line")
 
 # Both guests at once: every measurement in the tests is exact (taken
