@@ -20,6 +20,13 @@
 #define UNFITTED_PPB	500000		/* rate uncertainty without a fit */
 #define QUANT_NS	100		/* the samples' tick */
 #define MIN_FIT_POINTS	4		/* fewer: keep the known rate */
+/*
+ * The residuals of fewer points than this are no estimate of the noise:
+ * until then it is only ever raised, from NOISE_PRIOR_NS at the start and
+ * from the previous window's estimate after a restart (a step or SYNC).
+ */
+#define NOISE_MIN_POINTS 8
+#define NOISE_PRIOR_NS	10000
 #define NS_PER_SEC	1000000000LL
 #define NS_PER_DAY	(86400 * NS_PER_SEC)
 
@@ -133,7 +140,7 @@ void hv_cm_init(struct hv_cm *cm, const struct hv_cm_params *p)
 		cm->p.window = 2;
 	if (cm->p.window > HV_CM_MAX_WINDOW)
 		cm->p.window = HV_CM_MAX_WINDOW;
-	cm->noise_ns = QUANT_NS;
+	cm->noise_ns = NOISE_PRIOR_NS;
 }
 
 static struct hv_cm_point *win_at(struct hv_cm *cm, u32 i)
@@ -238,7 +245,10 @@ static void fit(struct hv_cm *cm)
 		sr2 += (u64)(r * r);
 	}
 	sigma = isqrt64(sr2 / (n - 2));
-	cm->noise_ns = sigma > QUANT_NS / 2 ? sigma : QUANT_NS / 2;
+	if (sigma < QUANT_NS / 2)
+		sigma = QUANT_NS / 2;
+	if (n >= NOISE_MIN_POINTS || sigma > cm->noise_ns)
+		cm->noise_ns = sigma;
 	if (sxx) {
 		/* sigma_f = sigma / sqrt(sxx) ns/us = ... * 10^9 ppt */
 		cm->sigma_freq_ppt = mul_u64_u64_div_u64(cm->noise_ns, 1000000000ULL,
