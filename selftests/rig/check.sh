@@ -38,6 +38,20 @@ done
 summaries=()
 rc=0
 
+# part NAME COMMAND...: a step whose output ends in "NAME: P passed, F
+# failed, S skipped"; that line goes into the summary (a failed one if the
+# command printed none), and a failure fails the check.
+part() {
+	local name=$1 out=$TOP/build/$1.out line
+
+	shift
+	step "$name"
+	"$@" 2>&1 | tee "$out" || rc=1
+	line=$(grep -E "^$name: [0-9]+ passed" "$out" | tail -n 1 ||
+	       echo "$name: 0 passed, 1 failed, 0 skipped")
+	summaries+=("$line")
+}
+
 # The host unit tests (selftests/unit, ASan and UBSan), summed into one line.
 step "host unit tests"
 mkdir -p "$TOP/build"
@@ -63,28 +77,14 @@ summaries+=("$line")
 ((urc == 0)) || rc=1
 
 # libFuzzer on the parser and the model (60 s) and the config parser (30 s).
-step fuzz
-out=$TOP/build/fuzz.out
-make -C "$TOP/selftests/fuzz" --no-print-directory check 2>&1 | tee "$out" || rc=1
-line=$(grep -E '^fuzz: [0-9]+ passed' "$out" | tail -n 1 ||
-       echo "fuzz: 0 passed, 1 failed, 0 skipped")
-summaries+=("$line")
+part fuzz make -C "$TOP/selftests/fuzz" --no-print-directory check
 
 # The module through Debian's dkms, for both kernels' headers, on this
 # machine (nothing is loaded), and removed again.
-step dkms
-out=$TOP/build/dkms.out
-"$RIG/dkms-test.sh" | tee "$out" || rc=1
-line=$(grep '^dkms: ' "$out" || echo "dkms: 0 passed, 1 failed, 0 skipped")
-summaries+=("$line")
+part dkms "$RIG/dkms-test.sh"
 
 # make install and make uninstall into a staging DESTDIR.
-step install
-out=$TOP/build/install.out
-"$RIG/install-test.sh" "${kvers[0]}" | tee "$out" || rc=1
-line=$(grep -E '^install: [0-9]+ passed' "$out" | tail -n 1 ||
-       echo "install: 0 passed, 1 failed, 0 skipped")
-summaries+=("$line")
+part install "$RIG/install-test.sh" "${kvers[0]}"
 
 # Both guests at once: every measurement in the tests is exact (taken
 # inside the kernel or from one counter value), so sharing the two cores
@@ -113,12 +113,7 @@ done
 
 # The packages on a debootstrap Debian 12 with systemd, on the first
 # (6.1) kernel: install, reboot, checks, purge.
-step system
-out=$TOP/build/system.out
-"$RIG/system-test.sh" "${kvers[0]}" | tee "$out" || rc=1
-line=$(grep -E '^system: [0-9]+ passed' "$out" | tail -n 1 ||
-       echo "system: 0 passed, 1 failed, 0 skipped")
-summaries+=("$line")
+part system "$RIG/system-test.sh" "${kvers[0]}"
 
 # The benchmark harness, briefly: every setup runs and its daemon lives.
 step bench-smoke
