@@ -13,7 +13,9 @@
 # the guest panicked, it never printed RIG-DONE, or it ran out of time.
 #
 # Environment:
-#   RIG_TIMEOUT    wall-clock limit in seconds (default 1500)
+#   RIG_TIMEOUT    wall-clock limit in seconds (default 3600: all five test
+#                  programs take about 50 minutes with two guests sharing
+#                  two cores, the 10-minute pause test among them)
 #   RIG_TESTS      comma-separated globs: run only those tests (rig.tests=)
 #   RIG_APPEND     more kernel command line
 #   RIG_QEMU_ARGS  more QEMU arguments
@@ -25,7 +27,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 KVER=${1:?usage: run-vm.sh KVER}
 ROOT=$TOP/.cache/kernels/$KVER/root
 OUT=$TOP/build/$KVER
-TIMEOUT=${RIG_TIMEOUT:-1500}
+TIMEOUT=${RIG_TIMEOUT:-3600}
 # "6.1.0-56-amd64" -> "6.1", "6.12.117+deb12-amd64" -> "6.12"
 SHORT=$(sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$KVER")
 
