@@ -336,15 +336,20 @@ static void publish(struct hv_cm *cm, u64 now_ns, bool step)
 	m->valid = true;
 }
 
-/* The largest deviation from the fit of the samples held back. */
+/* A point's host time minus the fit's at its reference time, ns. */
+static s64 resid_of(const struct hv_cm *cm, const struct hv_cm_point *pt)
+{
+	return (s64)((u64)pt->host_ns - fit_eval(cm, pt->ref_ns));
+}
+
+/* The largest deviation from the fit of the samples held back, ns. */
 static u64 held_back(struct hv_cm *cm)
 {
 	u64 d, max = 0;
 	u32 i;
 
 	for (i = 0; i < cm->n_pending; i++) {
-		d = abs64((s64)((u64)cm->pending[i].host_ns -
-				fit_eval(cm, cm->pending[i].ref_ns)));
+		d = abs64(resid_of(cm, &cm->pending[i]));
 		max = d > max ? d : max;
 	}
 	return max;
@@ -459,14 +464,14 @@ enum hv_cm_result hv_cm_add(struct hv_cm *cm, u64 ref_ns, s64 host_ns,
 	if (!cm->n || sync || (s64)(ref_ns - win_at(cm, cm->n - 1)->ref_ns) <= 0) {
 		bool first = !cm->pub.valid;
 
-		cm->last_offset_ns = cm->n ? (s64)((u64)host_ns - fit_eval(cm, ref_ns)) : 0;
+		cm->last_offset_ns = cm->n ? resid_of(cm, &pt) : 0;
 		restart(cm, &pt, 1);
 		cm->accepted++;
 		publish(cm, now_ns, true);
 		return first ? HV_CM_ACCEPTED : HV_CM_STEPPED;
 	}
 
-	resid = (s64)((u64)host_ns - fit_eval(cm, ref_ns));
+	resid = resid_of(cm, &pt);
 	cm->last_offset_ns = resid;
 	thr = threshold(cm, ref_ns);
 	/* Without a rate there is nothing to judge a sample against. */
@@ -476,8 +481,7 @@ enum hv_cm_result hv_cm_add(struct hv_cm *cm, u64 ref_ns, s64 host_ns,
 	if (abs64(resid) > (u64)cm->p.step_threshold_ns && thr != U64_MAX) {
 		/* Two samples agreeing on a new phase make a step. */
 		if (cm->pending_step &&
-		    abs64(resid - (s64)((u64)cm->pending[0].host_ns -
-					fit_eval(cm, cm->pending[0].ref_ns))) <= thr) {
+		    abs64(resid - resid_of(cm, &cm->pending[0])) <= thr) {
 			struct hv_cm_point pts[2] = { cm->pending[0], pt };
 
 			restart(cm, pts, 2);
@@ -509,8 +513,7 @@ enum hv_cm_result hv_cm_add(struct hv_cm *cm, u64 ref_ns, s64 host_ns,
 			u32 i;
 
 			for (i = 0; i < cm->n_pending; i++) {
-				r = (s64)((u64)cm->pending[i].host_ns -
-					  fit_eval(cm, cm->pending[i].ref_ns));
+				r = resid_of(cm, &cm->pending[i]);
 				lo = r < lo ? r : lo;
 				hi = r > hi ? r : hi;
 			}

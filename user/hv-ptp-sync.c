@@ -331,7 +331,7 @@ static void update(struct daemon *d)
 {
 	struct hps_status *st = &d->st;
 	enum hps_servo_state state;
-	long long v, bound = 0;
+	long long v, stratum, bound = 0;
 	struct hps_sample s;
 	int64_t mono, abs_off;
 	int ret, leap = 0, allow_step, locked;
@@ -368,20 +368,22 @@ static void update(struct daemon *d)
 		bound = v;
 	else
 		bound = 100;	/* hv_utils: 100 ns resolution, no model */
-	if (!hps_phc_attr_ll(&d->phc, "stratum", &v) && v > 0 && v < 16)
-		st->ref_stratum = v;
-	else
-		st->ref_stratum = 2;
-	st->stratum = st->ref_stratum + 1;
-	ret = (!hps_phc_attr_ll(&d->phc, "stratum", &v) && v >= 16) ||
+	/* the host's own state (TimeSync 4.0; 0 before): 16 is unsynchronised */
+	if (hps_phc_attr_ll(&d->phc, "stratum", &stratum))
+		stratum = 0;
+	ret = stratum >= 16 ||
 	      (!hps_phc_attr_ll(&d->phc, "leapflags", &v) && v == 3);
 	if (ret != d->host_unsync)
 		hps_log(LOG_NOTICE, ret ?
 			"the host reports itself unsynchronised (stratum 16 or leap 3): following it, with STA_UNSYNC set" :
 			"the host reports itself synchronised again");
 	d->host_unsync = ret;
-	if (ret)
+	if (ret) {
 		st->ref_stratum = st->stratum = 16;
+	} else {
+		st->ref_stratum = stratum > 0 ? stratum : 2;
+		st->stratum = st->ref_stratum + 1;
+	}
 	leap = leap_pending(d);
 	if (!hps_phc_attr_ll(&d->phc, "freq_ppb", &v)) {
 		if (d->have_phc_freq && d->cfg.feedforward)
@@ -576,7 +578,7 @@ int main(int argc, char **argv)
 {
 	static struct daemon d;
 	int i, check = 0, print = 0, json = 0, is_status = 0;
-	char *arg;
+	char *arg, *eq, err[160];
 
 	d.config_path = HPS_DEFAULT_CONFIG;
 	d.overrides = calloc(argc, sizeof(*d.overrides));
@@ -607,10 +609,9 @@ int main(int argc, char **argv)
 		} else if (!strncmp(arg, "--config=", 9)) {
 			d.config_path = arg + 9;
 			d.config_explicit = 1;
-		} else if (!strncmp(arg, "--", 2) && strchr(arg, '=')) {
+		} else if (!strncmp(arg, "--", 2) && (eq = strchr(arg, '='))) {
 			d.overrides[d.n_overrides++] = (struct override){
-				arg + 2, strchr(arg, '=') + 1,
-				(int)(strchr(arg, '=') - arg - 2) };
+				arg + 2, eq + 1, (int)(eq - arg - 2) };
 		} else if (!strncmp(arg, "--", 2) && hps_config_has_key(arg + 2)) {
 			if (++i == argc) {
 				fprintf(stderr, "hv-ptp-sync: %s needs a value\n", arg);
@@ -643,13 +644,9 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	hps_log_init(d.cfg.log_level);
-	{
-		char err[160];
-
-		if (hps_caps_restrict(err, sizeof(err))) {
-			hps_log(LOG_ERR, "%s", err);
-			return EXIT_RUNTIME;
-		}
+	if (hps_caps_restrict(err, sizeof(err))) {
+		hps_log(LOG_ERR, "%s", err);
+		return EXIT_RUNTIME;
 	}
 	return run(&d);
 }
