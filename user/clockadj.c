@@ -74,6 +74,16 @@ int hps_clock_step(int64_t delta_ns)
 	return adj(&tx);
 }
 
+/* ns rounded up to us, within 0 and the kernel's NTP_PHASE_LIMIT (16 s) */
+static long error_us(int64_t ns)
+{
+	if (ns <= 0)
+		return 0;
+	if (ns >= 16000000000LL)
+		return 16000000;
+	return (ns + 999) / 1000;
+}
+
 int hps_clock_set_sync(struct hps_clockadj *a, int synced, int leap,
 		       int64_t esterror_ns, int64_t maxerror_ns)
 {
@@ -90,8 +100,8 @@ int hps_clock_set_sync(struct hps_clockadj *a, int synced, int leap,
 		own |= STA_DEL;
 	tx.modes = ADJ_STATUS | ADJ_ESTERROR | ADJ_MAXERROR;
 	tx.status = (tx.status & ~OWN_STATUS) | own;
-	tx.esterror = (esterror_ns + 999) / 1000;
-	tx.maxerror = (maxerror_ns + 999) / 1000;
+	tx.esterror = error_us(esterror_ns);
+	tx.maxerror = error_us(maxerror_ns);
 	ret = adj(&tx);
 	if (!ret) {
 		a->status = own;

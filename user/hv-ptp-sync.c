@@ -63,6 +63,7 @@ struct daemon {
 	int64_t last_good_mono;
 	int64_t last_est_error;
 	int phc_logged;			/* "no PHC" said once */
+	int read_err_logged;		/* a transient read error said once */
 	int64_t leap_at;		/* CLOCK_REALTIME s of an armed leap */
 	int leap;			/* which one (HPS_LEAP_*) */
 };
@@ -73,6 +74,14 @@ static int64_t now_ns(clockid_t id)
 
 	clock_gettime(id, &ts);
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* a + b for a, b >= 0, saturated at INT64_MAX */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
 }
 
 static void on_signal(int sig)
@@ -257,8 +266,9 @@ static void holdover(struct daemon *d, int64_t mono)
 	d->lock_count = 0;
 	if (d->last_good_mono) {
 		age = mono - d->last_good_mono;
-		st->est_error_ns = d->last_est_error +
-				   llround(age / 1e9 * d->hold_growth);
+		st->est_error_ns = sat_add(d->last_est_error,
+					   llround(fmin(age / 1e9 * d->hold_growth,
+							HPS_MAX_BOUND_NS)));
 	}
 	set_state(d, d->ever_locked ? "holdover" : "no-phc");
 	update_sync(d, d->ever_locked, HPS_LEAP_NONE);
@@ -331,7 +341,8 @@ static void update(struct daemon *d)
 {
 	struct hps_status *st = &d->st;
 	enum hps_servo_state state;
-	long long v, stratum, bound = 0;
+	long long v, stratum;
+	int64_t bound = 0;
 	struct hps_sample s;
 	int64_t mono, abs_off;
 	int ret, leap = 0, allow_step, locked;
@@ -350,24 +361,30 @@ static void update(struct daemon *d)
 	if (st->updates % REPROBE_EVERY == REPROBE_EVERY - 1)
 		d->phc.mode = HPS_MODE_PRECISE;	/* falls back by itself */
 	ret = hps_phc_measure(&d->phc, d->cfg.samples, &s);
+	/* the module's view, when the PHC is hv_ptp_ext's */
+	if (!ret)
+		ret = hps_phc_error_bound(&d->phc, &bound);
 	if (ret) {
 		st->read_errors++;
-		if (ret != -EAGAIN) {
+		if (!hps_phc_transient(ret)) {
 			hps_log(LOG_WARNING, "%s: %s; holding the frequency",
 				d->phc.path, strerror(-ret));
 			hps_phc_close(&d->phc);
 			st->device[0] = 0;
+		} else if (ret != -EAGAIN && !d->read_err_logged) {
+			hps_log(LOG_WARNING, "%s: %s; holding the frequency until it answers",
+				d->phc.path, ret == -ERANGE ?
+				"a timestamp out of range" : strerror(-ret));
+			d->read_err_logged = 1;
 		}
 		holdover(d, mono);
 		return;
 	}
+	if (d->read_err_logged)
+		hps_log(LOG_NOTICE, "%s answers again", d->phc.path);
+	d->read_err_logged = 0;
 	snprintf(st->mode, sizeof(st->mode), "%s", hps_mode_name(d->phc.mode));
 
-	/* the module's view, when the PHC is hv_ptp_ext's */
-	if (!hps_phc_attr_ll(&d->phc, "error_bound_ns", &v))
-		bound = v;
-	else
-		bound = 100;	/* hv_utils: 100 ns resolution, no model */
 	/* the host's own state (TimeSync 4.0; 0 before): 16 is unsynchronised */
 	if (hps_phc_attr_ll(&d->phc, "stratum", &stratum))
 		stratum = 0;
@@ -385,12 +402,16 @@ static void update(struct daemon *d)
 		st->stratum = st->ref_stratum + 1;
 	}
 	leap = leap_pending(d);
-	if (!hps_phc_attr_ll(&d->phc, "freq_ppb", &v)) {
+	/* a rate of more than 10 % is no clock's: ignored */
+	if (!hps_phc_attr_range(&d->phc, "freq_ppb", -100000000, 100000000,
+				&v)) {
 		if (d->have_phc_freq && d->cfg.feedforward)
 			hps_servo_feedforward(d->servo, v - d->phc_freq_ppb);
 		d->phc_freq_ppb = v;
 		d->have_phc_freq = 1;
 		st->phc_freq_ppb = v;
+	} else {
+		d->have_phc_freq = 0;
 	}
 
 	ret = hps_clock_interfered(&d->adj, what, sizeof(what));
@@ -425,7 +446,7 @@ static void update(struct daemon *d)
 	st->skew_ppm = hps_servo_skew_ppb(d->servo) / 1000;
 	st->error_bound_ns = bound;
 	record_offset(d, s.offset_ns);
-	st->est_error_ns = bound + abs_off + s.window_ns / 2;
+	st->est_error_ns = sat_add(sat_add(bound, abs_off), s.window_ns / 2);
 
 	if (state == HPS_SERVO_LOCKED && abs_off < d->cfg.lock_us * 1000)
 		d->lock_count++;

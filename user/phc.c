@@ -187,9 +187,48 @@ void hps_phc_close(struct hps_phc *p)
 	p->mode = HPS_MODE_NONE;
 }
 
-static int64_t ns_of(const struct ptp_clock_time *t)
+static int do_ioctl(const struct hps_phc *p, unsigned long request,
+		    void *arg)
 {
-	return t->sec * 1000000000LL + t->nsec;
+	if (p->io && p->io->ioctl)
+		return p->io->ioctl(p->fd, request, arg);
+	return ioctl(p->fd, request, arg) ? -errno : 0;
+}
+
+/* A kernel timestamp in ns, or -ERANGE if it names no time we accept. */
+static int ns_of(const struct ptp_clock_time *t, int64_t *ns)
+{
+	if (t->sec < 0 || t->sec >= HPS_MAX_SEC || t->nsec >= 1000000000U)
+		return -ERANGE;
+	*ns = t->sec * 1000000000LL + t->nsec;
+	return 0;
+}
+
+/*
+ * The narrowest of @n (system, PHC, system) triples into @out; -ERANGE if
+ * one has a timestamp out of range, -EIO if none runs forwards.
+ */
+static int narrowest(const struct ptp_clock_time *pre,
+		     const struct ptp_clock_time *phc,
+		     const struct ptp_clock_time *post, int stride, int n,
+		     struct hps_sample *out)
+{
+	int64_t a, b, c, w, best = INT64_MAX;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (ns_of(&pre[i * stride], &a) || ns_of(&phc[i * stride], &b) ||
+		    ns_of(&post[i * stride], &c))
+			return -ERANGE;
+		w = c - a;
+		if (w < 0 || w >= best)
+			continue;
+		best = w;
+		out->sys_ns = a + w / 2;
+		out->offset_ns = out->sys_ns - b;
+		out->window_ns = w;
+	}
+	return best == INT64_MAX ? -EIO : 0;
 }
 
 static int measure(struct hps_phc *p, enum hps_mode mode, int samples,
@@ -198,68 +237,76 @@ static int measure(struct hps_phc *p, enum hps_mode mode, int samples,
 	struct ptp_sys_offset_precise pre;
 	struct ptp_sys_offset_extended ext;
 	struct ptp_sys_offset basic;
-	int64_t w, best = INT64_MAX;
-	int i;
+	int64_t dev;
+	int ret, n;
 
+	if (samples < 1)
+		samples = 1;
+	if (samples > PTP_MAX_SAMPLES)
+		samples = PTP_MAX_SAMPLES;
 	switch (mode) {
 	case HPS_MODE_PRECISE:
 		memset(&pre, 0, sizeof(pre));
-		if (ioctl(p->fd, PTP_SYS_OFFSET_PRECISE, &pre))
-			return -errno;
-		out->sys_ns = ns_of(&pre.sys_realtime);
-		out->offset_ns = out->sys_ns - ns_of(&pre.device);
+		ret = do_ioctl(p, PTP_SYS_OFFSET_PRECISE, &pre);
+		if (ret)
+			return ret;
+		if (ns_of(&pre.sys_realtime, &out->sys_ns) ||
+		    ns_of(&pre.device, &dev))
+			return -ERANGE;
+		out->offset_ns = out->sys_ns - dev;
 		out->window_ns = 0;
 		return 0;
 	case HPS_MODE_EXTENDED:
 		memset(&ext, 0, sizeof(ext));
 		ext.n_samples = samples;
-		if (ioctl(p->fd, PTP_SYS_OFFSET_EXTENDED, &ext))
-			return -errno;
-		for (i = 0; i < (int)ext.n_samples; i++) {
-			w = ns_of(&ext.ts[i][2]) - ns_of(&ext.ts[i][0]);
-			if (w < 0 || w >= best)
-				continue;
-			best = w;
-			out->sys_ns = ns_of(&ext.ts[i][0]) + w / 2;
-			out->offset_ns = out->sys_ns - ns_of(&ext.ts[i][1]);
-			out->window_ns = w;
-		}
-		return best == INT64_MAX ? -EIO : 0;
+		ret = do_ioctl(p, PTP_SYS_OFFSET_EXTENDED, &ext);
+		if (ret)
+			return ret;
+		/* never more than asked for, whatever the count says now */
+		n = ext.n_samples < (unsigned int)samples ? (int)ext.n_samples :
+							    samples;
+		return narrowest(&ext.ts[0][0], &ext.ts[0][1], &ext.ts[0][2],
+				 3, n, out);
 	case HPS_MODE_BASIC:
 		memset(&basic, 0, sizeof(basic));
 		basic.n_samples = samples;
-		if (ioctl(p->fd, PTP_SYS_OFFSET, &basic))
-			return -errno;
-		for (i = 0; i < (int)basic.n_samples; i++) {
-			w = ns_of(&basic.ts[2 * i + 2]) - ns_of(&basic.ts[2 * i]);
-			if (w < 0 || w >= best)
-				continue;
-			best = w;
-			out->sys_ns = ns_of(&basic.ts[2 * i]) + w / 2;
-			out->offset_ns = out->sys_ns -
-					 ns_of(&basic.ts[2 * i + 1]);
-			out->window_ns = w;
-		}
-		return best == INT64_MAX ? -EIO : 0;
+		ret = do_ioctl(p, PTP_SYS_OFFSET, &basic);
+		if (ret)
+			return ret;
+		n = basic.n_samples < (unsigned int)samples ?
+		    (int)basic.n_samples : samples;
+		return narrowest(&basic.ts[0], &basic.ts[1], &basic.ts[2], 2,
+				 n, out);
 	default:
 		return -EOPNOTSUPP;
 	}
 }
 
+/* Interrupted ioctls are retried this many times within one measurement. */
+#define EINTR_RETRIES	3
+
 int hps_phc_measure(struct hps_phc *p, int samples, struct hps_sample *out)
 {
-	int ret;
+	int ret, eintr = 0;
 
 	if (p->fd < 0)
 		return -ENODEV;
 	for (;;) {
 		ret = measure(p, p->mode, samples, out);
+		if (ret == -EINTR && eintr++ < EINTR_RETRIES)
+			continue;
 		if (ret != -EOPNOTSUPP && ret != -EINVAL && ret != -ENOTTY)
 			return ret;
 		if (p->mode + 1 >= HPS_MODE_NONE)
 			return ret;
 		p->mode++;
 	}
+}
+
+int hps_phc_transient(int err)
+{
+	return err == -EAGAIN || err == -EBUSY || err == -EINTR ||
+	       err == -ETIMEDOUT || err == -ERANGE || err == -EIO;
 }
 
 static int attr_path(const struct hps_phc *p, const char *name, char *buf,
@@ -278,7 +325,11 @@ int hps_phc_attr_str(const struct hps_phc *p, const char *name, char *buf,
 	char path[PATH_MAX];
 	int ret = attr_path(p, name, path, sizeof(path));
 
-	return ret ? ret : read_line(path, buf, len);
+	if (ret)
+		return ret;
+	if (p->io && p->io->read_line)
+		return p->io->read_line(path, buf, len);
+	return read_line(path, buf, len);
 }
 
 int hps_phc_attr_ll(const struct hps_phc *p, const char *name, long long *v)
@@ -293,4 +344,40 @@ int hps_phc_attr_ll(const struct hps_phc *p, const char *name, long long *v)
 	if (errno || end == buf || *end)
 		return -EINVAL;
 	return 0;
+}
+
+int hps_phc_error_bound(const struct hps_phc *p, int64_t *bound)
+{
+	unsigned long long v;
+	char buf[64], *end;
+	int ret;
+
+	ret = hps_phc_attr_str(p, "error_bound_ns", buf, sizeof(buf));
+	if (ret == -ENOENT) {
+		*bound = 100;
+		return 0;
+	}
+	if (ret)
+		return ret;
+	if (!strcmp(buf, "-1"))
+		return -EAGAIN;
+	if (buf[0] < '0' || buf[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(buf, &end, 10);
+	if (*end)
+		return -EINVAL;
+	*bound = errno == ERANGE || v > HPS_MAX_BOUND_NS ? HPS_MAX_BOUND_NS :
+							   (int64_t)v;
+	return 0;
+}
+
+int hps_phc_attr_range(const struct hps_phc *p, const char *name,
+		       long long min, long long max, long long *v)
+{
+	int ret = hps_phc_attr_ll(p, name, v);
+
+	if (ret)
+		return ret;
+	return *v < min || *v > max ? -ERANGE : 0;
 }

@@ -14,7 +14,24 @@
 enum hps_mode { HPS_MODE_PRECISE, HPS_MODE_EXTENDED, HPS_MODE_BASIC,
 		HPS_MODE_NONE };
 
+/*
+ * The calls phc.c makes into the kernel for a measurement or an attribute,
+ * each returning 0 or -errno; a test replaces them to play a faulty or
+ * hostile clock. NULL (what hps_phc_open() sets): the real ones.
+ */
+struct hps_phc_io {
+	int (*ioctl)(int fd, unsigned long request, void *arg);
+	int (*read_line)(const char *path, char *buf, size_t len);
+};
+
+/*
+ * Latest instant a timestamp may name, s (year 2242): so that it, and the
+ * difference of two, fit int64_t ns. Anything later is refused (ERANGE).
+ */
+#define HPS_MAX_SEC	(1LL << 33)
+
 struct hps_phc {
+	const struct hps_phc_io *io;
 	int fd;
 	int index;		/* N of /dev/ptpN */
 	char path[32];		/* /dev/ptpN */
@@ -41,10 +58,19 @@ void hps_phc_close(struct hps_phc *p);
 
 /*
  * One measurement in p->mode; if that mode fails with EOPNOTSUPP or EINVAL
- * it falls back to the next and retries. Returns 0 or -errno (ENODEV: the
- * clock is gone).
+ * it falls back to the next and retries; an ioctl interrupted (EINTR) is
+ * retried too, a few times. Returns 0 or -errno: ENODEV, the clock is gone;
+ * ERANGE, it answered with a timestamp that is no time (nanoseconds of
+ * 10^9 or more, before 1970 or after HPS_MAX_SEC).
  */
 int hps_phc_measure(struct hps_phc *p, int samples, struct hps_sample *out);
+
+/*
+ * Whether the error of hps_phc_measure() is worth a retry at the next poll
+ * on the same open clock (no sample yet, busy, interrupted, a timestamp out
+ * of range) rather than closing and finding the clock again.
+ */
+int hps_phc_transient(int err);
 
 /*
  * Read the module's status attribute @name (device/timesync/NAME under the
@@ -52,6 +78,18 @@ int hps_phc_measure(struct hps_phc *p, int samples, struct hps_sample *out);
  * not hv_ptp_ext's.
  */
 int hps_phc_attr_ll(const struct hps_phc *p, const char *name, long long *v);
+/*
+ * The module's error_bound_ns: 0 when it is read, saturated at
+ * HPS_MAX_BOUND_NS. 100 ns for a PHC that is not hv_ptp_ext's (hv_utils':
+ * its resolution; it has no model), -EAGAIN while the module has no model
+ * ("-1"), -EINVAL for anything else that is no count of ns.
+ */
+#define HPS_MAX_BOUND_NS	(1LL << 50)	/* 13 days */
+int hps_phc_error_bound(const struct hps_phc *p, int64_t *bound);
+
+/* hps_phc_attr_ll(), and -ERANGE unless min <= value <= max */
+int hps_phc_attr_range(const struct hps_phc *p, const char *name,
+		       long long min, long long max, long long *v);
 int hps_phc_attr_str(const struct hps_phc *p, const char *name, char *buf,
 		     size_t len);
 
