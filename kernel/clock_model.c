@@ -120,7 +120,8 @@ u64 hv_cm_error_bound(const struct hv_cm_model *m, u64 ref_ns)
 {
 	u64 d = abs64((s64)(ref_ns - m->ref0_ns));
 
-	return m->err0_ns + m->doubt_ns + mul_u64_u64_shr(d, m->err_rate64, 64);
+	return m->err0_ns + m->doubt_ns + m->latency_ns +
+	       mul_u64_u64_shr(d, m->err_rate64, 64);
 }
 
 enum hv_cm_state hv_cm_state(const struct hv_cm_model *m, u64 now_ns)
@@ -445,12 +446,24 @@ static void apply_leap(struct hv_cm *cm, struct hv_cm_point *pt, u64 now_ns)
 	cm->leaps++;
 }
 
+void hv_cm_set_arrival_timed(struct hv_cm *cm, bool arrival)
+{
+	cm->arrival_timed = arrival;
+}
+
 enum hv_cm_result hv_cm_add(struct hv_cm *cm, u64 ref_ns, s64 host_ns,
 			    bool sync, u64 now_ns)
 {
 	struct hv_cm_point pt = { .ref_ns = ref_ns, .host_ns = host_ns };
 	s64 resid;
 	u64 thr;
+
+	/* an arrival-timed sample may stay in use for a window and the held */
+	if (cm->arrival_timed)
+		cm->arrivals = cm->p.window + ARRAY_SIZE(cm->pending);
+	else if (cm->arrivals)
+		cm->arrivals--;
+	cm->pub.latency_ns = cm->arrivals ? cm->p.latency_ns : 0;
 
 	if (cm->n) {
 		apply_leap(cm, &pt, now_ns);

@@ -50,6 +50,7 @@ struct hv_cm_params {
 	u32 holdover_ppb;	/* rate wander allowed for in the error bound */
 	u64 stale_ns;		/* no sample for this long: holdover */
 	u64 slew_ns;		/* a phase correction is spread over this long */
+	u64 latency_ns;		/* allowed for samples timed by their arrival */
 };
 
 /* What readers evaluate: a line from an anchor, plus a phase slew. */
@@ -67,6 +68,7 @@ struct hv_cm_model {
 	s64 leap_at_ns;		/* host time from which leap_ns applies */
 	s64 leap_ns;		/* announced leap second: -10^9, +10^9, 0 */
 	u64 doubt_ns;		/* largest deviation of samples held back */
+	u64 latency_ns;		/* p.latency_ns while arrival-timed samples count */
 	bool valid;
 	bool fitted;		/* rate estimated from >= 2 samples */
 };
@@ -84,6 +86,8 @@ struct hv_cm {
 	s64 leap_at_ns, leap_ns;	/* the armed leap, as in pub */
 	u32 n_pending;
 	bool pending_step;	/* ... beyond the step threshold */
+	bool arrival_timed;	/* samples to come are timed by their arrival */
+	u32 arrivals;		/* samples until none of those can be in use */
 
 	/* the fit: host(ref) = fit_host + (ref - fit_ref) * (1 + freq) */
 	u64 fit_ref_ns;
@@ -101,6 +105,19 @@ struct hv_cm {
 };
 
 void hv_cm_init(struct hv_cm *cm, const struct hv_cm_params *p);
+
+/**
+ * hv_cm_set_arrival_timed() - how the samples to come are timed
+ * @cm: the estimator
+ * @arrival: by their arrival (TimeSync before 4.0: the sample carries no
+ *	reference time), not by the host
+ *
+ * Such a sample is late by its delivery latency, and so is a model made
+ * of it; no sample reveals that latency. The error bound includes the
+ * latency_ns parameter for as long as one of them may be in the window or
+ * among the samples held back.
+ */
+void hv_cm_set_arrival_timed(struct hv_cm *cm, bool arrival);
 
 /**
  * hv_cm_add() - take one sample

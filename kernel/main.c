@@ -72,6 +72,8 @@ HV_PTP_PARAM(stale_ms, 15000, 1000, 3600000,
 	     "No sample for this long (ms): holdover");
 HV_PTP_PARAM(slew_ms, 5000, 100, 600000,
 	     "A phase correction is spread over this long, ms");
+HV_PTP_PARAM(latency_us, 10000, 0, 1000000,
+	     "Delivery latency allowed for in the error bound before TimeSync 4.0, us");
 HV_PTP_PARAM(clocksource_rating, 100, 1, 499,
 	     "Rating of the hv_ptp_ext clocksource (TSC: 300; above it selects ours)");
 
@@ -187,6 +189,7 @@ static int __init hv_ptp_init(void)
 		.holdover_ppb = holdover_ppb.val,
 		.stale_ns = stale_ms.val * NSEC_PER_MSEC,
 		.slew_ns = slew_ms.val * NSEC_PER_MSEC,
+		.latency_ns = latency_us.val * NSEC_PER_USEC,
 	};
 
 	if (hv_ref_tsc_page_valid()) {

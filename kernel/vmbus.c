@@ -90,6 +90,7 @@ static u32 handle(struct hv_ptp *hp, u32 len)
 			 ts >> 16, ts & 0xffff, fw >> 16, fw & 0xffff);
 	hp->fw_version = fw;
 	hp->ts_version = ts;
+	hv_cm_set_arrival_timed(&hp->cm, ts < HV_TS_VERSION(4, 0));
 	return HV_S_OK;
 }
 

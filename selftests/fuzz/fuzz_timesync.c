@@ -237,8 +237,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.holdover_ppb = take(&in, 2) * 16 % 1000001;
 	p.stale_ns = (1000 + take(&in, 2) % 60000) * 1000000ULL;
 	p.slew_ns = slew_ms[take(&in, 1) % ARRAY_SIZE(slew_ms)] * 1000000ULL;
+	p.latency_ns = 10000000;	/* the default; it only adds */
 	hv_cm_init(&g.cm, &p);
 	g.ts_version = versions[take(&in, 1) % ARRAY_SIZE(versions)];
+	hv_cm_set_arrival_timed(&g.cm, g.ts_version < HV_TS_VERSION(4, 0));
 	g.now_ns = take(&in, 6) * 100;	/* uptime up to ~900 years */
 	g.ref_base_ns = g.now_ns;
 	g.host_base_ns = HOST_START_NS + (s64)(take(&in, 4) % 86400) * NS_PER_SEC;
@@ -268,6 +270,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 4:		/* channel re-opened, a new version agreed */
 			g.ts_version = versions[(op >> 3) % ARRAY_SIZE(versions)];
+			hv_cm_set_arrival_timed(&g.cm,
+						g.ts_version < HV_TS_VERSION(4, 0));
 			if (op & 0x80) {	/* the host stepped its clock */
 				g.host_base_ns += (s64)(s32)take(&in, 4) * 1000;
 			}
