@@ -29,6 +29,7 @@
 #define REPROBE_EVERY	64	/* updates between tries of a better mode */
 #define HOLDOVER_PPB	500	/* error growth without a reference, ppb */
 #define HOLD_AVG	64	/* updates in the holdover frequency average */
+#define HOLD_MIN	8	/* ... before it is used instead of the servo's */
 #define EXIT_USAGE	1
 #define EXIT_RUNTIME	2
 #define EXIT_NOT_RUNNING 3
@@ -247,21 +248,29 @@ static void holdover(struct daemon *d, int64_t mono)
 		 * Keep the average correction of the locked updates, not the
 		 * last one: that follows the PHC's phase slews too (a few us
 		 * over the module's slew_ms, ~1 ppm), which would become a
-		 * steady error here. Without an average, the servo's
-		 * estimate without its phase term.
+		 * steady error here. With fewer than HOLD_MIN in the average
+		 * (each carries the servo's phase term, ppm for a us at short
+		 * polls), the servo's estimate without its phase term.
 		 */
-		double ppb = d->hold_n ? d->hold_ppb :
-			     hps_servo_drift_ppb(d->servo);
+		double drift = hps_servo_drift_ppb(d->servo);
+		double ppb = d->hold_n >= HOLD_MIN ? d->hold_ppb : drift;
 
 		if (!hps_clock_set_freq(&d->adj, ppb))
 			st->freq_ppm = ppb / 1000;
 		/*
 		 * How fast the error may grow: the host clock's wander, plus
-		 * three times the spread of the locked corrections, plus a
-		 * margin that shrinks as the average fills (2 ppm with none).
+		 * three times the spread of the locked corrections, plus how
+		 * far the average and the servo's estimate disagree, plus a
+		 * margin that shrinks as the average fills: with none, three
+		 * times the offsets' jitter per poll (the frequency noise of
+		 * a single update), at least 2 ppm.
 		 */
+		double noise = 3e3 * st->jitter_ns / d->cfg.poll_ms;
+
 		d->hold_growth = HOLDOVER_PPB + 3 * d->hold_dev +
-				 2000.0 * (HOLD_AVG - d->hold_n) / HOLD_AVG;
+				 (d->hold_n ? fabs(d->hold_ppb - drift) : 0) +
+				 fmax(2000.0, noise) * (HOLD_AVG - d->hold_n) /
+				 HOLD_AVG;
 	}
 	d->lock_count = 0;
 	if (d->last_good_mono) {
@@ -345,7 +354,7 @@ static void update(struct daemon *d)
 	int64_t bound = 0;
 	struct hps_sample s;
 	int64_t mono, abs_off;
-	int ret, leap = 0, allow_step, locked;
+	int ret, leap = 0, allow_step, locked, unsync;
 	char what[160];
 	double ppb;
 
@@ -373,8 +382,10 @@ static void update(struct daemon *d)
 			st->device[0] = 0;
 		} else if (ret != -EAGAIN && !d->read_err_logged) {
 			hps_log(LOG_WARNING, "%s: %s; holding the frequency until it answers",
-				d->phc.path, ret == -ERANGE ?
-				"a timestamp out of range" : strerror(-ret));
+				d->phc.path,
+				ret == -ERANGE ? "a timestamp out of range" :
+				ret == -EBADMSG ? "error_bound_ns is no number" :
+				strerror(-ret));
 			d->read_err_logged = 1;
 		}
 		holdover(d, mono);
@@ -385,14 +396,21 @@ static void update(struct daemon *d)
 	d->read_err_logged = 0;
 	snprintf(st->mode, sizeof(st->mode), "%s", hps_mode_name(d->phc.mode));
 
-	/* the host's own state (TimeSync 4.0; 0 before): 16 is unsynchronised */
-	if (hps_phc_attr_ll(&d->phc, "stratum", &stratum))
+	/*
+	 * The host's own state (TimeSync 4.0; 0 before): stratum 16 or leap
+	 * indicator 3 is unsynchronised, and so, not to vouch for what we
+	 * cannot read, is a stratum beyond 0..255 or an indicator beyond 0..3.
+	 */
+	ret = hps_phc_attr_range(&d->phc, "stratum", 0, 255, &stratum);
+	unsync = ret && ret != -ENOENT;
+	if (ret)
 		stratum = 0;
-	ret = stratum >= 16 ||
-	      (!hps_phc_attr_ll(&d->phc, "leapflags", &v) && v == 3);
+	ret = hps_phc_attr_range(&d->phc, "leapflags", 0, 3, &v);
+	unsync |= ret ? ret != -ENOENT : v == 3;
+	ret = unsync || stratum >= 16;
 	if (ret != d->host_unsync)
 		hps_log(LOG_NOTICE, ret ?
-			"the host reports itself unsynchronised (stratum 16 or leap 3): following it, with STA_UNSYNC set" :
+			"the host reports itself unsynchronised (stratum 16 or leap 3, or values out of range): following it, with STA_UNSYNC set" :
 			"the host reports itself synchronised again");
 	d->host_unsync = ret;
 	if (ret) {

@@ -306,7 +306,8 @@ int hps_phc_measure(struct hps_phc *p, int samples, struct hps_sample *out)
 int hps_phc_transient(int err)
 {
 	return err == -EAGAIN || err == -EBUSY || err == -EINTR ||
-	       err == -ETIMEDOUT || err == -ERANGE || err == -EIO;
+	       err == -ETIMEDOUT || err == -ERANGE || err == -EIO ||
+	       err == -EBADMSG;
 }
 
 static int attr_path(const struct hps_phc *p, const char *name, char *buf,
@@ -362,11 +363,11 @@ int hps_phc_error_bound(const struct hps_phc *p, int64_t *bound)
 	if (!strcmp(buf, "-1"))
 		return -EAGAIN;
 	if (buf[0] < '0' || buf[0] > '9')
-		return -EINVAL;
+		return -EBADMSG;
 	errno = 0;
 	v = strtoull(buf, &end, 10);
 	if (*end)
-		return -EINVAL;
+		return -EBADMSG;
 	*bound = errno == ERANGE || v > HPS_MAX_BOUND_NS ? HPS_MAX_BOUND_NS :
 							   (int64_t)v;
 	return 0;

@@ -68,7 +68,8 @@ int hps_phc_measure(struct hps_phc *p, int samples, struct hps_sample *out);
 /*
  * Whether the error of hps_phc_measure() is worth a retry at the next poll
  * on the same open clock (no sample yet, busy, interrupted, a timestamp out
- * of range) rather than closing and finding the clock again.
+ * of range, an error bound that is no number) rather than closing and
+ * finding the clock again.
  */
 int hps_phc_transient(int err);
 
@@ -82,7 +83,7 @@ int hps_phc_attr_ll(const struct hps_phc *p, const char *name, long long *v);
  * The module's error_bound_ns: 0 when it is read, saturated at
  * HPS_MAX_BOUND_NS. 100 ns for a PHC that is not hv_ptp_ext's (hv_utils':
  * its resolution; it has no model), -EAGAIN while the module has no model
- * ("-1"), -EINVAL for anything else that is no count of ns.
+ * ("-1"), -EBADMSG for anything else that is no count of ns.
  */
 #define HPS_MAX_BOUND_NS	(1LL << 50)	/* 13 days */
 int hps_phc_error_bound(const struct hps_phc *p, int64_t *bound);

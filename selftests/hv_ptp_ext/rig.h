@@ -158,7 +158,7 @@ static inline int sim_control(const char *fmt, ...)
 static inline int kmsg_splats(void)
 {
 	FILE *p = popen("dmesg | grep -cE 'WARNING:|BUG:|Oops|lockdep|"
-			"possible circular|UBSAN|KASAN|Call Trace:'", "r");
+			"possible circular|UBSAN|KASAN|ODEBUG|Call Trace:'", "r");
 	int n = -1;
 
 	if (p) {

@@ -13,13 +13,8 @@
  */
 #define _GNU_SOURCE
 #include "measure.h"
+#include "daemon.h"
 #include "kselftest_harness.h"
-
-#include <signal.h>
-#include <sys/stat.h>
-
-#define DAEMON		"/usr/sbin/hv-ptp-sync"
-#define LOG		"/tmp/hv-ptp-sync.log"
 
 static long long sys_error(void)
 {
@@ -28,20 +23,6 @@ static long long sys_error(void)
 	if (sim_truth(&t))
 		return LLONG_MIN;
 	return t.real_ns - t.host_ns;
-}
-
-static long long state_ll(const char *key)
-{
-	char buf[64];
-
-	return atoll(hps_state(key, buf, sizeof(buf)));
-}
-
-static int state_is(const char *key, const char *want)
-{
-	char buf[64];
-
-	return !strcmp(hps_state(key, buf, sizeof(buf)), want);
 }
 
 /*
@@ -63,67 +44,6 @@ static long long watch_error(int readings, long long *outside)
 			(*outside)++;
 	}
 	return worst;
-}
-
-/* Wait up to @ms for the state field @key to read @want. */
-static int wait_state(const char *key, const char *want, int ms)
-{
-	for (; ms > 0; ms -= 100) {
-		if (state_is(key, want))
-			return 1;
-		sleep_ms(100);
-	}
-	return state_is(key, want);
-}
-
-static pid_t start_daemon(const char *args)
-{
-	char cmd[512];
-	pid_t pid;
-
-	mkdir("/run/hv-ptp-sync", 0755);
-	unlink(HPS_STATE);
-	pid = fork();
-	if (!pid) {
-		snprintf(cmd, sizeof(cmd), "exec " DAEMON " %s 2>>" LOG, args);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
-static int stop_daemon(pid_t pid)
-{
-	int status = -1;
-
-	if (pid <= 0)
-		return -1;
-	kill(pid, SIGTERM);
-	waitpid(pid, &status, 0);
-	return status;
-}
-
-static void restore_system_clock(void)
-{
-	struct timex tx = { .modes = ADJ_FREQUENCY | ADJ_TICK | ADJ_STATUS };
-
-	tx.tick = 10000;
-	tx.status = STA_UNSYNC;
-	clock_adjtime(CLOCK_REALTIME, &tx);
-}
-
-static int kernel_status(struct timex *tx)
-{
-	memset(tx, 0, sizeof(*tx));
-	return clock_adjtime(CLOCK_REALTIME, tx);
-}
-
-/* Stop the daemon, put the clock back, show the daemon's log. */
-static void finish(pid_t pid)
-{
-	stop_daemon(pid);
-	restore_system_clock();
-	system("cat " LOG " | sed 's/^/# daemon: /' | tail -n 40; rm -f " LOG);
 }
 
 FIXTURE(daemon) {

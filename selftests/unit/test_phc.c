@@ -297,6 +297,7 @@ TEST(busy_and_gone)
 	EXPECT_EQ(-ENODEV, hps_phc_measure(&p, 5, &s));
 	EXPECT_FALSE(hps_phc_transient(-ENODEV));
 	EXPECT_FALSE(hps_phc_transient(-EBADF));
+	EXPECT_TRUE(hps_phc_transient(-EBADMSG));
 
 	p.fd = -1;
 	EXPECT_EQ(-ENODEV, hps_phc_measure(&p, 5, &s));
@@ -331,14 +332,14 @@ TEST(error_bound_text)
 		{ "99999999999999999999999999", 0, HPS_MAX_BOUND_NS },
 		{ NULL, 0, 100 },		/* not hv_ptp_ext's */
 		{ "-1", -EAGAIN, -7 },		/* no model yet */
-		{ "-2", -EINVAL, -7 },
-		{ "-9223372036854775808", -EINVAL, -7 },
-		{ "", -EINVAL, -7 },
-		{ " 12", -EINVAL, -7 },
-		{ "+12", -EINVAL, -7 },
-		{ "12ns", -EINVAL, -7 },
-		{ "0x10", -EINVAL, -7 },
-		{ "nan", -EINVAL, -7 },
+		{ "-2", -EBADMSG, -7 },
+		{ "-9223372036854775808", -EBADMSG, -7 },
+		{ "", -EBADMSG, -7 },
+		{ " 12", -EBADMSG, -7 },
+		{ "+12", -EBADMSG, -7 },
+		{ "12ns", -EBADMSG, -7 },
+		{ "0x10", -EBADMSG, -7 },
+		{ "nan", -EBADMSG, -7 },
 	};
 	struct hps_phc p;
 	unsigned int i;
