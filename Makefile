@@ -37,13 +37,14 @@ help:
 	@echo "  deb              Debian packages hv-ptp-ext-dkms, hv-ptp-sync in build/deb/"
 	@echo "  dkms-source      the module's source as DESTDIR/usr/src/hv_ptp_ext-VERSION, for dkms"
 	@echo "  check            run the test rig (selftests/rig/check.sh; root, Debian 12)"
+	@echo "  check-debug      the guest tests on a 6.12 kernel with KASAN, UBSAN, lockdep, kmemleak"
 	@echo "  check-system     the .debs on a debootstrap Debian 12 booted with systemd (part of check)"
 	@echo "  demo             one guest: takeover, hv-ptp-sync converging, a plot"
 	@echo "  bench            chrony, phc2sys and hv-ptp-sync side by side (docs/benchmarks.md)"
 	@echo "  daemon           build user/hv-ptp-sync"
 	@echo "  fuzz             libFuzzer on the parser, the model and the config parser"
 	@echo "                   (FUZZ_SECONDS=600 each; FUZZ_TARGETS=\"timesync config\")"
-	@echo "  style            checkpatch.pl on kernel/ and selftests/host_sim/"
+	@echo "  style            checkpatch.pl on kernel/, selftests/host_sim/, selftests/fault_phc/"
 	@echo "  help             this list"
 	@echo "Variables: KERNELRELEASE=$(KERNELRELEASE)"
 	@echo "           KERNELDIR (or KDIR)=$(KERNELDIR)"
@@ -111,6 +112,11 @@ dkms-source:
 check:
 	selftests/rig/check.sh
 
+# A KASAN/UBSAN/lockdep/kmemleak 6.12 kernel, cached, and the guest tests
+# on it; not part of "make check" (about two hours).
+check-debug:
+	selftests/rig/debug-kernel.sh
+
 # Also run by "make check"; alone, it first fetches and builds what it needs.
 check-system:
 	selftests/rig/deps.sh
@@ -138,7 +144,7 @@ $(CHECKPATCH):
 # (their bus core writes into it), which checkpatch's CONST_STRUCT flags.
 style: $(CHECKPATCH)
 	$(CHECKPATCH) --no-tree -f --terse \
-		$(filter-out kernel/compat.h,$(wildcard kernel/*.[ch] selftests/host_sim/*.[ch]))
+		$(filter-out kernel/compat.h,$(wildcard kernel/*.[ch] selftests/host_sim/*.[ch] selftests/fault_phc/*.c))
 	$(CHECKPATCH) --no-tree -f --terse --ignore CONST_STRUCT kernel/compat.h
 
-.PHONY: all help kerneldir module clean modules_install install-system install uninstall deb dkms-source check check-system demo bench daemon fuzz style
+.PHONY: all help kerneldir module clean modules_install install-system install uninstall deb dkms-source check check-debug check-system demo bench daemon fuzz style

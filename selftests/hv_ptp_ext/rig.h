@@ -157,8 +157,9 @@ static inline int sim_control(const char *fmt, ...)
 /* Kernel log lines that dmesg_clean would fail on (-1: no dmesg). */
 static inline int kmsg_splats(void)
 {
-	FILE *p = popen("dmesg | grep -cE 'WARNING:|BUG:|Oops|lockdep|"
-			"possible circular|UBSAN|KASAN|ODEBUG|Call Trace:'", "r");
+	FILE *p = popen("dmesg | grep -cE 'WARNING:|BUG:|Oops|INFO: lockdep|"
+			"DEBUG_LOCKS_WARN_ON|possible circular|UBSAN|KASAN|"
+			"ODEBUG|Call Trace:'", "r");
 	int n = -1;
 
 	if (p) {

@@ -4,9 +4,12 @@
 # build.sh KVER: builds everything the guest for KVER runs, into build/KVER/:
 #
 #   mod/hv_host_sim.ko  the simulated Hyper-V host (selftests/host_sim/Kbuild)
+#   mod/hv_fault_phc.ko a PTP clock that misbehaves on request
+#                       (selftests/fault_phc/Kbuild)
 #   mod/hv_ptp_ext.ko   the product (top-level Kbuild), linked against the
 #                       simulator's symbol CRCs so that plain insmod loads it
-#   mod/hv_utils.ko     Debian's in-tree driver, decompressed
+#   mod/hv_utils.ko     the kernel's own driver, decompressed
+#   mod/hv_utils.force  present when rig-load must load it forced
 #   tests/NAME          static kselftest binaries (selftests/hv_ptp_ext)
 #   tests.list          their run order
 #   user/hv-ptp-sync    the daemon (user/)
@@ -16,12 +19,14 @@
 # Kbuild writes its objects next to the sources, and we build for two
 # kernels, so the sources are first copied to build/KVER/src/. Compiler
 # warnings are errors; any warning that is not (modpost's) fails the build.
-# Needs selftests/rig/kernels.sh to have run.
+# Needs selftests/rig/kernels.sh to have run. RIG_KROOT: the kernel's root
+# (boot/, lib/modules/, usr/src/linux-headers-KVER) when it is not one of
+# kernels.sh's (debug-kernel.sh sets it).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 KVER=${1:?usage: build.sh KVER}
-ROOT=$TOP/.cache/kernels/$KVER/root
+ROOT=${RIG_KROOT:-$TOP/.cache/kernels/$KVER/root}
 KDIR=$ROOT/usr/src/linux-headers-$KVER
 KSFT_DIR=$TOP/.cache/linux-source/tools/testing/selftests
 OUT=$TOP/build/$KVER
@@ -46,7 +51,8 @@ rsync -a --delete --relative \
 	--exclude='Module.symvers' --exclude='.tmp_versions/' \
 	--exclude='.module-common.o' \
 	"$TOP/./Kbuild" "$TOP/./kernel" \
-	"$TOP/./selftests/host_sim" "$TOP/./selftests/hv_ptp_ext" \
+	"$TOP/./selftests/host_sim" "$TOP/./selftests/fault_phc" \
+	"$TOP/./selftests/hv_ptp_ext" \
 	"$SRC/"
 
 kmake=(make -C "$KDIR" -j"$(nproc)" KCFLAGS=-Werror)
@@ -72,6 +78,7 @@ module_build() {
 }
 
 module_build hv_host_sim "$SRC/selftests/host_sim"
+module_build hv_fault_phc "$SRC/selftests/fault_phc"
 # hv_ptp_ext imports the VMBus API, which in the guest the simulator
 # exports: take the CRCs from its Module.symvers, not from hv_vmbus's.
 module_build hv_ptp_ext "$SRC" \
@@ -89,7 +96,14 @@ elif [[ -f $hvu.zst ]]; then
 else
 	die "no hv_utils.ko in $ROOT/lib/modules/$KVER"
 fi
-log "hv_utils.ko (Debian's)"
+# With symbol versions its CRCs are hv_vmbus's: rig-load must force it.
+if grep -qx 'CONFIG_MODVERSIONS=y' "$KDIR/.config"; then
+	: >"$OUT/mod/hv_utils.force"
+	log "hv_utils.ko (the kernel's own; loaded forced: symbol versions)"
+else
+	rm -f "$OUT/mod/hv_utils.force"
+	log "hv_utils.ko (the kernel's own)"
+fi
 
 log "kselftests"
 tmake=(make -C "$SRC/selftests/hv_ptp_ext" KSFT_DIR="$KSFT_DIR"

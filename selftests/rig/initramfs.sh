@@ -13,7 +13,8 @@
 #   /usr/bin/guest-demo, demo-mon   make demo's guest side
 #   /usr/bin/guest-bench, bench-run, /usr/sbin/chronyd, phc2sys
 #                                   make bench's guest side
-#   /rig/mod/*.ko          hv_host_sim, hv_utils, hv_ptp_ext
+#   /rig/mod/*.ko          hv_host_sim, hv_utils, hv_ptp_ext, hv_fault_phc
+#   /rig/mod/hv_utils.force  when build.sh made one
 #   /rig/tests/*           the kselftest binaries
 #   /rig/tests.list        their run order
 #   /rig/settings          selftests/hv_ptp_ext/settings (timeout=SECONDS)
@@ -31,7 +32,7 @@ log() { echo "initramfs[$KVER]: $*"; }
 die() { echo "initramfs[$KVER]: error: $*" >&2; exit 1; }
 
 [[ -x $OUT/user/hv-ptp-sync ]] || die "$OUT/user/hv-ptp-sync missing (run selftests/rig/build.sh $KVER)"
-for m in hv_host_sim hv_utils hv_ptp_ext; do
+for m in hv_host_sim hv_utils hv_ptp_ext hv_fault_phc; do
 	[[ -f $OUT/mod/$m.ko ]] || die "$OUT/mod/$m.ko missing (run selftests/rig/build.sh $KVER)"
 done
 [[ -f $OUT/tests.list ]] || die "$OUT/tests.list missing (run selftests/rig/build.sh $KVER)"
@@ -88,7 +89,8 @@ fi
 
 install -m 755 "$RIG/guest-init" "$STAGE/init"
 install -m 755 "$RIG/rig-load" "$STAGE/sbin/rig-load"
-cp "$OUT/mod/"{hv_host_sim,hv_utils,hv_ptp_ext}.ko "$STAGE/rig/mod/"
+cp "$OUT/mod/"{hv_host_sim,hv_utils,hv_ptp_ext,hv_fault_phc}.ko "$STAGE/rig/mod/"
+[[ -e $OUT/mod/hv_utils.force ]] && cp "$OUT/mod/hv_utils.force" "$STAGE/rig/mod/"
 cp "$OUT/tests.list" "$STAGE/rig/tests.list"
 while read -r t; do
 	cp "$OUT/tests/$t" "$STAGE/rig/tests/"

@@ -21,11 +21,13 @@
 #   RIG_QEMU_ARGS  more QEMU arguments
 #   RIG_OUT        directory for console.log and tap.log (default build/KVER;
 #                  for several guests of one kernel at once)
+#   RIG_KROOT      the kernel's root when it is not one of kernels.sh's
+#                  (boot/vmlinuz-KVER; debug-kernel.sh sets it)
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 KVER=${1:?usage: run-vm.sh KVER}
-ROOT=$TOP/.cache/kernels/$KVER/root
+ROOT=${RIG_KROOT:-$TOP/.cache/kernels/$KVER/root}
 OUT=$TOP/build/$KVER
 TIMEOUT=${RIG_TIMEOUT:-3600}
 # "6.1.0-56-amd64" -> "6.1", "6.12.117+deb12-amd64" -> "6.12"
