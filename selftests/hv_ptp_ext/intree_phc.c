@@ -187,8 +187,10 @@ FIXTURE_TEARDOWN(older)
  * Host limited to TimeSync 3.0 or 1.0: hv_utils negotiates it and reads the
  * older payload, which carries no reference time, so the delivery latency
  * from the host's sample to the guest's callback enters its error: a few
- * hundred us under TCG (measured 260-360 us). 5 ms bounds that with a wide
- * margin, while any misparse of the payload would be off by years.
+ * hundred us under TCG (measured 260-360 us), milliseconds on a loaded
+ * machine (5.3 ms with three guests on two cores, one of them a KASAN
+ * kernel). 50 ms bounds that with a wide margin, while any misparse of the
+ * payload would be off by years.
  */
 TEST_F_TIMEOUT(older, older_payload, 40)
 {
@@ -207,7 +209,7 @@ TEST_F_TIMEOUT(older, older_payload, 40)
 		sleep_ms(50);
 	}
 	TH_LOG("TimeSync %s: in-tree PHC max error %+lld ns", variant->want, max);
-	EXPECT_LE(llabs(max), 5000000);
+	EXPECT_LE(llabs(max), 50000000);
 	EXPECT_EQ(sim_stat("dev0.sent.sample"), sim_stat("dev0.answered.sample"));
 }
 
