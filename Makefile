@@ -113,7 +113,8 @@ check:
 	selftests/rig/check.sh
 
 # A KASAN/UBSAN/lockdep/kmemleak 6.12 kernel, cached, and the guest tests
-# on it; not part of "make check" (about two hours).
+# on it; not part of "make check" (about 40 minutes, plus 7 for the first
+# build of the kernel).
 check-debug:
 	selftests/rig/debug-kernel.sh
 
