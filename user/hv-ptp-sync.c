@@ -252,7 +252,7 @@ static void holdover(struct daemon *d, int64_t mono)
 		 * (each carries the servo's phase term, ppm for a us at short
 		 * polls), the servo's estimate without its phase term.
 		 */
-		double drift = hps_servo_drift_ppb(d->servo);
+		double drift = hps_servo_drift_ppb(d->servo);	/* ppb */
 		double ppb = d->hold_n >= HOLD_MIN ? d->hold_ppb : drift;
 
 		if (!hps_clock_set_freq(&d->adj, ppb))
@@ -265,11 +265,11 @@ static void holdover(struct daemon *d, int64_t mono)
 		 * times the offsets' jitter per poll (the frequency noise of
 		 * a single update), at least 2 ppm.
 		 */
-		double noise = 3e3 * st->jitter_ns / d->cfg.poll_ms;
+		double noise_ppb = 3e3 * st->jitter_ns / d->cfg.poll_ms;
 
 		d->hold_growth = HOLDOVER_PPB + 3 * d->hold_dev +
 				 (d->hold_n ? fabs(d->hold_ppb - drift) : 0) +
-				 fmax(2000.0, noise) * (HOLD_AVG - d->hold_n) /
+				 fmax(2000.0, noise_ppb) * (HOLD_AVG - d->hold_n) /
 				 HOLD_AVG;
 	}
 	d->lock_count = 0;

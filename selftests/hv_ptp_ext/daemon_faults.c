@@ -68,17 +68,9 @@ static long long sys_error(long long base, long long jump)
 static int log_count(const char *text)
 {
 	char cmd[256];
-	int n = -1;
-	FILE *p;
 
 	snprintf(cmd, sizeof(cmd), "grep -cF '%s' " LOG, text);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	if (fscanf(p, "%d", &n) != 1)
-		n = -1;
-	pclose(p);
-	return n;
+	return shell_ll(cmd);
 }
 
 FIXTURE(faults) {

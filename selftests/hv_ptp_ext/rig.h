@@ -154,20 +154,26 @@ static inline int sim_control(const char *fmt, ...)
 	return ret;
 }
 
+/* The number a shell command prints first; -1 if it prints none. */
+static inline long long shell_ll(const char *cmd)
+{
+	FILE *p = popen(cmd, "r");
+	long long v = -1;
+
+	if (!p)
+		return -1;
+	if (fscanf(p, "%lld", &v) != 1)
+		v = -1;
+	pclose(p);
+	return v;
+}
+
 /* Kernel log lines that dmesg_clean would fail on (-1: no dmesg). */
 static inline int kmsg_splats(void)
 {
-	FILE *p = popen("dmesg | grep -cE 'WARNING:|BUG:|Oops|INFO: lockdep|"
+	return shell_ll("dmesg | grep -cE 'WARNING:|BUG:|Oops|INFO: lockdep|"
 			"DEBUG_LOCKS_WARN_ON|possible circular|UBSAN|KASAN|"
-			"ODEBUG|Call Trace:'", "r");
-	int n = -1;
-
-	if (p) {
-		if (fscanf(p, "%d", &n) != 1)
-			n = -1;
-		pclose(p);
-	}
-	return n;
+			"ODEBUG|Call Trace:'");
 }
 
 #define HPS_STATE	"/run/hv-ptp-sync/state"

@@ -443,18 +443,10 @@ TEST_F_TIMEOUT(daemon, intree_phc, 120)
 static long long module_attr(const char *name)
 {
 	char cmd[160];
-	long long v = -1;
-	FILE *p;
 
 	snprintf(cmd, sizeof(cmd),
 		 "cat /sys/bus/vmbus/drivers/hv_ptp_ext/*/timesync/%s", name);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	if (fscanf(p, "%lld", &v) != 1)
-		v = -1;
-	pclose(p);
-	return v;
+	return shell_ll(cmd);
 }
 
 #define NEW_YEAR_2027	(1798761600LL * NSEC_PER_SEC)
