@@ -18,7 +18,11 @@
 
 #include <linux/device.h>
 #include <linux/hyperv.h>
+#include <linux/clocksource.h>
+#include <linux/ptp_clock_kernel.h>
+#include <linux/timekeeping.h>
 #include <clocksource/hyperv_timer.h>
+#include <asm/tsc.h>
 
 /*
  * 6.11: bus_type.match() takes a const struct device_driver *.
@@ -103,6 +107,164 @@ compat_read_tsc_page(const struct ms_hyperv_tsc_page *pg, u64 *tsc, u64 *ref)
 #else
 	*ref = hv_read_tsc_page_tsc(pg, tsc);
 	return *ref != U64_MAX;
+#endif
+}
+
+/*
+ * After 6.12 (seen in 7.2): ktime_get_snapshot() became ktime_get_snapshot_id(clock_id, snap)
+ * (auxiliary clocks), and the snapshot's and the cross-timestamp's
+ * real/raw became systime/monoraw. Probed (COMPAT_SNAPSHOT_ID).
+ *
+ * compat_snapshot() takes a snapshot of CLOCK_REALTIME and
+ * CLOCK_MONOTONIC_RAW; compat_snap_real()/compat_snap_raw() read it, and
+ * compat_cts_set_sys() fills a cross-timestamp's system times from it.
+ */
+#ifdef COMPAT_SNAPSHOT_ID
+static inline void compat_snapshot(struct system_time_snapshot *snap)
+{
+	ktime_get_snapshot_id(CLOCK_REALTIME, snap);
+}
+
+#define compat_snap_real(snap)	((snap)->systime)
+#define compat_snap_raw(snap)	((snap)->monoraw)
+
+static inline void compat_cts_set_sys(struct system_device_crosststamp *cts,
+				      const struct system_time_snapshot *snap)
+{
+	cts->sys_systime = snap->systime;
+	cts->sys_monoraw = snap->monoraw;
+}
+#else
+static inline void compat_snapshot(struct system_time_snapshot *snap)
+{
+	ktime_get_snapshot(snap);
+}
+
+#define compat_snap_real(snap)	((snap)->real)
+#define compat_snap_raw(snap)	((snap)->raw)
+
+static inline void compat_cts_set_sys(struct system_device_crosststamp *cts,
+				      const struct system_time_snapshot *snap)
+{
+	cts->sys_realtime = snap->real;
+	cts->sys_monoraw = snap->raw;
+}
+#endif
+
+/*
+ * After 6.12 (seen in 7.2): the caller of getcrosststamp() names the system clock in
+ * cts->clock_id (CLOCK_REALTIME or an auxiliary clock). Before, it was
+ * always CLOCK_REALTIME. Probed (COMPAT_CTS_CLOCK_ID).
+ */
+static inline bool
+compat_cts_wants_realtime(const struct system_device_crosststamp *cts)
+{
+#ifdef COMPAT_CTS_CLOCK_ID
+	return cts->clock_id == CLOCK_REALTIME;
+#else
+	return true;
+#endif
+}
+
+/*
+ * After 6.12 (seen in 7.2): clocksource.read_snapshot(), for a clocksource derived from a
+ * hardware counter, returns the counter value and reports the hardware
+ * counter's value and id (struct clocksource_hw_snapshot). Probed
+ * (COMPAT_CS_READ_SNAPSHOT). Before, the member and the struct do not
+ * exist and compat_cs_set_read_snapshot() does nothing.
+ *
+ * compat_hw_snapshot_tsc() reports @tsc as the TSC value read, or no
+ * hardware counter when @tsc is 0.
+ */
+#ifdef COMPAT_CS_READ_SNAPSHOT
+static inline void
+compat_cs_set_read_snapshot(struct clocksource *cs,
+			    u64 (*fn)(struct clocksource *cs,
+				      struct clocksource_hw_snapshot *chs))
+{
+	cs->read_snapshot = fn;
+}
+
+static inline void compat_hw_snapshot_tsc(struct clocksource_hw_snapshot *chs,
+					  u64 tsc)
+{
+	chs->hw_cycles = tsc;
+	chs->hw_csid = tsc ? CSID_X86_TSC : CSID_GENERIC;
+}
+#else
+struct clocksource_hw_snapshot;
+
+static inline void
+compat_cs_set_read_snapshot(struct clocksource *cs,
+			    u64 (*fn)(struct clocksource *cs,
+				      struct clocksource_hw_snapshot *chs))
+{
+}
+
+static inline void compat_hw_snapshot_tsc(struct clocksource_hw_snapshot *chs,
+					  u64 tsc)
+{
+}
+#endif
+
+/*
+ * After 6.12 (seen in 7.2): struct ptp_system_timestamp holds two system
+ * snapshots (pre_sts, post_sts) instead of two timespec64s (pre_ts,
+ * post_ts). Probed (COMPAT_PTP_STS_SNAPSHOT).
+ *
+ * compat_sts_backwards() makes @sts claim a window that ends one second
+ * before it starts (the test-only faulty PHC's "backwards" fault).
+ */
+static inline void compat_sts_backwards(struct ptp_system_timestamp *sts)
+{
+#ifdef COMPAT_PTP_STS_SNAPSHOT
+	sts->post_sts.systime = ktime_sub(sts->pre_sts.systime, NSEC_PER_SEC);
+#else
+	sts->post_ts.tv_sec = sts->pre_ts.tv_sec - 1;
+#endif
+}
+
+/*
+ * Which counter a snapshot was taken on, as the kernel states it:
+ *  - 6.9 added CSID_X86_TSC: a snapshot on the TSC clocksource says so in
+ *    cs_id (COMPAT_CSID_X86_TSC);
+ *  - later kernels (7.2) added clocksource.read_snapshot(): a clocksource derived from a
+ *    hardware counter (kvmclock, Hyper-V's TSC page, ours) reports the
+ *    counter value it read in hw_cycles and its id in hw_csid
+ *    (COMPAT_CS_READ_SNAPSHOT).
+ * Before 6.9 no snapshot tells the TSC apart from other clocksources
+ * (every x86 one is CSID_GENERIC), so there, and only there, the snapshot
+ * is bracketed by two TSC reads: a counter value between them was read
+ * from the TSC (another clocksource's counter does not run in step).
+ *
+ * compat_snapshot_tsc() takes a snapshot as compat_snapshot() does and
+ * returns true with the TSC value it was computed from in *tsc, or false
+ * when it was not taken on the TSC or a clocksource derived from it.
+ */
+static inline bool compat_snapshot_tsc(struct system_time_snapshot *snap,
+				       u64 *tsc)
+{
+#ifdef COMPAT_CSID_X86_TSC
+	compat_snapshot(snap);
+	if (snap->cs_id == CSID_X86_TSC) {
+		*tsc = snap->cycles;
+		return true;
+	}
+#ifdef COMPAT_CS_READ_SNAPSHOT
+	if (snap->hw_csid == CSID_X86_TSC) {
+		*tsc = snap->hw_cycles;
+		return true;
+	}
+#endif
+	return false;
+#else
+	u64 pre, post;
+
+	pre = rdtsc_ordered();
+	compat_snapshot(snap);
+	post = rdtsc_ordered();
+	*tsc = snap->cycles;
+	return pre <= snap->cycles && snap->cycles <= post;
 #endif
 }
 

@@ -24,3 +24,25 @@ ccflags-y += $(call compat-grep,'void ..remove..struct hv_device',linux/hyperv.h
 
 # bus_register() takes a const struct bus_type * (6.4).
 ccflags-y += $(call compat-grep,'bus_register.const struct bus_type',linux/device/bus.h,-DCOMPAT_BUS_CONST)
+
+# ktime_get_snapshot() became ktime_get_snapshot_id(clock_id, snap), with
+# the snapshot's "real" and the cross-timestamp's "sys_realtime" renamed to
+# "systime"/"sys_systime" and "raw" to "monoraw" (after 6.12, seen in
+# 7.2: auxiliary clocks).
+ccflags-y += $(call compat-grep,'ktime_get_snapshot_id.clockid_t',linux/timekeeping.h,-DCOMPAT_SNAPSHOT_ID)
+
+# struct system_device_crosststamp.clock_id: the caller names the system
+# clock it wants the device cross-timestamped against (after 6.12, seen
+# in 7.2).
+ccflags-y += $(call compat-grep,'clockid_t.*clock_id;',linux/timekeeping.h,-DCOMPAT_CTS_CLOCK_ID)
+
+# CSID_X86_TSC: a snapshot says when it was taken on the TSC (6.9).
+ccflags-y += $(call compat-grep,'CSID_X86_TSC$(comma)',linux/clocksource_ids.h,-DCOMPAT_CSID_X86_TSC)
+
+# clocksource.read_snapshot() and the snapshot's hw_cycles/hw_csid: a
+# derived clocksource reports the hardware counter it read (seen in 7.2).
+ccflags-y += $(call compat-grep,'.\*read_snapshot.',linux/clocksource.h,-DCOMPAT_CS_READ_SNAPSHOT)
+
+# struct ptp_system_timestamp holds system snapshots (pre_sts, post_sts)
+# instead of timespec64s (pre_ts, post_ts) (after 6.12, seen in 7.2).
+ccflags-y += $(call compat-grep,'struct system_time_snapshot pre_sts;',linux/ptp_clock_kernel.h,-DCOMPAT_PTP_STS_SNAPSHOT)

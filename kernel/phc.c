@@ -5,7 +5,6 @@
  */
 #include <linux/ptp_clock_kernel.h>
 #include <linux/timekeeping.h>
-#include <asm/tsc.h>
 
 #include "hv_ptp_ext.h"
 
@@ -51,44 +50,50 @@ static int hv_ptp_gettime64(struct ptp_clock_info *info, struct timespec64 *ts)
 }
 
 /*
- * An exact cross-timestamp: one ktime_get_snapshot() gives the system
- * clocks at a counter value, and the device time is the model at that same
- * counter value. That needs the counter to be mappable to reference time:
- * our clocksource (its counter is reference time in ns) or the TSC (through
- * the TSC page). Which one the snapshot used is told by bracketing it with
- * two reads of the candidate counter; a snapshot on any other clocksource
- * gets -EOPNOTSUPP, and readers fall back to PTP_SYS_OFFSET_EXTENDED.
+ * An exact cross-timestamp: one system snapshot gives CLOCK_REALTIME and
+ * CLOCK_MONOTONIC_RAW at a counter value, and the device time is the model
+ * at that same counter value. That needs the counter to be mappable to
+ * reference time: the TSC (through the TSC page), a clocksource derived
+ * from it that says so (compat_snapshot_tsc()), or our own clocksource,
+ * whose counter is reference time in ns.
+ *
+ * Which counter a snapshot used is the kernel's word where it gives it
+ * (compat.h). Only our clocksource on a kernel without read_snapshot()
+ * has no id of its own (CSID_GENERIC): there a counter value between two
+ * reads of ours was read from ours. On any other clocksource, or for a
+ * system clock other than CLOCK_REALTIME, -EOPNOTSUPP: readers fall back
+ * to PTP_SYS_OFFSET_EXTENDED.
  */
 static int hv_ptp_getcrosststamp(struct ptp_clock_info *info,
 				 struct system_device_crosststamp *cts)
 {
 	struct system_time_snapshot snap;
 	struct hv_cm_model m;
-	u64 pre, post, ref, tsc;
+	u64 pre = U64_MAX, post = 0, ref, tsc, unused;
+	bool ours, on_tsc;
 
+	if (!compat_cts_wants_realtime(cts))
+		return -EOPNOTSUPP;
 	hv_ptp_model_snapshot(to_hv_ptp(info), &m);
 	if (!m.valid)
 		return -EAGAIN;
 
-	if (hv_ref_clocksource_active()) {
-		pre = hv_ref_now_ns(&tsc);
-		ktime_get_snapshot(&snap);
-		post = hv_ref_now_ns(&tsc);
-		if (pre <= snap.cycles && snap.cycles <= post) {
-			ref = snap.cycles;
-			goto found;
-		}
-	}
-	pre = rdtsc_ordered();
-	ktime_get_snapshot(&snap);
-	post = rdtsc_ordered();
-	if (pre > snap.cycles || snap.cycles > post ||
-	    !hv_ref_tsc_to_ns(snap.cycles, &ref))
+	ours = hv_ref_clocksource_active();
+	if (ours)
+		pre = hv_ref_now_ns(&unused);
+	on_tsc = compat_snapshot_tsc(&snap, &tsc);
+	if (ours)
+		post = hv_ref_now_ns(&unused);
+	if (on_tsc) {
+		if (!hv_ref_tsc_to_ns(tsc, &ref))
+			return -EOPNOTSUPP;	/* TSC page invalid */
+	} else if (pre <= snap.cycles && snap.cycles <= post) {
+		ref = snap.cycles;
+	} else {
 		return -EOPNOTSUPP;
-found:
+	}
 	cts->device = ns_to_ktime(hv_cm_eval(&m, ref));
-	cts->sys_realtime = snap.real;
-	cts->sys_monoraw = snap.raw;
+	compat_cts_set_sys(cts, &snap);
 	return 0;
 }
 

@@ -71,7 +71,8 @@ static atomic64_t fallback_max;
 
 /**
  * hv_ref_now_ns() - reference time now, ns, never less than before
- * @tsc: the TSC value it was computed from, or 0 from the fallback
+ * @tsc: the TSC value it was computed from, or 0 when it was not (the
+ *	reference-counter fallback, or raised to the fallback's last value)
  */
 u64 hv_ref_now_ns(u64 *tsc)
 {
@@ -81,7 +82,10 @@ u64 hv_ref_now_ns(u64 *tsc)
 	if (tsc_page_params(&scale, &offset, tsc)) {
 		now = tsc_to_ns(*tsc, scale, offset);
 		max = atomic64_read(&fallback_max);
-		return (s64)(now - max) < 0 ? max : now;
+		if ((s64)(now - max) >= 0)
+			return now;
+		*tsc = 0;
+		return max;
 	}
 	*tsc = 0;
 	now = hv_read_reference_counter() * 100 + 99;
@@ -123,6 +127,22 @@ static u64 hv_cs_read(struct clocksource *cs)
 	return hv_ref_now_ns(&tsc);
 }
 
+/*
+ * The same, telling the timekeeping core which TSC value the counter value
+ * came from, so that a system snapshot on this clocksource names the TSC
+ * (hw_cycles, hw_csid) and cross-timestamps against it stay exact. Used
+ * where clocksources have read_snapshot() (compat.h).
+ */
+static u64 hv_cs_read_snapshot(struct clocksource *cs,
+					      struct clocksource_hw_snapshot *chs)
+{
+	u64 tsc, now;
+
+	now = hv_ref_now_ns(&tsc);
+	compat_hw_snapshot_tsc(chs, tsc);
+	return now;
+}
+
 static int hv_cs_enable(struct clocksource *cs)
 {
 	WRITE_ONCE(cs_active, true);
@@ -152,6 +172,7 @@ int hv_ref_clocksource_register(unsigned int rating)
 	if (cs_registered)
 		return 0;
 	hv_cs.rating = rating;
+	compat_cs_set_read_snapshot(&hv_cs, hv_cs_read_snapshot);
 	ret = clocksource_register_hz(&hv_cs, NSEC_PER_SEC);
 	if (!ret)
 		cs_registered = true;

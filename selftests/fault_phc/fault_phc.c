@@ -108,7 +108,7 @@ static int fault_gettimex(struct ptp_clock_info *info, struct timespec64 *ts,
 	else if (!strcmp(f, "negative"))
 		ts->tv_sec = -5;
 	else if (!strcmp(f, "backwards") && sts)
-		sts->post_ts.tv_sec = sts->pre_ts.tv_sec - 1;
+		compat_sts_backwards(sts);
 	return 0;
 }
 

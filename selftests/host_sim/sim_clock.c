@@ -269,25 +269,27 @@ static void fill_truth(struct sim_truth *t, u64 tsc)
 }
 
 /*
- * Ground truth from one ktime_get_snapshot(): CLOCK_REALTIME,
+ * Ground truth from one system snapshot: CLOCK_REALTIME,
  * CLOCK_MONOTONIC_RAW and host time all at the snapshot's counter value.
- * That needs the counter to be mappable to reference time: the TSC, or a
- * clocksource whose counter is reference time in ns (hv_ptp_ext's). Which
- * one it is, is told by bracketing the snapshot with two reads of each;
- * on any other clocksource (hpet, acpi_pm) the read fails with EIO.
+ * That needs the counter to be mappable to reference time: the TSC (the
+ * kernel says so, compat_snapshot_tsc()), or a clocksource whose counter
+ * is reference time in ns (hv_ptp_ext's, where it has no read_snapshot():
+ * told by bracketing the snapshot with two TSC reads); on any other
+ * clocksource (hpet, acpi_pm) the read fails with EIO.
  */
 int sim_truth_now(struct sim_truth *t)
 {
 	struct system_time_snapshot snap;
-	u64 pre, post;
+	u64 pre, post, tsc;
+	bool on_tsc;
 
 	pre = rdtsc_ordered();
-	ktime_get_snapshot(&snap);
+	on_tsc = compat_snapshot_tsc(&snap, &tsc);
 	post = rdtsc_ordered();
-	t->real_ns = ktime_to_ns(snap.real);
-	t->raw_ns = ktime_to_ns(snap.raw);
-	if (pre <= snap.cycles && snap.cycles <= post) {
-		fill_truth(t, snap.cycles);
+	t->real_ns = ktime_to_ns(compat_snap_real(&snap));
+	t->raw_ns = ktime_to_ns(compat_snap_raw(&snap));
+	if (on_tsc) {
+		fill_truth(t, tsc);
 		return 0;
 	}
 	/* reference time in ns: between the references at pre and post */

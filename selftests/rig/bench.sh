@@ -30,7 +30,9 @@
 # prints "bench-smoke: N passed, N failed, 0 skipped"; no docs.
 # --report: only the docs again, from the data of the last run (same
 # BENCH_* settings).
-set -euo pipefail
+set -Eeuo pipefail
+# A failing step names itself: script, line, command and status.
+trap 'echo "${0##*/}: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 RIG=$TOP/selftests/rig

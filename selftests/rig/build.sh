@@ -22,7 +22,9 @@
 # Needs selftests/rig/kernels.sh to have run. RIG_KROOT: the kernel's root
 # (boot/, lib/modules/, usr/src/linux-headers-KVER) when it is not one of
 # kernels.sh's (debug-kernel.sh sets it).
-set -euo pipefail
+set -Eeuo pipefail
+# A failing step names itself: script, line, command and status.
+trap 'echo "${0##*/}: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 KVER=${1:?usage: build.sh KVER}

@@ -12,7 +12,9 @@
 # Prints each kernel's summary line again at the end, with the wall time
 # (and a host-unit line for selftests/unit) and a total line, and exits
 # non-zero if anything failed. RIG_TESTS, RIG_TIMEOUT etc. pass to run-vm.sh.
-set -euo pipefail
+set -Eeuo pipefail
+# A failing step names itself: script, line, command and status.
+trap 'echo "${0##*/}: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 RIG=$TOP/selftests/rig

@@ -8,7 +8,9 @@
 # with apt-get when they are missing (as root).
 #
 #   deb.sh [--no-lintian]
-set -euo pipefail
+set -Eeuo pipefail
+# A failing step names itself: script, line, command and status.
+trap 'echo "${0##*/}: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$TOP/build/deb

@@ -18,7 +18,9 @@
 # Environment: RIG_TESTS, RIG_TIMEOUT (default 10800 s: the checkers slow
 # the guest down), RIG_APPEND and the rest pass to run-vm.sh; each test
 # program may take 7200 s (rig.timeout=, instead of the settings file's).
-set -euo pipefail
+set -Eeuo pipefail
+# A failing step names itself: script, line, command and status.
+trap 'echo "${0##*/}: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 RIG=$TOP/selftests/rig

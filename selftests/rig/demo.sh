@@ -9,7 +9,9 @@
 # shown live; then a plot (build/demo/demo.png, and a text one here).
 #
 #   DEMO_SECONDS   how long hv-ptp-sync is watched (default 90)
-set -euo pipefail
+set -Eeuo pipefail
+# A failing step names itself: script, line, command and status.
+trap 'echo "${0##*/}: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 RIG=$TOP/selftests/rig

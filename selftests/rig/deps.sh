@@ -3,7 +3,9 @@
 #
 # Installs, with apt-get, what the test rig needs on a fresh Debian 12.
 # Idempotent: when every package is already installed it touches no network.
-set -euo pipefail
+set -Eeuo pipefail
+# A failing step names itself: script, line, command and status.
+trap 'echo "${0##*/}: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
 
 PACKAGES=(
 	# Boot the guests.

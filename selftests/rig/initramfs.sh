@@ -20,7 +20,9 @@
 #   /rig/settings          selftests/hv_ptp_ext/settings (timeout=SECONDS)
 #
 # Needs root (for the /dev/console node).
-set -euo pipefail
+set -Eeuo pipefail
+# A failing step names itself: script, line, command and status.
+trap 'echo "${0##*/}: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 KVER=${1:?usage: initramfs.sh KVER}

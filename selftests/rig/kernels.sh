@@ -17,7 +17,9 @@
 # Everything is cached: a run with everything present does no network access.
 # RIG_KERNELS="KVER ..." pins the releases instead of taking the newest.
 # --source-only: just the linux-source extraction (for make style).
-set -euo pipefail
+set -Eeuo pipefail
+# A failing step names itself: script, line, command and status.
+trap 'echo "${0##*/}: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=$TOP/.cache

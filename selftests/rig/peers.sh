@@ -5,7 +5,9 @@
 # machine's clock is not theirs to steer) into .cache/peers/root, for the
 # benchmark guests. Their shared libraries come from deps.sh. The package
 # versions go to .cache/peers/versions. Idempotent; offline once cached.
-set -euo pipefail
+set -Eeuo pipefail
+# A failing step names itself: script, line, command and status.
+trap 'echo "${0##*/}: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 DIR=$TOP/.cache/peers

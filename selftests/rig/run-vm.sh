@@ -23,7 +23,9 @@
 #                  for several guests of one kernel at once)
 #   RIG_KROOT      the kernel's root when it is not one of kernels.sh's
 #                  (boot/vmlinuz-KVER; debug-kernel.sh sets it)
-set -euo pipefail
+set -Eeuo pipefail
+# A failing step names itself: script, line, command and status.
+trap 'echo "${0##*/}: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 KVER=${1:?usage: run-vm.sh KVER}

@@ -12,7 +12,9 @@
 # by this script's contents, and a run with the cache valid does no network
 # access. It holds nothing of this project: the packages under test and the
 # simulated host are added to a copy of it for each run.
-set -euo pipefail
+set -Eeuo pipefail
+# A failing step names itself: script, line, command and status.
+trap 'echo "${0##*/}: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
 
 KVER=${1:?usage: sysroot.sh KVER}
 CACHE=${RIG_SYSROOT_CACHE:-/var/cache/hv-ptp-ext}
@@ -39,7 +41,10 @@ cleanup() {
 	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
 		umount -l "${mounts[i]}" 2>/dev/null || true
 	done
-	[[ -z ${keep:-} ]] && rm -rf "$TMP"
+	# (an if, not "[[ ]] &&": a trap's last status becomes the script's)
+	if [[ -z ${keep:-} ]]; then
+		rm -rf "$TMP"
+	fi
 }
 trap cleanup EXIT
 rm -rf "$TMP"

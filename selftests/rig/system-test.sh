@@ -16,7 +16,9 @@
 # "hv_vmbus" loads hv_host_sim, and hv_utils and hv_ptp_ext load with
 # --force-modversion, because they are built against hv_vmbus's symbol CRCs
 # and the simulator's differ (see selftests/host_sim/README).
-set -euo pipefail
+set -Eeuo pipefail
+# A failing step names itself: script, line, command and status.
+trap 'echo "${0##*/}: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 RIG=$TOP/selftests/rig

@@ -1,0 +1,116 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# suite-root.sh SUITE [PACKAGE...]: a minbase debootstrap chroot of Debian
+# SUITE (bookworm, trixie, sid) with that suite's own compiler, make and
+# dkms, and the PACKAGEs (kernel headers, as a rule) installed with its own
+# apt. Printed on stdout: its directory.
+#
+# A suite's kernel headers need that suite's compiler (sid's headers pass
+# gcc-16 options that bookworm's gcc-12 refuses), and its dkms is what a
+# user of that suite runs: so each suite is built in a root of its own.
+# The machine's own apt sources are never touched.
+#
+# Cached in $RIG_SUITE_CACHE (default /var/cache/hv-ptp-ext) under
+# suite-SUITE, keyed by this script and the package list; a cached root is
+# brought up to date with the suite (apt-get install of the same packages),
+# and the versions it holds are written to its .rig-versions.
+set -Eeuo pipefail
+# A failing step names itself: script, line, command and status.
+trap 'echo "${0##*/}: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
+
+SUITE=${1:?usage: suite-root.sh SUITE [PACKAGE...]}
+shift
+CACHE=${RIG_SUITE_CACHE:-/var/cache/hv-ptp-ext}
+DIR=$CACHE/suite-$SUITE
+MIRROR=${RIG_MIRROR:-http://deb.debian.org/debian}
+BASE=(gcc make dkms kmod libc6-dev ca-certificates)
+PKGS=("${BASE[@]}" "$@")
+KEY=$( { cat "$0"; printf '%s\n' "${PKGS[@]}" | sort; } | sha256sum | cut -c1-16)
+
+log() { echo "suite-root $SUITE: $*" >&2; }
+die() { echo "suite-root $SUITE: error: $*" >&2; exit 1; }
+
+((EUID == 0)) || die "debootstrap and chroot need root"
+command -v debootstrap >/dev/null || die "no debootstrap (selftests/rig/deps.sh)"
+
+sources() {
+	echo "deb $MIRROR $SUITE main"
+	case $SUITE in
+	sid|unstable) ;;
+	*)
+		echo "deb $MIRROR $SUITE-updates main"
+		echo "deb ${MIRROR%/debian}/debian-security $SUITE-security main"
+		;;
+	esac
+}
+
+mounts=()
+umount_all() {
+	local i
+
+	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
+		umount -l "${mounts[i]}" 2>/dev/null || :
+	done
+	mounts=()
+}
+
+# in_root DIR CMD: CMD (sh -c) in the chroot with /proc, /sys and /dev.
+in_root() {
+	local root=$1 m rc=0
+
+	shift
+	for m in proc sys dev; do
+		mount --bind "/$m" "$root/$m"
+		mounts+=("$root/$m")
+	done
+	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || :
+	chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive \
+		PATH=/usr/sbin:/usr/bin:/sbin:/bin sh -ec "$*" || rc=$?
+	umount_all
+	return $rc
+}
+
+TMP=$DIR.new
+cleanup() {
+	umount_all
+	if [[ -d $TMP ]]; then
+		rm -rf "$TMP"
+	fi
+}
+trap cleanup EXIT
+
+install_cmd="apt-get update -qq &&
+	apt-get install -y -qq --no-install-recommends ${PKGS[*]} >/dev/null &&
+	apt-get clean"
+
+start=$SECONDS
+if [[ -f $DIR/.rig-key && $(cat "$DIR/.rig-key") == "$KEY" ]]; then
+	log "cached: $DIR; bringing it up to date"
+	in_root "$DIR" "$install_cmd" >"$DIR.log" 2>&1 ||
+		{ tail -n 20 "$DIR.log" >&2; die "apt-get in $DIR failed"; }
+else
+	rm -rf "$TMP"
+	mkdir -p "$CACHE"
+	log "debootstrap $SUITE into $TMP (about a minute, once)"
+	debootstrap --variant=minbase "$SUITE" "$TMP" "$MIRROR" >"$DIR.log" 2>&1 ||
+		{ tail -n 20 "$DIR.log" >&2; die "debootstrap $SUITE failed"; }
+	sources >"$TMP/etc/apt/sources.list"
+	# The archive this machine reaches may serve a suite whose Release
+	# file is past its Valid-Until (a frozen copy): take it as it is.
+	echo 'Acquire::Check-Valid-Until "false";' \
+		>"$TMP/etc/apt/apt.conf.d/99rig-valid-until"
+	# No service starts inside the chroot.
+	printf '#!/bin/sh\nexit 101\n' >"$TMP/usr/sbin/policy-rc.d"
+	chmod 755 "$TMP/usr/sbin/policy-rc.d"
+	log "installing ${PKGS[*]}"
+	in_root "$TMP" "$install_cmd" >>"$DIR.log" 2>&1 ||
+		{ tail -n 20 "$DIR.log" >&2; die "apt-get install in the $SUITE chroot failed"; }
+	echo "$KEY" >"$TMP/.rig-key"
+	rm -rf "$DIR"
+	mv "$TMP" "$DIR"
+fi
+chroot "$DIR" dpkg-query -W -f '${Package} ${Version}\n' "${PKGS[@]}" \
+	>"$DIR/.rig-versions" 2>/dev/null || :
+log "ready in $((SECONDS - start))s ($(du -sh "$DIR" | cut -f1))"
+echo "$DIR"
