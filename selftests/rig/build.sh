@@ -21,7 +21,9 @@
 # warnings are errors; any warning that is not (modpost's) fails the build.
 # Needs selftests/rig/kernels.sh to have run. RIG_KROOT: the kernel's root
 # (boot/, lib/modules/, usr/src/linux-headers-KVER) when it is not one of
-# kernels.sh's (debug-kernel.sh sets it).
+# kernels.sh's (debug-kernel.sh and rig-kernel.sh set it). RIG_BUILD_ROOT:
+# a suite's root (suite-root.sh) whose compiler the kernel needs (sid's
+# 7.2: gcc-16); the modules are then built in it (in-suite.sh).
 set -Eeuo pipefail
 # A failing step names itself: script, line, command and status.
 trap 'echo "${0##*/}: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
@@ -58,6 +60,12 @@ rsync -a --delete --relative \
 	"$SRC/"
 
 kmake=(make -C "$KDIR" -j"$(nproc)" KCFLAGS=-Werror)
+if [[ -n ${RIG_BUILD_ROOT:-} ]]; then
+	# the tree itself, at the same path inside as outside
+	kmake=("$TOP/selftests/rig/in-suite.sh" "$RIG_BUILD_ROOT"
+	       --bind "$(readlink -f "$KDIR")" --
+	       make -C "$(readlink -f "$KDIR")" -j"$(nproc)" KCFLAGS=-Werror)
+fi
 # Debian's 6.1 headers ship no vmlinux, without which module BTF cannot be
 # generated; skip it quietly instead of printing "Skipping BTF generation".
 [[ -f $KDIR/vmlinux ]] || kmake+=(CONFIG_DEBUG_INFO_BTF_MODULES=)

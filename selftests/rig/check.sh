@@ -2,16 +2,24 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check.sh: the whole test rig, as root on Debian 12:
-#   deps -> kernels -> build + initramfs per kernel -> host unit tests
-#   -> libFuzzer, briefly (selftests/fuzz)
-#   -> dkms add/build/install/remove on this machine (dkms-test.sh)
+#   deps -> kernels: Debian's 6.1 and 6.12 (kernels.sh), and 7.2 built from
+#      Debian's linux-source-7.2 with the rig's configuration in a sid root
+#      (rig-kernel.sh: Debian's 7.2 images build VMBus in, which the
+#      simulated host cannot replace) -> build + initramfs per kernel
+#   -> host unit tests -> libFuzzer, briefly (selftests/fuzz)
+#   -> the DKMS matrix: each suite's dkms, compiler and headers in a chroot
+#      of that suite, every flavour, and the .debs (dkms-test.sh)
 #   -> make install/uninstall into a staging DESTDIR (install-test.sh)
-#   -> one VM per kernel, both at once (RIG_SERIAL=1: one after the other)
+#   -> one VM per kernel, all at once (RIG_SERIAL=1: one after the other);
+#      the functional suite on every kernel, the long soaks on the newest
+#      only (RIG_SOAK=0 for the others)
 #   -> the system test: the .debs on a booted Debian 12 (system-test.sh)
 #   -> the benchmark's smoke run (bench.sh --smoke)
-# Prints each kernel's summary line again at the end, with the wall time
-# (and a host-unit line for selftests/unit) and a total line, and exits
-# non-zero if anything failed. RIG_TESTS, RIG_TIMEOUT etc. pass to run-vm.sh.
+# Prints each part's summary line again at the end (one per DKMS suite and
+# flavour, one per booted kernel), the wall time of each part, writes the
+# support matrix (build/support-matrix.md, from the summary lines) and a
+# total line, and exits non-zero if anything failed. RIG_TESTS,
+# RIG_TIMEOUT etc. pass to run-vm.sh; RIG_NO_72=1 leaves the 7.2 kernel out.
 set -Eeuo pipefail
 # A failing step names itself: script, line, command and status.
 trap 'echo "${0##*/}: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
@@ -20,8 +28,19 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 RIG=$TOP/selftests/rig
 cd "$TOP"
 start=$SECONDS
+part_start=$SECONDS
+part_name=
+times=()
 
-step() { echo "== $* ($((SECONDS - start))s)"; }
+# step NAME: a new part begins; the previous one's wall time is kept.
+step() {
+	if [[ -n $part_name ]]; then
+		times+=("$(printf '%-28s %5d s' "$part_name" $((SECONDS - part_start)))")
+	fi
+	part_name=$1
+	part_start=$SECONDS
+	echo "== $* ($((SECONDS - start))s)"
+}
 
 step deps
 "$RIG/deps.sh"
@@ -30,10 +49,20 @@ step peers
 step kernels
 "$RIG/kernels.sh"
 mapfile -t kvers <"$TOP/.cache/kernels/list"
+declare -A kroot broot
+if [[ ${RIG_NO_72:-0} != 1 ]]; then
+	step "kernel 7.2 (linux-source-7.2)"
+	read -r k72 k72root < <("$RIG/rig-kernel.sh" --suite sid linux-source-7.2 \
+		"$RIG/rig-kernel-7.2.config")
+	[[ -n ${k72root:-} ]] || { echo "check: the 7.2 kernel did not build"; exit 1; }
+	kvers+=("$k72")
+	kroot[$k72]=$k72root
+	broot[$k72]=$("$RIG/suite-root.sh" sid)
+fi
 
 for k in "${kvers[@]}"; do
 	step "build $k"
-	"$RIG/build.sh" "$k"
+	RIG_KROOT=${kroot[$k]:-} RIG_BUILD_ROOT=${broot[$k]:-} "$RIG/build.sh" "$k"
 	"$RIG/initramfs.sh" "$k"
 done
 
@@ -81,9 +110,14 @@ summaries+=("$line")
 # libFuzzer on the parser and the model (60 s) and the config parser (30 s).
 part fuzz make -C "$TOP/selftests/fuzz" --no-print-directory check
 
-# The module through Debian's dkms, for both kernels' headers, on this
-# machine (nothing is loaded), and removed again.
-part dkms "$RIG/dkms-test.sh"
+# The DKMS matrix: each suite's own dkms, compiler and headers, every
+# flavour, in a chroot of the suite; the .debs with the suite's apt. Its
+# lines, one per suite and flavour, go into the summary.
+step dkms
+"$RIG/dkms-test.sh" 2>&1 | tee "$TOP/build/dkms.out" || rc=1
+mapfile -t dlines < <(grep -E '^(dkms|deb)/[^:]+: [0-9]+ passed' "$TOP/build/dkms.out")
+((${#dlines[@]})) || dlines=("dkms: 0 passed, 1 failed, 0 skipped")
+summaries+=("${dlines[@]}")
 
 # make install and make uninstall into a staging DESTDIR.
 part install "$RIG/install-test.sh" "${kvers[0]}"
@@ -92,14 +126,19 @@ part install "$RIG/install-test.sh" "${kvers[0]}"
 # inside the kernel or from one counter value), so sharing the two cores
 # costs time, not accuracy; this halves the wall time.
 # RIG_SERIAL=1 runs them one after the other.
+# The soaks run on the newest kernel (the last) only.
+step "guests (${#kvers[@]} kernels)"
 pids=()
 for k in "${kvers[@]}"; do
-	step "vm $k"
 	out=$TOP/build/$k/run-vm.out
+	soak=0
+	[[ $k == "${kvers[-1]}" ]] && soak=1
+	echo "== vm $k (soaks: $((soak)))"
+	vm=(env "RIG_SOAK=$soak" RIG_KROOT="${kroot[$k]:-}" "$RIG/run-vm.sh" "$k")
 	if [[ ${RIG_SERIAL:-0} == 1 ]]; then
-		"$RIG/run-vm.sh" "$k" | tee "$out" || rc=1
+		"${vm[@]}" | tee "$out" || rc=1
 	else
-		{ "$RIG/run-vm.sh" "$k" | tee "$out"; } &
+		{ "${vm[@]}" | tee "$out"; } &
 		pids+=($!)
 	fi
 done
@@ -124,9 +163,17 @@ line=$(grep '^bench-smoke: ' "$TOP/build/bench-smoke.out" | sed 's/ ([0-9]* s)$/
 [[ -n $line ]] || line="bench-smoke: 0 passed, 1 failed, 0 skipped"
 summaries+=("$line")
 
+step finish
 echo
 echo "== check done in $((SECONDS - start))s"
 printf '%s\n' "${summaries[@]}"
+echo
+echo "== wall time by part"
+printf '%s\n' "${times[@]}"
+printf '%-28s %5d s\n' total $((SECONDS - start))
+"$RIG/support-matrix.sh" "${summaries[@]}" >"$TOP/build/support-matrix.md" || rc=1
+echo "== support matrix: build/support-matrix.md"
+echo
 # One closing line for the whole check, in the same form.
 printf '%s\n' "${summaries[@]}" | awk '
 	{ p += $2; f += $4; s += $6 }

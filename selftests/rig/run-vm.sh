@@ -17,6 +17,8 @@
 #                  programs take about 50 minutes with two guests sharing
 #                  two cores, the 10-minute pause test among them)
 #   RIG_TESTS      comma-separated globs: run only those tests (rig.tests=)
+#   RIG_SOAK       0: the long soaks skip (rig.soak=0; check.sh runs them
+#                  on the newest kernel only)
 #   RIG_APPEND     more kernel command line
 #   RIG_QEMU_ARGS  more QEMU arguments
 #   RIG_OUT        directory for console.log and tap.log (default build/KVER;
@@ -48,6 +50,7 @@ initrd=$OUT/initramfs.cpio.gz
 append="console=ttyS0 panic=-1 oops=panic clocksource=tsc tsc=reliable"
 append+=" log_buf_len=4M"
 [[ -n ${RIG_TESTS:-} ]] && append+=" rig.tests=$RIG_TESTS"
+[[ ${RIG_SOAK:-1} == 0 ]] && append+=" rig.soak=0"
 [[ -n ${RIG_APPEND:-} ]] && append+=" $RIG_APPEND"
 
 LOGS=${RIG_OUT:-$OUT}

@@ -12,9 +12,11 @@
 # The machine's own apt sources are never touched.
 #
 # Cached in $RIG_SUITE_CACHE (default /var/cache/hv-ptp-ext) under
-# suite-SUITE, keyed by this script and the package list; a cached root is
-# brought up to date with the suite (apt-get install of the same packages),
-# and the versions it holds are written to its .rig-versions.
+# suite-SUITE, keyed by this script; a cached root gets the PACKAGEs asked
+# for this time added and brought up to date with the suite (apt-get
+# install), so that callers with different lists share one root. The
+# versions of the PACKAGEs are written to its .rig-versions. Two callers
+# for one suite must not run at once.
 set -Eeuo pipefail
 # A failing step names itself: script, line, command and status.
 trap 'echo "${0##*/}: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
@@ -26,7 +28,7 @@ DIR=$CACHE/suite-$SUITE
 MIRROR=${RIG_MIRROR:-http://deb.debian.org/debian}
 BASE=(gcc make dkms kmod libc6-dev ca-certificates)
 PKGS=("${BASE[@]}" "$@")
-KEY=$( { cat "$0"; printf '%s\n' "${PKGS[@]}" | sort; } | sha256sum | cut -c1-16)
+KEY=$(sha256sum "$0" | cut -c1-16)
 
 log() { echo "suite-root $SUITE: $*" >&2; }
 die() { echo "suite-root $SUITE: error: $*" >&2; exit 1; }
@@ -71,11 +73,19 @@ in_root() {
 	return $rc
 }
 
+# rmroot DIR: removes a root, after unmounting anything still mounted
+# below it (a run killed inside the chroot leaves its bind mounts, and rm
+# would follow them into this checkout or /dev).
+rmroot() {
+	findmnt -rn -o TARGET | grep -F "$1/" | sort -r | xargs -r umount -l
+	rm -rf --one-file-system "$1"
+}
+
 TMP=$DIR.new
 cleanup() {
 	umount_all
 	if [[ -d $TMP ]]; then
-		rm -rf "$TMP"
+		rmroot "$TMP"
 	fi
 }
 trap cleanup EXIT
@@ -90,7 +100,7 @@ if [[ -f $DIR/.rig-key && $(cat "$DIR/.rig-key") == "$KEY" ]]; then
 	in_root "$DIR" "$install_cmd" >"$DIR.log" 2>&1 ||
 		{ tail -n 20 "$DIR.log" >&2; die "apt-get in $DIR failed"; }
 else
-	rm -rf "$TMP"
+	rmroot "$TMP"
 	mkdir -p "$CACHE"
 	log "debootstrap $SUITE into $TMP (about a minute, once)"
 	debootstrap --variant=minbase "$SUITE" "$TMP" "$MIRROR" >"$DIR.log" 2>&1 ||
@@ -107,9 +117,10 @@ else
 	in_root "$TMP" "$install_cmd" >>"$DIR.log" 2>&1 ||
 		{ tail -n 20 "$DIR.log" >&2; die "apt-get install in the $SUITE chroot failed"; }
 	echo "$KEY" >"$TMP/.rig-key"
-	rm -rf "$DIR"
+	rmroot "$DIR"
 	mv "$TMP" "$DIR"
 fi
+# shellcheck disable=SC2016 # dpkg-query's fields, not the shell's
 chroot "$DIR" dpkg-query -W -f '${Package} ${Version}\n' "${PKGS[@]}" \
 	>"$DIR/.rig-versions" 2>/dev/null || :
 log "ready in $((SECONDS - start))s ($(du -sh "$DIR" | cut -f1))"

@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# support-matrix.sh LINE...: the support matrix as Markdown, from make
+# check's summary lines (check.sh passes them):
+#
+#   dkms/SUITE/KVER: P passed, F failed, S skipped   dkms add/build/install,
+#                                                   modinfo, remove
+#   deb/SUITE: ...                                   the .debs, dh-dkms
+#   KVER: ...                                        a booted guest's suite
+#
+# A cell says "yes (P/T)" when all T checks passed, "FAILED (P/T)" when
+# not, and "-" where the run did not cover it. readme-matrix.sh puts the
+# result into the README.
+set -euo pipefail
+
+declare -A dkms deb boot
+suites=()
+rows=()
+
+cell() {	# cell "P passed, F failed, S skipped"
+	local p f sk more=
+
+	read -r p _ f _ sk _ <<<"$1"
+	p=${p%,}
+	f=${f%,}
+	((${sk:-0} > 0)) && more=", $sk skipped"
+	if ((f == 0 && p > 0)); then
+		echo "yes ($p/$((p + f))$more)"
+	else
+		echo "FAILED ($p/$((p + f))$more)"
+	fi
+}
+
+for line in "$@"; do
+	name=${line%%:*}
+	counts=${line#*: }
+	case $name in
+	dkms/*/*)
+		rows+=("${name#dkms/}")
+		dkms[${name#dkms/}]=$(cell "$counts") ;;
+	deb/*)
+		deb[${name#deb/}]=$(cell "$counts")
+		suites+=("${name#deb/}") ;;
+	[0-9]*)
+		boot[$name]=$(cell "$counts") ;;
+	esac
+done
+
+echo "| suite | kernel | DKMS (the suite's dkms and compiler) | .debs (dh-dkms) | booted in the rig, guest suite |"
+echo "|---|---|---|---|---|"
+for r in "${rows[@]}"; do
+	suite=${r%%/*}
+	kver=${r#*/}
+	booted=${boot[$kver]:--}
+	echo "| $suite | $kver | ${dkms[$r]} | ${deb[$suite]:--} | $booted |"
+done
+for k in "${!boot[@]}"; do
+	found=0
+	for r in "${rows[@]}"; do
+		[[ ${r#*/} == "$k" ]] && found=1
+	done
+	((found)) && continue
+	echo "| (rig) | $k | - | - | ${boot[$k]} |"
+done
