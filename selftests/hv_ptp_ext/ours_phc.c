@@ -295,6 +295,7 @@ TEST_F_TIMEOUT(ours, malformed_flood, 600)
 	unsigned int i;
 	int s, outside, splats;
 
+	RIG_SOAK_OR_SKIP();
 	ASSERT_EQ(0, start(&self->phc, &self->index, 2,
 			   "--ours --no-hv-utils profile=azure"));
 	splats = kmsg_splats();
@@ -340,6 +341,7 @@ TEST_F_TIMEOUT(ours, sample_storm, 180)
 	long long sent, seen, err = 0;
 	int s, outside = 0, splats;
 
+	RIG_SOAK_OR_SKIP();
 	ASSERT_EQ(0, start(&self->phc, &self->index, 2,
 			   "--ours --no-hv-utils profile=azure"));
 	splats = kmsg_splats();
@@ -716,6 +718,7 @@ TEST_F_TIMEOUT(ours, load_unload_cycles, 600)
 	pid_t pids[3];
 	int i, lock, splats;
 
+	RIG_SOAK_OR_SKIP();
 	h = mmap(NULL, 3 * sizeof(*h), PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, h);

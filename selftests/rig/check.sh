@@ -13,7 +13,7 @@
 #   -> one VM per kernel, all at once (RIG_SERIAL=1: one after the other);
 #      the functional suite on every kernel, the long soaks on the newest
 #      only (RIG_SOAK=0 for the others)
-#   -> the system test: the .debs on a booted Debian 12 (system-test.sh)
+#   -> the system test: the .debs on a booted Debian 13 (system-test.sh)
 #   -> the benchmark's smoke run (bench.sh --smoke)
 # Prints each part's summary line again at the end (one per DKMS suite and
 # flavour, one per booted kernel), the wall time of each part, writes the
@@ -152,9 +152,9 @@ for k in "${kvers[@]}"; do
 	summaries+=("$line")
 done
 
-# The packages on a debootstrap Debian 12 with systemd, on the first
-# (6.1) kernel: install, reboot, checks, purge.
-part system "$RIG/system-test.sh" "${kvers[0]}"
+# The packages on a debootstrap Debian 13 (trixie) with systemd and its
+# generic kernel: install, reboot, checks, purge.
+part system "$RIG/system-test.sh" trixie
 
 # The benchmark harness, briefly: every setup runs and its daemon lives.
 step bench-smoke
@@ -171,7 +171,12 @@ echo
 echo "== wall time by part"
 printf '%s\n' "${times[@]}"
 printf '%-28s %5d s\n' total $((SECONDS - start))
-"$RIG/support-matrix.sh" "${summaries[@]}" >"$TOP/build/support-matrix.md" || rc=1
+{
+	echo "make check at $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo '?')," \
+	     "$(date -u +%Y-%m-%d), $(((SECONDS - start) / 60)) minutes:"
+	echo
+	"$RIG/support-matrix.sh" "${summaries[@]}"
+} >"$TOP/build/support-matrix.md" || rc=1
 echo "== support matrix: build/support-matrix.md"
 echo
 # One closing line for the whole check, in the same form.

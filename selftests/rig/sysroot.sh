@@ -1,33 +1,43 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# sysroot.sh KVER: a Debian 12 root file system for the system test
-# (system-test.sh), made with debootstrap from the archive in the local apt
-# sources, with systemd, Debian's kernel KVER and its headers, dkms and
-# chrony, the way an Azure Debian image has them. Printed on stdout: its
-# directory.
+# sysroot.sh SUITE: a Debian root file system of SUITE (trixie, bookworm)
+# for the system test (system-test.sh), made with debootstrap from the
+# archive the rig uses (RIG_MIRROR), with systemd, the suite's generic
+# kernel (linux-image-amd64: the cloud flavour builds VMBus in, which the
+# simulated host cannot replace) and its headers, dkms and chrony, the way
+# an Azure Debian image has them. Printed on stdout: its directory and the
+# kernel's release, "DIR KVER".
 #
 # Cached in $RIG_SYSROOT_CACHE (default /var/cache/hv-ptp-ext) outside the
-# checkout, so that a fresh clone reuses it: the cache is keyed by KVER and
-# by this script's contents, and a run with the cache valid does no network
-# access. It holds nothing of this project: the packages under test and the
-# simulated host are added to a copy of it for each run.
+# checkout, so that a fresh clone reuses it: the cache is keyed by SUITE
+# and by this script's contents, and a run with the cache valid does no
+# network access. It holds nothing of this project: the packages under test
+# and the simulated host are added to a copy of it for each run.
 set -Eeuo pipefail
 # A failing step names itself: script, line, command and status.
 trap 'echo "${0##*/}: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
 
-KVER=${1:?usage: sysroot.sh KVER}
+SUITE=${1:?usage: sysroot.sh SUITE}
 CACHE=${RIG_SYSROOT_CACHE:-/var/cache/hv-ptp-ext}
-DIR=$CACHE/sysroot-$KVER
+DIR=$CACHE/sysroot-$SUITE
 KEY=$(sha256sum "$0" | cut -c1-16)
 MIRROR=${RIG_MIRROR:-http://deb.debian.org/debian}
 
 log() { echo "sysroot: $*" >&2; }
 die() { echo "sysroot: error: $*" >&2; exit 1; }
 
+# kver ROOT: the release of the one kernel in ROOT/boot.
+kver() {
+	local k
+
+	k=$(compgen -G "$1/boot/vmlinuz-*" | head -n 1) || return 1
+	echo "${k##*/vmlinuz-}"
+}
+
 if [[ -f $DIR/.rig-key && $(cat "$DIR/.rig-key") == "$KEY" ]]; then
 	log "cached: $DIR"
-	echo "$DIR"
+	echo "$DIR $(kver "$DIR")"
 	exit 0
 fi
 
@@ -51,19 +61,23 @@ rm -rf "$TMP"
 mkdir -p "$CACHE"
 
 start=$SECONDS
-log "debootstrap bookworm into $TMP (a few minutes, once)"
+log "debootstrap $SUITE into $TMP (a few minutes, once)"
 # minbase plus what boots with systemd as PID 1 and answers timedatectl.
 debootstrap --variant=minbase \
 	--include=systemd,systemd-sysv,udev,dbus,kmod,procps,ca-certificates \
-	bookworm "$TMP" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
+	"$SUITE" "$TMP" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
 	{ tail -n 20 "$CACHE/debootstrap.log" >&2; die "debootstrap failed"; }
 
-# The same archives as this machine (the kernels come from the security
-# and updates suites as well), then the packages that need them.
-cp /etc/apt/sources.list "$TMP/etc/apt/sources.list" 2>/dev/null || :
-if [[ -d /etc/apt/sources.list.d ]]; then
-	cp -a /etc/apt/sources.list.d/. "$TMP/etc/apt/sources.list.d/"
-fi
+# The suite with its updates and security archives (the kernels come
+# from those too), then the packages that need them.
+{
+	echo "deb $MIRROR $SUITE main"
+	echo "deb $MIRROR $SUITE-updates main"
+	echo "deb ${MIRROR%/debian}/debian-security $SUITE-security main"
+} >"$TMP/etc/apt/sources.list"
+# The archive this machine reaches may serve a suite whose Release file is
+# past its Valid-Until (a frozen copy): take it as it is.
+echo 'Acquire::Check-Valid-Until "false";' >"$TMP/etc/apt/apt.conf.d/99rig-valid-until"
 cp /etc/resolv.conf "$TMP/etc/resolv.conf" 2>/dev/null || :
 for m in proc sys dev; do
 	mount --bind "/$m" "$TMP/$m"
@@ -73,17 +87,17 @@ done
 printf '#!/bin/sh\nexit 101\n' >"$TMP/usr/sbin/policy-rc.d"
 chmod 755 "$TMP/usr/sbin/policy-rc.d"
 
-log "kernel $KVER, headers, dkms, chrony"
+log "kernel, headers, dkms, chrony"
 chroot "$TMP" /usr/bin/env DEBIAN_FRONTEND=noninteractive sh -ec "
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends \
-		linux-image-$KVER-unsigned linux-headers-$KVER \
+		linux-image-amd64 linux-headers-amd64 \
 		initramfs-tools dkms chrony libsystemd0 >/dev/null
 	apt-get clean
 " >>"$CACHE/debootstrap.log" 2>&1 ||
 	{ tail -n 20 "$CACHE/debootstrap.log" >&2; die "apt-get in the chroot failed"; }
-[[ -f $TMP/boot/vmlinuz-$KVER && -f $TMP/boot/initrd.img-$KVER ]] ||
-	die "no kernel or initrd in $TMP/boot"
+KVER=$(kver "$TMP") || die "no kernel in $TMP/boot"
+[[ -f $TMP/boot/initrd.img-$KVER ]] || die "no initrd for $KVER in $TMP/boot"
 
 rm -f "$TMP/usr/sbin/policy-rc.d" "$TMP/etc/resolv.conf"
 
@@ -105,5 +119,5 @@ echo "$KEY" >"$TMP/.rig-key"
 rm -rf "$DIR"
 mv "$TMP" "$DIR"
 keep=1
-log "made $DIR in $((SECONDS - start))s ($(du -sh "$DIR" | cut -f1))"
-echo "$DIR"
+log "made $DIR ($KVER) in $((SECONDS - start))s ($(du -sh "$DIR" | cut -f1))"
+echo "$DIR $KVER"

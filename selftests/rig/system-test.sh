@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# system-test.sh [KVER] (make check-system): the packages on a real Debian 12
-# system. A root file system from debootstrap (sysroot.sh, cached) with
-# Debian's kernel KVER (default: the rig's 6.1 kernel), systemd as PID 1 and
-# chrony set up as on Azure, boots under QEMU TCG with the simulated host
-# loaded at boot in place of hv_vmbus. The guest (system-guest, run by
+# system-test.sh [SUITE] (make check-system): the packages on a real Debian
+# system of SUITE (default trixie, Debian 13; bookworm works too). A root
+# file system from debootstrap (sysroot.sh, cached) with the suite's generic
+# kernel, systemd as PID 1 and chrony set up as on Azure, boots under QEMU
+# TCG with the simulated host (built here for that kernel, with the suite's
+# own compiler, inside the root) loaded at boot in place of hv_vmbus. The guest (system-guest, run by
 # rig-system.service at the end of each boot) installs the two .debs from
 # make deb (DKMS builds the module inside), reboots, checks the module, the
 # unit and the clock, purges the packages, checks that everything is as
@@ -22,7 +23,7 @@ trap 'echo "${0##*/}: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 RIG=$TOP/selftests/rig
-KVER=${1:-$(head -n 1 "$TOP/.cache/kernels/list" 2>/dev/null || true)}
+SUITE=${1:-trixie}
 OUT=$TOP/build/system
 TIMEOUT=${RIG_TIMEOUT:-1800}
 PROFILE=${RIG_SYSTEM_PROFILE:-azure}
@@ -30,13 +31,25 @@ PROFILE=${RIG_SYSTEM_PROFILE:-azure}
 log() { echo "system: $*"; }
 die() { echo "system: error: $*" >&2; echo "system: 0 passed, 1 failed, 0 skipped"; exit 1; }
 
-[[ -n $KVER ]] || die "no kernel: run selftests/rig/kernels.sh or give KVER"
 ((EUID == 0)) || die "run as root (debootstrap, the image's file owners)"
-sim=$TOP/build/$KVER/mod/hv_host_sim.ko
-[[ -f $sim ]] || die "$sim missing (run selftests/rig/build.sh $KVER)"
 
 "$RIG/deb.sh" --no-lintian
-sysroot=$("$RIG/sysroot.sh" "$KVER")
+read -r sysroot KVER < <("$RIG/sysroot.sh" "$SUITE")
+[[ -n ${KVER:-} ]] || die "no $SUITE root file system"
+log "$SUITE, kernel $KVER"
+
+# The simulated host for that kernel, built in the root with its compiler
+# and headers (in-suite.sh puts this checkout at the same path inside).
+simsrc=$TOP/build/system-sim
+rm -rf "$simsrc"
+mkdir -p "$simsrc/kernel" "$simsrc/selftests"
+cp "$TOP"/kernel/compat.h "$TOP"/kernel/compat.mk "$simsrc/kernel/"
+cp -r "$TOP/selftests/host_sim" "$simsrc/selftests/"
+"$RIG/in-suite.sh" "$sysroot" -- make -C "/usr/src/linux-headers-$KVER" \
+	M="$simsrc/selftests/host_sim" KCFLAGS=-Werror modules \
+	>"$simsrc/build.log" 2>&1 ||
+	{ tail -n 30 "$simsrc/build.log"; die "hv_host_sim.ko did not build for $KVER"; }
+sim=$simsrc/selftests/host_sim/hv_host_sim.ko
 kernel=$sysroot/boot/vmlinuz-$KVER
 initrd=$sysroot/boot/initrd.img-$KVER
 
