@@ -49,7 +49,7 @@ static inline int rig_available(void)
 /* Reload the simulated host (and hv_utils) with "rig-load ARGS". */
 /*
  * The long soaks (floods, storms, 200 load cycles, a 10-minute pause) run
- * on one kernel of the rig's matrix, the newest; the guests of the other
+ * on one kernel of make check's matrix (6.12); the guests of the other
  * kernels boot with rig.soak=0 (RIG_SOAK=0) and skip them, saying so.
  * make check's time budget is the reason (README).
  */

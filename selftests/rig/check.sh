@@ -2,17 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check.sh: the whole test rig, as root on Debian 12:
-#   deps -> kernels: Debian's 6.1 and 6.12 (kernels.sh), and 7.2 built from
-#      Debian's linux-source-7.2 with the rig's configuration in a sid root
-#      (rig-kernel.sh: Debian's 7.2 images build VMBus in, which the
-#      simulated host cannot replace) -> build + initramfs per kernel
+#   deps -> Debian's 6.1 and 6.12 kernels (kernels.sh) -> build + initramfs
 #   -> host unit tests -> libFuzzer, briefly (selftests/fuzz)
+#   -> make install/uninstall into a staging DESTDIR (install-test.sh)
+#   -> the 6.1 and 6.12 guests, in the background (RIG_SERIAL=1: in the
+#      foreground); the functional suite on every kernel, the long soaks
+#      in the 6.12 guest only (RIG_SOAK=0 for the others); meanwhile:
+#   -> 7.2 built from Debian's linux-source-7.2 with the rig's configuration
+#      in a sid root (rig-kernel.sh: Debian's 7.2 images build VMBus in,
+#      which the simulated host cannot replace), its build, its guest
 #   -> the DKMS matrix: each suite's dkms, compiler and headers in a chroot
 #      of that suite, every flavour, and the .debs (dkms-test.sh)
-#   -> make install/uninstall into a staging DESTDIR (install-test.sh)
-#   -> one VM per kernel, all at once (RIG_SERIAL=1: one after the other);
-#      the functional suite on every kernel, the long soaks on the newest
-#      only (RIG_SOAK=0 for the others)
 #   -> the system test: the .debs on a booted Debian 13 (system-test.sh)
 #   -> the benchmark's smoke run (bench.sh --smoke)
 # Prints each part's summary line again at the end (one per DKMS suite and
@@ -49,20 +49,9 @@ step peers
 step kernels
 "$RIG/kernels.sh"
 mapfile -t kvers <"$TOP/.cache/kernels/list"
-declare -A kroot broot
-if [[ ${RIG_NO_72:-0} != 1 ]]; then
-	step "kernel 7.2 (linux-source-7.2)"
-	read -r k72 k72root < <("$RIG/rig-kernel.sh" --suite sid linux-source-7.2 \
-		"$RIG/rig-kernel-7.2.config")
-	[[ -n ${k72root:-} ]] || { echo "check: the 7.2 kernel did not build"; exit 1; }
-	kvers+=("$k72")
-	kroot[$k72]=$k72root
-	broot[$k72]=$("$RIG/suite-root.sh" sid)
-fi
-
 for k in "${kvers[@]}"; do
 	step "build $k"
-	RIG_KROOT=${kroot[$k]:-} RIG_BUILD_ROOT=${broot[$k]:-} "$RIG/build.sh" "$k"
+	"$RIG/build.sh" "$k"
 	"$RIG/initramfs.sh" "$k"
 done
 
@@ -110,6 +99,64 @@ summaries+=("$line")
 # libFuzzer on the parser and the model (60 s) and the config parser (30 s).
 part fuzz make -C "$TOP/selftests/fuzz" --no-print-directory check
 
+# make install and make uninstall into a staging DESTDIR.
+part install "$RIG/install-test.sh" "${kvers[0]}"
+
+# The guests in the background while the rest goes on: every measurement
+# in the tests is exact (taken inside the kernel or from one counter
+# value), so sharing the two cores costs time, not accuracy, and much of a
+# guest's time is waiting (the 10-minute pause). The soaks run in the
+# 6.12 guest only (the kernel of Debian 13 and of Debian 12's newer line,
+# and the first to start, so the longest guest ends soonest); the others
+# skip them (RIG_SOAK=0). RIG_SERIAL=1 runs each guest in the foreground.
+guests_start=$SECONDS
+pids=()
+# guest KVER SOAK [KROOT]: start KVER's guest.
+guest() {
+	local k=$1 soak=$2 out=$TOP/build/$1/run-vm.out
+	local vm=(env "RIG_SOAK=$soak" "RIG_KROOT=${3:-}"
+		  "RIG_TIMEOUT=${RIG_TIMEOUT:-3600}" "$RIG/run-vm.sh" "$k")
+
+	echo "== vm $k (soaks: $soak)"
+	if [[ ${RIG_SERIAL:-0} == 1 ]]; then
+		"${vm[@]}" | tee "$out" || rc=1
+	else
+		{ "${vm[@]}" | tee "$out"; } &
+		pids+=($!)
+	fi
+}
+step "guests start"
+for k in "${kvers[@]}"; do
+	soak=0
+	[[ $k == 6.12.* ]] && soak=1
+	guest "$k" "$soak"
+done
+
+# The third kernel, 7.2, built meanwhile: Debian's linux-source-7.2 with
+# the rig's configuration, in a sid root with sid's compiler (Debian's 7.2
+# images build VMBus in, which the simulated host cannot replace).
+if [[ ${RIG_NO_72:-0} != 1 ]]; then
+	step "kernel 7.2 (linux-source-7.2)"
+	k72root=
+	read -r k72 k72root < <("$RIG/rig-kernel.sh" --suite sid linux-source-7.2 \
+		"$RIG/rig-kernel-7.2.config") || :
+	if [[ -n $k72root ]]; then
+		step "build $k72"
+		sidroot=$("$RIG/suite-root.sh" sid)
+		if RIG_KROOT=$k72root RIG_BUILD_ROOT=$sidroot "$RIG/build.sh" "$k72" &&
+		   "$RIG/initramfs.sh" "$k72"; then
+			kvers+=("$k72")
+			guest "$k72" 0 "$k72root"
+		else
+			summaries+=("$k72: 0 passed, 1 failed, 0 skipped")
+			rc=1
+		fi
+	else
+		summaries+=("7.2: 0 passed, 1 failed, 0 skipped")
+		rc=1
+	fi
+fi
+
 # The DKMS matrix: each suite's own dkms, compiler and headers, every
 # flavour, in a chroot of the suite; the .debs with the suite's apt. Its
 # lines, one per suite and flavour, go into the summary.
@@ -118,39 +165,6 @@ step dkms
 mapfile -t dlines < <(grep -E '^(dkms|deb)/[^:]+: [0-9]+ passed' "$TOP/build/dkms.out")
 ((${#dlines[@]})) || dlines=("dkms: 0 passed, 1 failed, 0 skipped")
 summaries+=("${dlines[@]}")
-
-# make install and make uninstall into a staging DESTDIR.
-part install "$RIG/install-test.sh" "${kvers[0]}"
-
-# Both guests at once: every measurement in the tests is exact (taken
-# inside the kernel or from one counter value), so sharing the two cores
-# costs time, not accuracy; this halves the wall time.
-# RIG_SERIAL=1 runs them one after the other.
-# The soaks run on the newest kernel (the last) only.
-step "guests (${#kvers[@]} kernels)"
-pids=()
-for k in "${kvers[@]}"; do
-	out=$TOP/build/$k/run-vm.out
-	soak=0
-	[[ $k == "${kvers[-1]}" ]] && soak=1
-	echo "== vm $k (soaks: $((soak)))"
-	vm=(env "RIG_SOAK=$soak" RIG_KROOT="${kroot[$k]:-}" "$RIG/run-vm.sh" "$k")
-	if [[ ${RIG_SERIAL:-0} == 1 ]]; then
-		"${vm[@]}" | tee "$out" || rc=1
-	else
-		{ "${vm[@]}" | tee "$out"; } &
-		pids+=($!)
-	fi
-done
-for p in "${pids[@]}"; do
-	wait "$p" || rc=1
-done
-for k in "${kvers[@]}"; do
-	line=$(tail -n 1 "$TOP/build/$k/run-vm.out")
-	[[ $line =~ ^[^\ ]+:\ [0-9]+\ passed,\ [0-9]+\ failed,\ [0-9]+\ skipped$ ]] ||
-		line="$k: 0 passed, 1 failed, 0 skipped"
-	summaries+=("$line")
-done
 
 # The packages on a debootstrap Debian 13 (trixie) with systemd and its
 # generic kernel: install, reboot, checks, purge.
@@ -163,6 +177,18 @@ line=$(grep '^bench-smoke: ' "$TOP/build/bench-smoke.out" | sed 's/ ([0-9]* s)$/
 [[ -n $line ]] || line="bench-smoke: 0 passed, 1 failed, 0 skipped"
 summaries+=("$line")
 
+step "guests (rest of their run)"
+for p in "${pids[@]}"; do
+	wait "$p" || rc=1
+done
+guests_time=$((SECONDS - guests_start))
+for k in "${kvers[@]}"; do
+	line=$(tail -n 1 "$TOP/build/$k/run-vm.out")
+	[[ $line =~ ^[^\ ]+:\ [0-9]+\ passed,\ [0-9]+\ failed,\ [0-9]+\ skipped$ ]] ||
+		line="$k: 0 passed, 1 failed, 0 skipped"
+	summaries+=("$line")
+done
+
 step finish
 echo
 echo "== check done in $((SECONDS - start))s"
@@ -170,6 +196,8 @@ printf '%s\n' "${summaries[@]}"
 echo
 echo "== wall time by part"
 printf '%s\n' "${times[@]}"
+printf '%-28s %5d s (from their start, beside dkms, system, bench-smoke)\n' \
+	"guests, all" "$guests_time"
 printf '%-28s %5d s\n' total $((SECONDS - start))
 {
 	echo "make check at $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo '?')," \

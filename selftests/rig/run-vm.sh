@@ -18,7 +18,7 @@
 #                  two cores, the 10-minute pause test among them)
 #   RIG_TESTS      comma-separated globs: run only those tests (rig.tests=)
 #   RIG_SOAK       0: the long soaks skip (rig.soak=0; check.sh runs them
-#                  on the newest kernel only)
+#                  on 6.12 only)
 #   RIG_APPEND     more kernel command line
 #   RIG_QEMU_ARGS  more QEMU arguments
 #   RIG_OUT        directory for console.log and tap.log (default build/KVER;

@@ -77,7 +77,7 @@ in_root() {
 # below it (a run killed inside the chroot leaves its bind mounts, and rm
 # would follow them into this checkout or /dev).
 rmroot() {
-	findmnt -rn -o TARGET | grep -F "$1/" | sort -r | xargs -r umount -l
+	{ findmnt -rn -o TARGET | grep -F "$1/" || :; } | sort -r | xargs -r umount -l
 	rm -rf --one-file-system "$1"
 }
 
