@@ -346,19 +346,19 @@ static int step(struct daemon *d, int64_t offset_ns)
 	return 0;
 }
 
-static void update(struct daemon *d)
+/* One poll, at @mono (CLOCK_MONOTONIC, ns). */
+static void update(struct daemon *d, int64_t mono)
 {
 	struct hps_status *st = &d->st;
 	enum hps_servo_state state;
 	long long v, stratum;
 	int64_t bound = 0;
 	struct hps_sample s;
-	int64_t mono, abs_off;
+	int64_t abs_off;
 	int ret, leap = 0, allow_step, locked, unsync;
 	char what[160];
 	double ppb;
 
-	mono = now_ns(CLOCK_MONOTONIC);
 	if (near_leap(d))
 		return;
 	if (d->phc.fd < 0)
@@ -514,7 +514,7 @@ static int run(struct daemon *d)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t wd_usec = 0;
-	int64_t next, next_wd, wake;
+	int64_t next, next_wd, wake, mono;
 	struct timespec ts;
 	double ppb = 0;
 	int ret;
@@ -552,13 +552,24 @@ static int run(struct daemon *d)
 			got_hup = 0;
 			reload(d);
 		}
-		if (now_ns(CLOCK_MONOTONIC) >= next) {
-			update(d);
+		mono = now_ns(CLOCK_MONOTONIC);
+		if (mono >= next) {
+			update(d, mono);
 			publish(d);
-			next += d->cfg.poll_ms * 1000000LL;
-			if (next < now_ns(CLOCK_MONOTONIC))
-				next = now_ns(CLOCK_MONOTONIC) +
-				       d->cfg.poll_ms * 1000000LL;
+			/*
+			 * The next poll a whole poll_ms after this one, even
+			 * when this one ran late (a loaded machine), not back
+			 * on the grid: the servo turns an offset into a
+			 * frequency over the interval since the last poll (ppb
+			 * = ns / s), so catching up 25 ms after a late poll at
+			 * 250 ms multiplied its gains tenfold. A 5 us offset,
+			 * within lock_us, then moved the frequency estimate by
+			 * ki * 5 us / 25 ms = 60 ppm; holdover kept that, and
+			 * its error estimate, which takes the frequency noise
+			 * of an update to be the offsets' jitter per poll_ms,
+			 * did not cover it.
+			 */
+			next = mono + d->cfg.poll_ms * 1000000LL;
 		}
 		if (wd_usec && now_ns(CLOCK_MONOTONIC) >= next_wd) {
 			sd_notify(0, "WATCHDOG=1");
