@@ -4,9 +4,9 @@
 # sysroot.sh SUITE: a Debian root file system of SUITE (trixie, bookworm)
 # for the system test (system-test.sh), made with debootstrap from the
 # archive the rig uses (RIG_MIRROR), with systemd, the suite's generic
-# kernel (linux-image-amd64: the cloud flavour builds VMBus in, which the
-# simulated host cannot replace) and its headers, dkms and chrony, the way
-# an Azure Debian image has them. Printed on stdout: its directory and the
+# kernel (linux-image-amd64, whose VMBus driver is a module the simulated
+# host stands in for) and its headers, dkms and chrony, the way an Azure
+# Debian image has them. Printed on stdout: its directory and the
 # kernel's release, "DIR KVER".
 #
 # Cached in $RIG_SYSROOT_CACHE (default /var/cache/hv-ptp-ext) outside the
