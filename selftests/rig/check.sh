@@ -111,11 +111,13 @@ part install "$RIG/install-test.sh" "${kvers[0]}"
 # skip them (RIG_SOAK=0). RIG_SERIAL=1 runs each guest in the foreground.
 guests_start=$SECONDS
 pids=()
-# guest KVER SOAK [KROOT]: start KVER's guest.
+# guest KVER SOAK [KROOT]: start KVER's guest; the soaks take about 20
+# minutes more.
 guest() {
 	local k=$1 soak=$2 out=$TOP/build/$1/run-vm.out
 	local vm=(env "RIG_SOAK=$soak" "RIG_KROOT=${3:-}"
-		  "RIG_TIMEOUT=${RIG_TIMEOUT:-3600}" "$RIG/run-vm.sh" "$k")
+		  "RIG_TIMEOUT=${RIG_TIMEOUT:-$((soak ? 4800 : 3600))}"
+		  "$RIG/run-vm.sh" "$k")
 
 	echo "== vm $k (soaks: $soak)"
 	if [[ ${RIG_SERIAL:-0} == 1 ]]; then
