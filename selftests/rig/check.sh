@@ -44,6 +44,15 @@ step() {
 
 step deps
 "$RIG/deps.sh"
+# What only waits on the network and the disk starts now, in the
+# background: the DKMS matrix's suite roots and the system test's root file
+# system (debootstrap and apt). Each is waited for before its first use.
+step prefetch
+mkdir -p "$TOP/build"
+"$RIG/dkms-test.sh" --prefetch >"$TOP/build/prefetch-roots.out" 2>&1 &
+roots_pid=$!
+"$RIG/sysroot.sh" trixie >"$TOP/build/prefetch-sysroot.out" 2>&1 &
+sysroot_pid=$!
 step peers
 "$RIG/peers.sh"
 step kernels
@@ -137,6 +146,8 @@ done
 # The third kernel, 7.2, built meanwhile: Debian's linux-source-7.2 with
 # the rig's configuration, in a sid root with sid's compiler (Debian's 7.2
 # images build VMBus in, which the simulated host cannot replace).
+step "suite roots (wait)"
+wait $roots_pid || { cat "$TOP/build/prefetch-roots.out"; rc=1; }
 if [[ ${RIG_NO_72:-0} != 1 ]]; then
 	step "kernel 7.2 (linux-source-7.2)"
 	k72root=
@@ -170,6 +181,7 @@ summaries+=("${dlines[@]}")
 
 # The packages on a debootstrap Debian 13 (trixie) with systemd and its
 # generic kernel: install, reboot, checks, purge.
+wait $sysroot_pid || cat "$TOP/build/prefetch-sysroot.out"
 part system "$RIG/system-test.sh" trixie
 
 # The benchmark harness, briefly: every setup runs and its daemon lives.

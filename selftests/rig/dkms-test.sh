@@ -24,6 +24,7 @@
 # A failed check prints what it ran and the end of its output.
 #
 #   RIG_DKMS_SUITES="bookworm trixie sid" (the default) picks suites.
+#   --prefetch: only make (or bring up to date) the suites' roots.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -203,14 +204,10 @@ test_suite() {
 
 ((EUID == 0)) || { echo "dkms-test: needs root (chroot)"; echo "dkms: 0 passed, 1 failed, 0 skipped"; exit 1; }
 mkdir -p "$OUT"
-if ! compgen -G "$TOP/build/deb/hv-ptp-ext-dkms_*.deb" >/dev/null ||
-   ! compgen -G "$TOP/build/deb/hv-ptp-sync_*_amd64.deb" >/dev/null; then
-	"$RIG/deb.sh" --no-lintian ||
-		{ echo "dkms-test: make deb failed"; echo "dkms: 0 passed, 1 failed, 0 skipped"; exit 1; }
-fi
 
 # The chroots first, all at once: fetching and unpacking packages waits on
-# the network and the disk, not on the two cores.
+# the network and the disk, not on the two cores. --prefetch: only that
+# (make check starts it early, in the background).
 pids=()
 for s in "${SUITES[@]}"; do
 	(
@@ -223,9 +220,17 @@ for s in "${SUITES[@]}"; do
 	) &
 	pids+=($!)
 done
+prc=0
 for p in "${pids[@]}"; do
-	wait "$p" || :
+	wait "$p" || prc=1
 done
+if [[ ${1:-} == --prefetch ]]; then
+	log "prefetch: the roots of ${SUITES[*]} are $( ((prc)) && echo "NOT all " )ready"
+	exit $prc
+fi
+
+"$RIG/deb.sh" --no-lintian ||
+	{ echo "dkms-test: make deb failed"; echo "dkms: 0 passed, 1 failed, 0 skipped"; exit 1; }
 
 for s in "${SUITES[@]}"; do
 	suite=$s
