@@ -65,6 +65,7 @@ for k in "${kvers[@]}"; do
 done
 
 summaries=()
+matrix_extra=()
 rc=0
 
 # part NAME COMMAND...: a step whose output ends in "NAME: P passed, F
@@ -175,7 +176,9 @@ fi
 # lines, one per suite and flavour, go into the summary.
 step dkms
 "$RIG/dkms-test.sh" 2>&1 | tee "$TOP/build/dkms.out" || rc=1
-mapfile -t dlines < <(grep -E '^(dkms|deb)/[^:]+: [0-9]+ passed' "$TOP/build/dkms.out")
+# (each line shows twice: as it comes and in the recap at the end)
+mapfile -t dlines < <(grep -E '^(dkms|deb)/[^:]+: [0-9]+ passed' "$TOP/build/dkms.out" |
+		      awk '!seen[$0]++')
 ((${#dlines[@]})) || dlines=("dkms: 0 passed, 1 failed, 0 skipped")
 summaries+=("${dlines[@]}")
 
@@ -183,6 +186,9 @@ summaries+=("${dlines[@]}")
 # generic kernel: install, reboot, checks, purge.
 wait $sysroot_pid || cat "$TOP/build/prefetch-sysroot.out"
 part system "$RIG/system-test.sh" trixie
+# For the support matrix: the same line, named by suite and kernel.
+syskver=$(sed -n 's/^system: trixie, kernel //p' "$TOP/build/system.out" | tail -n 1)
+[[ -n $syskver ]] && matrix_extra=("system/trixie/$syskver: ${summaries[-1]#*: }")
 
 # The benchmark harness, briefly: every setup runs and its daemon lives.
 step bench-smoke
@@ -217,7 +223,7 @@ printf '%-28s %5d s\n' total $((SECONDS - start))
 	echo "make check at $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo '?')," \
 	     "$(date -u +%Y-%m-%d), $(((SECONDS - start) / 60)) minutes:"
 	echo
-	"$RIG/support-matrix.sh" "${summaries[@]}"
+	"$RIG/support-matrix.sh" "${summaries[@]}" "${matrix_extra[@]}"
 } >"$TOP/build/support-matrix.md" || rc=1
 echo "== support matrix: build/support-matrix.md"
 echo

@@ -8,13 +8,14 @@
 #                                                   modinfo, remove
 #   deb/SUITE: ...                                   the .debs, dh-dkms
 #   KVER: ...                                        a booted guest's suite
+#   system/SUITE/KVER: ...                           the system test
 #
 # A cell says "yes (P/T)" when all T checks passed, "FAILED (P/T)" when
 # not, and "-" where the run did not cover it. readme-matrix.sh puts the
 # result into the README.
 set -euo pipefail
 
-declare -A dkms deb boot
+declare -A dkms deb boot sys
 suites=()
 rows=()
 
@@ -39,6 +40,8 @@ for line in "$@"; do
 	dkms/*/*)
 		rows+=("${name#dkms/}")
 		dkms[${name#dkms/}]=$(cell "$counts") ;;
+	system/*/*)
+		sys[${name#system/}]=$(cell "$counts") ;;
 	deb/*)
 		deb[${name#deb/}]=$(cell "$counts")
 		suites+=("${name#deb/}") ;;
@@ -47,13 +50,13 @@ for line in "$@"; do
 	esac
 done
 
-echo "| suite | kernel | DKMS (the suite's dkms and compiler) | .debs (dh-dkms) | booted in the rig, guest suite |"
-echo "|---|---|---|---|---|"
+echo "| suite | kernel | DKMS (the suite's dkms and compiler) | .debs (dh-dkms) | booted in the rig, guest suite | system test (systemd, the .debs) |"
+echo "|---|---|---|---|---|---|"
 for r in "${rows[@]}"; do
 	suite=${r%%/*}
 	kver=${r#*/}
 	booted=${boot[$kver]:--}
-	echo "| $suite | $kver | ${dkms[$r]} | ${deb[$suite]:--} | $booted |"
+	echo "| $suite | $kver | ${dkms[$r]} | ${deb[$suite]:--} | $booted | ${sys[$r]:--} |"
 done
 for k in "${!boot[@]}"; do
 	found=0
@@ -61,5 +64,9 @@ for k in "${!boot[@]}"; do
 		[[ ${r#*/} == "$k" ]] && found=1
 	done
 	((found)) && continue
-	echo "| (rig) | $k | - | - | ${boot[$k]} |"
+	echo "| (rig) | $k | - | - | ${boot[$k]} | - |"
 done
+echo
+echo "(rig): built by make check from Debian's linux-source of that release with"
+echo "the rig's configuration (VMBus as a module), since Debian's images of it"
+echo "build VMBus in. Skipped: the soaks, which run in the 6.12 guest only."
