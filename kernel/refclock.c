@@ -134,7 +134,7 @@ static u64 hv_cs_read(struct clocksource *cs)
  * where clocksources have read_snapshot() (compat.h).
  */
 static u64 hv_cs_read_snapshot(struct clocksource *cs,
-					      struct clocksource_hw_snapshot *chs)
+			       struct clocksource_hw_snapshot *chs)
 {
 	u64 tsc, now;
 

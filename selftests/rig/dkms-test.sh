@@ -44,31 +44,9 @@ root=
 
 log() { echo "dkms-test: $*"; }
 
-mounts=()
-umount_all() {
-	local i
-
-	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
-		umount -l "${mounts[i]}" 2>/dev/null || :
-	done
-	mounts=()
-}
-trap umount_all EXIT
-
-mount_root() {
-	local m
-
-	for m in proc sys dev; do
-		mount --bind "/$m" "$root/$m"
-		mounts+=("$root/$m")
-	done
-	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || :
-}
-
-# in_root COMMAND: COMMAND (sh -c) inside the suite's chroot.
+# in_root COMMAND: COMMAND (sh -c) inside the suite's chroot (in-suite.sh).
 in_root() {
-	chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive \
-		PATH=/usr/sbin:/usr/bin:/sbin:/bin sh -c "$*"
+	"$RIG/in-suite.sh" "$root" -- sh -c "$*"
 }
 
 # check DESCRIPTION COMMAND: COMMAND (sh -c) in the chroot.
@@ -156,7 +134,6 @@ test_suite() {
 			[[ $d == *-common* ]] || echo "$d"
 		done | sort -V)
 	log "$suite: $(paste -sd ' ' "$root/.rig-versions" | sed 's/ linux/, linux/g')"
-	mount_root
 
 	# A previous run that stopped half way.
 	in_root "dkms remove $MOD/$VERSION --all; rm -rf /usr/src/$MOD-$VERSION" >/dev/null 2>&1
@@ -164,7 +141,6 @@ test_suite() {
 		cat "$OUT/check.out"
 		fail=1
 		summary "dkms/$suite"
-		umount_all
 		return
 	fi
 	for k in "${kvers[@]}"; do
@@ -199,7 +175,6 @@ test_suite() {
 	done
 	summary "deb/$suite"
 	in_root "apt-get clean" >/dev/null 2>&1
-	umount_all
 }
 
 ((EUID == 0)) || { echo "dkms-test: needs root (chroot)"; echo "dkms: 0 passed, 1 failed, 0 skipped"; exit 1; }

@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # in-suite.sh ROOT [--bind DIR]... -- COMMAND [ARG...]: runs COMMAND in the
-# chroot ROOT (a suite-root.sh root) with /proc, /sys and /dev, and with
+# chroot ROOT (a suite-root.sh root) with /proc, /sys and /dev, this
+# machine's resolv.conf (for apt), DEBIAN_FRONTEND=noninteractive, and with
 # this checkout and every DIR mounted at the same paths as outside, so that
 # paths mean the same on both sides. Used to build against a kernel whose
-# headers need that suite's compiler (sid's 7.2 and gcc-16).
+# headers need that suite's compiler (sid's 7.2 and gcc-16), and by
+# suite-root.sh and dkms-test.sh for everything they do in a root.
 # Exits with COMMAND's status; unmounts everything it mounted.
 set -Eeuo pipefail
 # A failing step names itself: script, line, command and status.
@@ -42,7 +44,8 @@ for m in /proc /sys /dev "${binds[@]}"; do
 	mounts+=("$ROOT$m")
 done
 
+cp /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || :
 rc=0
 chroot "$ROOT" /usr/bin/env PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-	HOME=/root LC_ALL=C.UTF-8 "$@" || rc=$?
+	HOME=/root LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@" || rc=$?
 exit $rc

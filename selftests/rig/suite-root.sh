@@ -47,30 +47,12 @@ sources() {
 	esac
 }
 
-mounts=()
-umount_all() {
-	local i
-
-	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
-		umount -l "${mounts[i]}" 2>/dev/null || :
-	done
-	mounts=()
-}
-
-# in_root DIR CMD: CMD (sh -c) in the chroot with /proc, /sys and /dev.
+# in_root DIR CMD: CMD (sh -ec) in the chroot (in-suite.sh).
 in_root() {
-	local root=$1 m rc=0
+	local root=$1
 
 	shift
-	for m in proc sys dev; do
-		mount --bind "/$m" "$root/$m"
-		mounts+=("$root/$m")
-	done
-	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || :
-	chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive \
-		PATH=/usr/sbin:/usr/bin:/sbin:/bin sh -ec "$*" || rc=$?
-	umount_all
-	return $rc
+	"$(dirname "$0")/in-suite.sh" "$root" -- sh -ec "$*"
 }
 
 # rmroot DIR: removes a root, after unmounting anything still mounted
@@ -83,7 +65,6 @@ rmroot() {
 
 TMP=$DIR.new
 cleanup() {
-	umount_all
 	if [[ -d $TMP ]]; then
 		rmroot "$TMP"
 	fi
