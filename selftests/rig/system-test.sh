@@ -66,9 +66,20 @@ install -m 644 "$sim" "$root/usr/local/lib/rig/hv_host_sim.ko"
 install -m 755 "$RIG/system-guest" "$root/usr/local/lib/rig/system-guest"
 
 # Azure's images name the Hyper-V PHC /dev/ptp_hyperv with a udev rule of
-# their own (chrony's refclock uses it); Debian's packages do not.
+# their own (chrony's refclock uses it); Debian's packages do not. chronyd
+# exits when its refclock's device is missing, and nothing orders it after
+# udev's link: on a slow boot it starts first and fails, as on Azure
+# (WALinuxAgent issue 3038). The image the test starts from is one where
+# chrony works at every boot, so the link is tagged for systemd and chrony
+# waits for it; the comparison before/after the install needs that.
 cat >"$root/etc/udev/rules.d/99-azure-ptp-hyperv.rules" <<-'EOF'
-	ACTION!="remove", SUBSYSTEM=="ptp", ATTR{clock_name}=="hyperv", SYMLINK+="ptp_hyperv"
+	ACTION!="remove", SUBSYSTEM=="ptp", ATTR{clock_name}=="hyperv", SYMLINK+="ptp_hyperv", TAG+="systemd"
+EOF
+install -d "$root/etc/systemd/system/chrony.service.d"
+cat >"$root/etc/systemd/system/chrony.service.d/azure-phc.conf" <<-'EOF'
+	[Unit]
+	Wants=dev-ptp_hyperv.device
+	After=dev-ptp_hyperv.device
 EOF
 cat >"$root/etc/modprobe.d/00-rig-host-sim.conf" <<EOF
 # Test rig only: the simulated Hyper-V host (hv_host_sim) stands in for
