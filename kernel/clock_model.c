@@ -26,6 +26,21 @@
  * from the previous window's estimate after a restart (a step or SYNC).
  */
 #define NOISE_MIN_POINTS 8
+/*
+ * A line through a window lags a host whose rate moves: the residuals then
+ * bend. Their component along the part of x^2 a line cannot follow (the
+ * curvature, x scaled to CURV_UNITS over the window) measures that. With
+ * at least CURV_MIN_POINTS points it is estimated; where the bias it puts
+ * on the newest point is significant (CURV_SIGMAS of its own uncertainty)
+ * and larger than half the line's noise there, the oldest quarter of the
+ * window goes, down to CURV_KEEP_POINTS: the window ends where the line
+ * stops being a good model. The bias left, and its uncertainty, count in
+ * the error bound.
+ */
+#define CURV_MIN_POINTS	6
+#define CURV_KEEP_POINTS	MIN_FIT_POINTS
+#define CURV_UNITS	1024
+#define CURV_SIGMAS	3
 #define NOISE_PRIOR_NS	10000
 #define NS_PER_SEC	1000000000LL
 #define NS_PER_DAY	(86400 * NS_PER_SEC)
@@ -195,7 +210,7 @@ static void win_trim(struct hv_cm *cm)
  * (<= 2^29). With fewer than MIN_FIT_POINTS points and a known rate, only
  * the offset is fitted.
  */
-static void fit(struct hv_cm *cm)
+static void fit_line(struct hv_cm *cm)
 {
 	const struct hv_cm_point *last = win_at(cm, cm->n - 1);
 	s64 sx = 0, sy = 0, xm, ym, y0, r;
@@ -259,6 +274,117 @@ static void fit(struct hv_cm *cm)
 		if (b > (1ULL << 31))
 			b = 1ULL << 31;
 		cm->sigma_now_ns = isqrt64(a * a + b * b);
+	}
+}
+
+/* Residual of window point @i against the line fitted last, ns (clamped). */
+static s64 line_resid(struct hv_cm *cm, u32 i)
+{
+	const struct hv_cm_point *last = win_at(cm, cm->n - 1);
+	s64 x = -(s64)(last->ref_ns - win_at(cm, i)->ref_ns) / 1000;
+	s64 y0 = (s64)((u64)cm->fit_host_ns - (u64)last->host_ns);
+	s64 r = dy(win_at(cm, i), last) - y0 - x * cm->freq_ppt / 1000000000LL;
+
+	if (r > (1LL << 26))
+		r = 1LL << 26;
+	if (r < -(1LL << 26))
+		r = -(1LL << 26);
+	return r;
+}
+
+/* Window point @i's reference time, scaled to [-CURV_UNITS, 0]. */
+static s64 curv_u(struct hv_cm *cm, u32 i, u64 span_us)
+{
+	u64 x = (win_at(cm, cm->n - 1)->ref_ns - win_at(cm, i)->ref_ns) / 1000;
+
+	return -(s64)mul_u64_u64_div_u64(x, CURV_UNITS, span_us);
+}
+
+/*
+ * The curvature of the residuals (see CURV_UNITS). u: x scaled to
+ * [-CURV_UNITS, 0]; q = u^2 - (alpha + beta u), the part of u^2 orthogonal
+ * to a line over the window's points; c = sum(r q) / sum(q^2). The line's
+ * bias at the newest point (u = 0) is then c q(0), that of its rate
+ * -c beta per u. Sets misfit_ns and misfit_ppt (point estimate plus one
+ * standard error); returns whether the bias is significant and larger
+ * than half of sigma_now_ns.
+ */
+static bool curvature(struct hv_cm *cm)
+{
+	const struct hv_cm_point *last = win_at(cm, cm->n - 1);
+	u64 span_us = (last->ref_ns - win_at(cm, 0)->ref_ns) / 1000;
+	s64 u, su = 0, sv = 0, um, vm, beta, alpha, q0;
+	s64 suu = 0, suv = 0, srq = 0, q, r;
+	u64 sqq = 0, srr = 0, sd_c, bias, sd_bias, lag, sd_lag, sigma, quad;
+	u32 i, n = cm->n;
+
+	cm->misfit_ns = 0;
+	cm->misfit_ppt = 0;
+	if (n < CURV_MIN_POINTS || !span_us || !cm->have_freq)
+		return false;
+	for (i = 0; i < n; i++) {
+		u = curv_u(cm, i, span_us);
+		su += u;
+		sv += u * u;
+	}
+	um = su / (s64)n;
+	vm = sv / (s64)n;
+	for (i = 0; i < n; i++) {
+		u = curv_u(cm, i, span_us);
+		suu += (u - um) * (u - um);
+		suv += (u - um) * (u * u - vm);
+	}
+	if (!suu)
+		return false;
+	beta = suv / suu;
+	alpha = vm - beta * um;
+	for (i = 0; i < n; i++) {
+		u = curv_u(cm, i, span_us);
+		q = u * u - alpha - beta * u;
+		r = line_resid(cm, i);
+		sqq += (u64)(q * q);
+		srq += r * q;
+		srr += (u64)(r * r);
+	}
+	/* points in two clumps: no curvature to see (and no overflow below) */
+	if (sqq < (u64)n << 20)
+		return false;
+	q0 = -alpha;
+	/* the noise: what the curvature leaves of the residuals */
+	quad = mul_u64_u64_div_u64(abs64(srq), abs64(srq), sqq);
+	sigma = isqrt64((srr > quad ? srr - quad : 0) / (n - 3));
+	if (sigma < QUANT_NS / 2)
+		sigma = QUANT_NS / 2;
+	/* bias = |c q0|, its standard error noise * |q0| / sqrt(sqq) */
+	bias = mul_u64_u64_div_u64(abs64(srq), abs64(q0), sqq);
+	sd_c = isqrt64(sqq) ?: 1;
+	sd_bias = mul_u64_u64_div_u64(sigma, abs64(q0), sd_c);
+	/* rate: |c beta| ns per u = ... * CURV_UNITS / span_us ns/us */
+	lag = mul_u64_u64_div_u64(abs64(srq), abs64(beta) * CURV_UNITS, sqq);
+	sd_lag = mul_u64_u64_div_u64(sigma, abs64(beta) * CURV_UNITS, sd_c);
+	cm->misfit_ns = bias + sd_bias;
+	if (lag + sd_lag < mul_u64_u64_div_u64(MAX_FREQ_PPT, span_us, 1000000000ULL))
+		cm->misfit_ppt = mul_u64_u64_div_u64(lag + sd_lag, 1000000000ULL,
+						     span_us);
+	else
+		cm->misfit_ppt = MAX_FREQ_PPT;
+	return abs64(srq) > CURV_SIGMAS * sigma * sd_c &&
+	       2 * bias > cm->sigma_now_ns;
+}
+
+/* Fit the window; shorten it while a line no longer follows the host. */
+static void fit(struct hv_cm *cm)
+{
+	u32 drop;
+
+	fit_line(cm);
+	while (curvature(cm) && cm->n > CURV_KEEP_POINTS) {
+		drop = cm->n / 4 ?: 1;
+		if (cm->n - drop < CURV_KEEP_POINTS)
+			drop = cm->n - CURV_KEEP_POINTS;
+		cm->head = (cm->head + drop) % HV_CM_MAX_WINDOW;
+		cm->n -= drop;
+		fit_line(cm);
 	}
 }
 
@@ -326,8 +452,11 @@ static void publish(struct hv_cm *cm, u64 now_ns, bool step)
 	}
 
 	m->err0_ns = 3 * (cm->sigma_now_ns + cm->noise_ns / isqrt64(cm->n ?: 1)) +
-		     QUANT_NS + abs64(delta);
-	growth_ppb = cm->have_freq ? 3 * cm->sigma_freq_ppt / 1000 + cm->p.holdover_ppb :
+		     QUANT_NS + abs64(delta) + cm->misfit_ns +
+		     mul_u64_u64_div_u64(abs64((s64)(now_ns - cm->fit_ref_ns)),
+					 cm->misfit_ppt, PPT_PER_UNIT);
+	growth_ppb = cm->have_freq ? (3 * cm->sigma_freq_ppt + cm->misfit_ppt) / 1000 +
+				     cm->p.holdover_ppb :
 				     UNFITTED_PPB;
 	m->err_rate64 = ppb_to_rate64(growth_ppb);
 	m->last_sample_ref_ns = win_at(cm, cm->n - 1)->ref_ns;

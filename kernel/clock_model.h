@@ -96,6 +96,8 @@ struct hv_cm {
 	u64 noise_ns;		/* robust sigma of the residuals */
 	u64 sigma_freq_ppt;	/* standard error of freq_ppt */
 	u64 sigma_now_ns;	/* standard error of the fit at the last sample */
+	u64 misfit_ns;		/* the line's bias at the last sample, bounded */
+	u64 misfit_ppt;		/* ... and of its rate */
 	bool have_freq;
 
 	struct hv_cm_model pub;

@@ -35,9 +35,14 @@ static inline u64 mul_u64_u64_shr(u64 a, u64 b, unsigned int shift)
 	return (u64)(((__uint128_t)a * b) >> shift);
 }
 
+/* As on x86-64 (divq raises #DE), a quotient beyond 64 bits traps. */
 static inline u64 mul_u64_u64_div_u64(u64 a, u64 b, u64 c)
 {
-	return (u64)(((__uint128_t)a * b) / c);
+	__uint128_t q = (__uint128_t)a * b / c;
+
+	if (q >> 64)
+		__builtin_trap();
+	return (u64)q;
 }
 
 static inline u64 div64_u64(u64 a, u64 b)
