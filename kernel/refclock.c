@@ -114,8 +114,8 @@ bool hv_ref_tsc_to_ns(u64 tsc, u64 *ref_ns)
 /*
  * The clocksource: reference time in ns, so a counter value is itself a
  * reference time and cross-timestamps against it are exact. It is not used
- * unless selected (current_clocksource, or the select_clocksource
- * parameter, which registers it above the TSC's rating).
+ * unless selected (current_clocksource, or the clocksource_rating
+ * parameter above the TSC's 300).
  */
 static bool cs_active;
 

@@ -22,7 +22,7 @@ struct hps_config {
 	 * (/dev/ptp3, /dev/ptp_hyperv) or a clock_name. */
 	char device[PATH_MAX];
 	int poll_ms;			/* measurement and update interval */
-	int samples;			/* PTP_SYS_OFFSET_EXTENDED samples, 1..25 */
+	int samples;			/* PHC readings a measurement (the PTP ioctls' n_samples), 1..25 */
 	double makestep_threshold;	/* s: step when |offset| is larger */
 	int makestep_limit;		/* steps allowed in the first N updates; -1: always */
 	double kp, ki;			/* servo gains per update, dimensionless */

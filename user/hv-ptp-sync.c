@@ -353,7 +353,7 @@ static void update(struct daemon *d, int64_t mono)
 	enum hps_servo_state state;
 	long long v, stratum;
 	int64_t bound = 0;
-	struct hps_sample s;
+	struct hps_measurement s;
 	int64_t abs_off;
 	int ret, leap = 0, allow_step, locked, unsync;
 	char what[160];
@@ -443,7 +443,7 @@ static void update(struct daemon *d, int64_t mono)
 	allow_step = abs_off > d->cfg.makestep_threshold * 1e9 &&
 		     (d->cfg.makestep_limit < 0 ||
 		      st->updates < (uint64_t)d->cfg.makestep_limit);
-	ppb = hps_servo_sample(d->servo, s.offset_ns, mono, &state);
+	ppb = hps_servo_measured(d->servo, s.offset_ns, mono, &state);
 	if (allow_step && state != HPS_SERVO_UNLOCKED &&
 	    !step(d, s.offset_ns)) {
 		ppb = hps_servo_stepped(d->servo);

@@ -5,7 +5,7 @@
  * Discovery walks /sys/class/ptp: "auto" takes the clock whose parent
  * device is bound to hv_ptp_ext, else the one named "hyperv" (Debian's
  * hv_utils). Measurement keeps the sandwich of kernel timestamps: with
- * EXTENDED, each of N samples is (system, PHC, system) taken in the kernel,
+ * EXTENDED, each of N readings is (system, PHC, system) taken in the kernel,
  * and the one with the narrowest window wins.
  */
 #include <dirent.h>
@@ -126,13 +126,13 @@ static int index_of_path(const char *path)
 	return index;
 }
 
-static int measure(struct hps_phc *p, enum hps_mode mode, int samples,
-		   struct hps_sample *out);
+static int measure(struct hps_phc *p, enum hps_mode mode, int readings,
+		   struct hps_measurement *out);
 
-int hps_phc_open(struct hps_phc *p, const char *spec, int samples,
+int hps_phc_open(struct hps_phc *p, const char *spec, int readings,
 		 char *err, size_t errlen)
 {
-	struct hps_sample s;
+	struct hps_measurement s;
 	int index, ret;
 
 	memset(p, 0, sizeof(*p));
@@ -166,7 +166,7 @@ int hps_phc_open(struct hps_phc *p, const char *spec, int samples,
 		return ret;
 	}
 	for (p->mode = HPS_MODE_PRECISE; p->mode < HPS_MODE_NONE; p->mode++) {
-		ret = measure(p, p->mode, samples, &s);
+		ret = measure(p, p->mode, readings, &s);
 		/* EAGAIN: the clock has no sample yet, the mode itself works */
 		if (!ret || ret == -EAGAIN)
 			return 0;
@@ -211,7 +211,7 @@ static int ns_of(const struct ptp_clock_time *t, int64_t *ns)
 static int narrowest(const struct ptp_clock_time *pre,
 		     const struct ptp_clock_time *phc,
 		     const struct ptp_clock_time *post, int stride, int n,
-		     struct hps_sample *out)
+		     struct hps_measurement *out)
 {
 	int64_t a, b, c, w, best = INT64_MAX;
 	int i;
@@ -231,8 +231,8 @@ static int narrowest(const struct ptp_clock_time *pre,
 	return best == INT64_MAX ? -EIO : 0;
 }
 
-static int measure(struct hps_phc *p, enum hps_mode mode, int samples,
-		   struct hps_sample *out)
+static int measure(struct hps_phc *p, enum hps_mode mode, int readings,
+		   struct hps_measurement *out)
 {
 	struct ptp_sys_offset_precise pre;
 	struct ptp_sys_offset_extended ext;
@@ -240,10 +240,10 @@ static int measure(struct hps_phc *p, enum hps_mode mode, int samples,
 	int64_t dev;
 	int ret, n;
 
-	if (samples < 1)
-		samples = 1;
-	if (samples > PTP_MAX_SAMPLES)
-		samples = PTP_MAX_SAMPLES;
+	if (readings < 1)
+		readings = 1;
+	if (readings > PTP_MAX_SAMPLES)
+		readings = PTP_MAX_SAMPLES;
 	switch (mode) {
 	case HPS_MODE_PRECISE:
 		memset(&pre, 0, sizeof(pre));
@@ -258,23 +258,23 @@ static int measure(struct hps_phc *p, enum hps_mode mode, int samples,
 		return 0;
 	case HPS_MODE_EXTENDED:
 		memset(&ext, 0, sizeof(ext));
-		ext.n_samples = samples;
+		ext.n_samples = readings;
 		ret = do_ioctl(p, PTP_SYS_OFFSET_EXTENDED, &ext);
 		if (ret)
 			return ret;
 		/* never more than asked for, whatever the count says now */
-		n = ext.n_samples < (unsigned int)samples ? (int)ext.n_samples :
-							    samples;
+		n = ext.n_samples < (unsigned int)readings ? (int)ext.n_samples :
+							     readings;
 		return narrowest(&ext.ts[0][0], &ext.ts[0][1], &ext.ts[0][2],
 				 3, n, out);
 	case HPS_MODE_BASIC:
 		memset(&basic, 0, sizeof(basic));
-		basic.n_samples = samples;
+		basic.n_samples = readings;
 		ret = do_ioctl(p, PTP_SYS_OFFSET, &basic);
 		if (ret)
 			return ret;
-		n = basic.n_samples < (unsigned int)samples ?
-		    (int)basic.n_samples : samples;
+		n = basic.n_samples < (unsigned int)readings ?
+		    (int)basic.n_samples : readings;
 		return narrowest(&basic.ts[0], &basic.ts[1], &basic.ts[2], 2,
 				 n, out);
 	default:
@@ -285,14 +285,15 @@ static int measure(struct hps_phc *p, enum hps_mode mode, int samples,
 /* Interrupted ioctls are retried this many times within one measurement. */
 #define EINTR_RETRIES	3
 
-int hps_phc_measure(struct hps_phc *p, int samples, struct hps_sample *out)
+int hps_phc_measure(struct hps_phc *p, int readings,
+		    struct hps_measurement *out)
 {
 	int ret, eintr = 0;
 
 	if (p->fd < 0)
 		return -ENODEV;
 	for (;;) {
-		ret = measure(p, p->mode, samples, out);
+		ret = measure(p, p->mode, readings, out);
 		if (ret == -EINTR && eintr++ < EINTR_RETRIES)
 			continue;
 		if (ret != -EOPNOTSUPP && ret != -EINVAL && ret != -ENOTTY)

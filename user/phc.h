@@ -40,7 +40,7 @@ struct hps_phc {
 	enum hps_mode mode;	/* the best mode that works */
 };
 
-struct hps_sample {
+struct hps_measurement {
 	int64_t offset_ns;	/* system (CLOCK_REALTIME) - PHC */
 	int64_t sys_ns;		/* CLOCK_REALTIME at the measurement */
 	int64_t window_ns;	/* post - pre; 0 for PRECISE */
@@ -52,7 +52,7 @@ const char *hps_mode_name(enum hps_mode mode);
  * Open the PHC named by @spec ("auto", "/dev/...", or a clock_name) and
  * probe its best mode. Returns 0, or -errno with a reason in @err.
  */
-int hps_phc_open(struct hps_phc *p, const char *spec, int samples,
+int hps_phc_open(struct hps_phc *p, const char *spec, int readings,
 		 char *err, size_t errlen);
 void hps_phc_close(struct hps_phc *p);
 
@@ -63,7 +63,7 @@ void hps_phc_close(struct hps_phc *p);
  * ERANGE, it answered with a timestamp that is no time (nanoseconds of
  * 10^9 or more, before 1970 or after HPS_MAX_SEC).
  */
-int hps_phc_measure(struct hps_phc *p, int samples, struct hps_sample *out);
+int hps_phc_measure(struct hps_phc *p, int readings, struct hps_measurement *out);
 
 /*
  * Whether the error of hps_phc_measure() is worth a retry at the next poll

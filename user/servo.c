@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A proportional-integral servo with a two-sample start.
+ * A proportional-integral servo with a two-measurement start.
  *
- * The first two samples measure the natural frequency error directly
+ * The first two measurements give the natural frequency error directly
  * (offset slope minus the correction in force), which removes most of it
  * before the loop starts; from then on, with T the interval between
- * samples:
+ * measurements:
  *
  *	drift += -ki * offset / T	(ppb: ns over s)
  *	freq   = drift - kp * offset / T
@@ -28,9 +28,9 @@ struct hps_servo {
 	double freq;		/* last correction returned, ppb */
 	double residual;	/* last change of drift, ppb */
 	double skew;		/* average |residual|, ppb */
-	int64_t last_offset;	/* ns, the first sample's */
-	int64_t last_mono;	/* ns, CLOCK_MONOTONIC of the last sample */
-	int count;		/* 0, 1: samples since reset; 2: tracking */
+	int64_t last_offset;	/* ns, the first measurement's */
+	int64_t last_mono;	/* ns, CLOCK_MONOTONIC of the last measurement */
+	int count;		/* 0, 1: measurements since reset; 2: tracking */
 };
 
 struct hps_servo *hps_servo_create(double kp, double ki, double max_ppb)
@@ -77,8 +77,8 @@ static void note_residual(struct hps_servo *s, double old_drift)
 	s->skew += SKEW_WEIGHT * (fabs(s->residual) - s->skew);
 }
 
-double hps_servo_sample(struct hps_servo *s, int64_t offset_ns,
-			int64_t mono_ns, enum hps_servo_state *state)
+double hps_servo_measured(struct hps_servo *s, int64_t offset_ns,
+			  int64_t mono_ns, enum hps_servo_state *state)
 {
 	double old = s->drift, t, p, i;
 

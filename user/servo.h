@@ -2,7 +2,7 @@
 /*
  * The servo: offsets of the system clock against the PHC in, frequency
  * corrections out. Pure: no I/O, no clock reads; time comes in with each
- * sample.
+ * measurement.
  *
  * Units and signs: offset_ns is system clock minus PHC (positive: the
  * system clock is ahead). A frequency is the correction applied to the
@@ -17,7 +17,7 @@
 struct hps_servo;
 
 enum hps_servo_state {
-	HPS_SERVO_UNLOCKED,	/* collecting the first two samples */
+	HPS_SERVO_UNLOCKED,	/* collecting the first two measurements */
 	HPS_SERVO_JUMP,		/* frequency known; the caller may step now */
 	HPS_SERVO_LOCKED,	/* proportional-integral tracking */
 };
@@ -30,7 +30,7 @@ enum hps_servo_state {
 struct hps_servo *hps_servo_create(double kp, double ki, double max_ppb);
 void hps_servo_destroy(struct hps_servo *s);
 
-/* Forget the samples; the next one starts over. Keeps the frequency. */
+/* Forget the measurements; the next one starts over. Keeps the frequency. */
 void hps_servo_reset(struct hps_servo *s);
 
 /* The correction currently in force (read back from the kernel at start). */
@@ -43,13 +43,13 @@ void hps_servo_feedforward(struct hps_servo *s, double delta_ppb);
  * One measurement: @offset_ns at @mono_ns (CLOCK_MONOTONIC, ns). Returns
  * the correction to apply from now on, in ppb, and sets *@state. After a
  * JUMP the caller either steps the clock by -offset_ns and calls
- * hps_servo_stepped(), or carries on: the next sample is tracked.
+ * hps_servo_stepped(), or carries on: the next measurement is tracked.
  */
-double hps_servo_sample(struct hps_servo *s, int64_t offset_ns,
-			int64_t mono_ns, enum hps_servo_state *state);
+double hps_servo_measured(struct hps_servo *s, int64_t offset_ns,
+			  int64_t mono_ns, enum hps_servo_state *state);
 
 /*
- * The clock was stepped by minus the last sample's offset: the phase is
+ * The clock was stepped by minus the last measurement's offset: the phase is
  * now zero. Returns the correction to apply from now on (the frequency
  * estimate, without a phase term), in ppb.
  */

@@ -21,7 +21,7 @@
 
 struct hps_status {
 	long pid;
-	char state[16];		/* starting, stepping, tracking, locked, holdover, no-phc */
+	char state[16];		/* starting, tracking, locked, holdover, no-phc */
 	char device[64];	/* /dev/ptp0; "" while none is open */
 	char clock_name[32];	/* the PHC's clock_name */
 	char driver[32];	/* hv_ptp_ext, hv_utils, ... */

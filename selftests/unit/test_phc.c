@@ -104,7 +104,7 @@ static void ext_fill(int n, long long off, unsigned int width)
 
 TEST(precise)
 {
-	struct hps_sample s;
+	struct hps_measurement s;
 	struct hps_phc p;
 
 	phc_init(&p, HPS_MODE_PRECISE);
@@ -119,7 +119,7 @@ TEST(precise)
 /* The widest offset we accept: no overflow in it. */
 TEST(precise_extremes)
 {
-	struct hps_sample s;
+	struct hps_measurement s;
 	struct hps_phc p;
 
 	phc_init(&p, HPS_MODE_PRECISE);
@@ -143,7 +143,7 @@ TEST(precise_no_time)
 		{ .sec = INT64_MAX, .nsec = 999999999 },
 		{ .sec = HPS_MAX_SEC, .nsec = 0 },
 	};
-	struct hps_sample s;
+	struct hps_measurement s;
 	struct hps_phc p;
 	unsigned int i;
 
@@ -163,7 +163,7 @@ TEST(precise_no_time)
 
 TEST(extended_narrowest)
 {
-	struct hps_sample s;
+	struct hps_measurement s;
 	struct hps_phc p;
 
 	phc_init(&p, HPS_MODE_EXTENDED);
@@ -181,7 +181,7 @@ TEST(extended_hostile_count)
 {
 	unsigned int counts[] = { 6, PTP_MAX_SAMPLES, PTP_MAX_SAMPLES + 1,
 				  1000, 0xffffffff };
-	struct hps_sample s;
+	struct hps_measurement s;
 	struct hps_phc p;
 	unsigned int i;
 
@@ -205,7 +205,7 @@ TEST(extended_hostile_count)
 
 TEST(extended_none_forwards)
 {
-	struct hps_sample s;
+	struct hps_measurement s;
 	struct hps_phc p;
 	int i;
 
@@ -221,7 +221,7 @@ TEST(extended_none_forwards)
 
 TEST(extended_one_bad_stamp)
 {
-	struct hps_sample s;
+	struct hps_measurement s;
 	struct hps_phc p;
 
 	phc_init(&p, HPS_MODE_EXTENDED);
@@ -232,7 +232,7 @@ TEST(extended_one_bad_stamp)
 
 TEST(basic_layout)
 {
-	struct hps_sample s;
+	struct hps_measurement s;
 	struct hps_phc p;
 	int i;
 
@@ -255,7 +255,7 @@ TEST(basic_layout)
 
 TEST(eintr_retried)
 {
-	struct hps_sample s;
+	struct hps_measurement s;
 	struct hps_phc p;
 
 	phc_init(&p, HPS_MODE_PRECISE);
@@ -280,7 +280,7 @@ TEST(eintr_retried)
 
 TEST(busy_and_gone)
 {
-	struct hps_sample s;
+	struct hps_measurement s;
 	struct hps_phc p;
 
 	phc_init(&p, HPS_MODE_EXTENDED);
@@ -305,7 +305,7 @@ TEST(busy_and_gone)
 
 TEST(falls_back)
 {
-	struct hps_sample s;
+	struct hps_measurement s;
 	struct hps_phc p;
 
 	phc_init(&p, HPS_MODE_PRECISE);
@@ -405,7 +405,7 @@ static struct ptp_clock_time any_time(void)
 /* 200 000 random answers in every mode: an offset or an error, no UB. */
 TEST(random_answers)
 {
-	struct hps_sample s;
+	struct hps_measurement s;
 	struct hps_phc p;
 	int i, j, ret, ok = 0;
 

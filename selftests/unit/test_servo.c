@@ -45,7 +45,7 @@ static double run(struct hps_servo *s, struct sysclock *c, int n,
 	*worst = 0;
 	for (i = 0; i < n; i++) {
 		meas = c->offset_ns + noise(c);
-		freq = hps_servo_sample(s, llround(meas), *mono, state);
+		freq = hps_servo_measured(s, llround(meas), *mono, state);
 		/* the clock runs at natural + correction until the next one */
 		c->offset_ns += (c->natural_ppb + freq) * poll_ns / 1e9;
 		*mono += poll_ns;
@@ -63,12 +63,12 @@ TEST(two_sample_start_measures_the_frequency)
 	double f;
 
 	/* +100 ppm natural error, 1 ms offset, no correction yet */
-	f = hps_servo_sample(s, 1000000, mono, &st);
+	f = hps_servo_measured(s, 1000000, mono, &st);
 	EXPECT_EQ(HPS_SERVO_UNLOCKED, st);
 	EXPECT_EQ(0, f);
 	mono += SEC / 2;
 	/* half a second later the offset grew by 50 us */
-	f = hps_servo_sample(s, 1050000, mono, &st);
+	f = hps_servo_measured(s, 1050000, mono, &st);
 	EXPECT_EQ(HPS_SERVO_JUMP, st);
 	EXPECT_NEAR(-100000, f, 1e-6);
 	hps_servo_destroy(s);
@@ -119,7 +119,7 @@ TEST(clamped_and_not_wound_up)
 
 	/* 50 ms at +100 ppm: slewed at the clamp, then settles */
 	for (i = 0; i < 2; i++) {
-		f = hps_servo_sample(s, llround(c.offset_ns), mono, &st);
+		f = hps_servo_measured(s, llround(c.offset_ns), mono, &st);
 		c.offset_ns += (c.natural_ppb + f) / 2;
 		mono += SEC / 2;
 	}
@@ -157,9 +157,9 @@ TEST(set_freq_is_the_starting_point)
 	enum hps_servo_state st;
 
 	hps_servo_set_freq(s, 12345);
-	EXPECT_NEAR(12345, hps_servo_sample(s, 0, SEC, &st), 1e-9);
+	EXPECT_NEAR(12345, hps_servo_measured(s, 0, SEC, &st), 1e-9);
 	hps_servo_set_freq(s, 1e9);
-	EXPECT_NEAR(500000, hps_servo_sample(s, 0, 2 * SEC, &st), 1e-9);
+	EXPECT_NEAR(500000, hps_servo_measured(s, 0, 2 * SEC, &st), 1e-9);
 	hps_servo_destroy(s);
 }
 
