@@ -363,11 +363,16 @@ static bool curvature(struct hv_cm *cm)
 	lag = mul_u64_u64_div_u64(abs64(srq), abs64(beta) * CURV_UNITS, sqq);
 	sd_lag = mul_u64_u64_div_u64(sigma, abs64(beta) * CURV_UNITS, sd_c);
 	cm->misfit_ns = bias + sd_bias;
-	if (lag + sd_lag < mul_u64_u64_div_u64(MAX_FREQ_PPT, span_us, 1000000000ULL))
-		cm->misfit_ppt = mul_u64_u64_div_u64(lag + sd_lag, 1000000000ULL,
-						     span_us);
-	else
-		cm->misfit_ppt = MAX_FREQ_PPT;
+	/*
+	 * ns over span_us us, in ppt; at most MAX_FREQ_PPT (a lag of span_us
+	 * ns). Kept free of a constant first operand: x86_64's inline-asm
+	 * mul_u64_u64_div_u64() lets gcc give the multiplicand and an equal
+	 * constant divisor one register, which mulq has overwritten.
+	 */
+	lag += sd_lag;
+	if (lag > span_us)
+		lag = span_us;
+	cm->misfit_ppt = mul_u64_u64_div_u64(lag, 1000000000ULL, span_us);
 	return abs64(srq) > CURV_SIGMAS * sigma * sd_c &&
 	       2 * bias > cm->sigma_now_ns;
 }

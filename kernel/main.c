@@ -59,7 +59,7 @@ static const struct kernel_param_ops param_ops_ranged = {
 
 static_assert(HV_CM_MAX_WINDOW == 64);
 HV_PTP_PARAM(window, 32, 2, 64,
-	     "Samples in the model's fit");
+	     "Samples in the model's fit, at most (fewer while the host's rate moves)");
 HV_PTP_PARAM(step_threshold_ns, 1000000, 1000, 1000000000000,
 	     "Deviations larger than this (ns) are stepped, not slewed");
 HV_PTP_PARAM(outlier_sigmas, 6, 2, 1000,

@@ -789,26 +789,39 @@ static long long monotonic_violations(long long reads)
 TEST_F_TIMEOUT(ours, wandering_host, 600)
 {
 	struct err_stats all = { 0 };
-	long long err = 0, b1, b2, bsum = 0, outside = 0;
+	long long err = 0, b1, b2, b, bmax = 0, bsum = 0, outside = 0, wide = 0;
 	int i;
 
 	RIG_SOAK_OR_SKIP();
-	ASSERT_EQ(0, start(&self->phc, &self->index, 20,
+	ASSERT_EQ(0, start(&self->phc, &self->index, 15,
 			   "--ours profile=wander interval_ms=3000"));
+	sleep_ms(15000);
 	for (i = 0; i < 1200; i++) {		/* 240 s at 5 Hz */
 		b1 = ours_stat(self->index, "error_bound_ns");
 		ASSERT_EQ(0, ours_error(self->phc, &err));
 		b2 = ours_stat(self->index, "error_bound_ns");
 		stats_add(&all, err);
-		bsum += b1 > b2 ? b1 : b2;
-		outside += llabs(err) > (b1 > b2 ? b1 : b2);
+		b = b1 > b2 ? b1 : b2;
+		bsum += b;
+		bmax = b > bmax ? b : bmax;
+		outside += llabs(err) > b;
+		if (b > 100000 && wide++ < 3)
+			TH_LOG("reading %d: error %+lld ns, bound %lld ns; sample age %lld ms, noise %lld ns, freq %lld ppb",
+			       i, err, b, ours_stat(self->index, "last_sample_age_ms"),
+			       ours_stat(self->index, "noise_ns"),
+			       ours_stat(self->index, "freq_ppb"));
 		sleep_ms(200);
 	}
-	TH_LOG("wander: RMS %.0f ns, max %+lld ns, bound mean %lld ns; %lld of %d readings outside; %lld outliers, %lld steps",
-	       stats_rms(&all), all.max, bsum / i, outside, i,
+	TH_LOG("wander: RMS %.0f ns, max %+lld ns, bound mean %lld ns, max %lld ns (%lld above 100 us); %lld of %d readings outside; %lld outliers, %lld steps",
+	       stats_rms(&all), all.max, bsum / i, bmax, wide, outside, i,
 	       ours_stat(self->index, "samples_outliers"),
 	       ours_stat(self->index, "steps"));
 	EXPECT_EQ(0, outside);
+	/*
+	 * honest, and still telling: mean ~6 us here; a misfit rate taken
+	 * as 1000 ppm once made it grow to milliseconds between samples
+	 */
+	EXPECT_EQ(0, wide);
 	EXPECT_GT(2500, stats_rms(&all));
 	EXPECT_EQ(0, ours_stat(self->index, "steps"));
 }
