@@ -20,6 +20,19 @@
 
 #define HV_PTP_BUF_SIZE		HV_HYP_PAGE_SIZE
 
+/*
+ * What readers see of the estimator, published as one under model_lock:
+ * the model the PHC evaluates, and the counters and sample attributes
+ * sysfs shows beside it, all from the same sample.
+ */
+struct hv_ptp_status {
+	struct hv_cm_model model;
+	u64 accepted, outliers, steps, leaps, syncs;
+	u64 noise_ns;
+	s64 last_offset_ns;
+	u8 leapflags, stratum;
+};
+
 /* One TimeSync device. */
 struct hv_ptp {
 	struct hv_device *hdev;
@@ -31,13 +44,16 @@ struct hv_ptp {
 	spinlock_t lock;
 	struct hv_cm cm;
 
-	/* what PHC reads evaluate, published under model_lock */
+	/* what PHC reads and sysfs evaluate, published under model_lock */
 	seqlock_t model_lock;
-	struct hv_cm_model model;
+	struct hv_ptp_status pub;
 
-	/* status; written under lock, read without (sysfs) */
+	/*
+	 * Channel counters, each on its own; written under lock, read
+	 * without (sysfs).
+	 */
 	u32 fw_version, ts_version;	/* negotiated, major << 16 | minor */
-	u8 leapflags, stratum, last_flags;
+	u8 last_flags;
 	u64 received;			/* buffers from the host */
 	u64 rejected[HV_TS_REJECT_COUNT];
 	u64 negotiations, syncs, recv_errors;
@@ -59,6 +75,7 @@ bool hv_ref_clocksource_active(void);
 int hv_ptp_phc_register(struct hv_ptp *hp);
 void hv_ptp_phc_unregister(struct hv_ptp *hp);
 void hv_ptp_model_snapshot(struct hv_ptp *hp, struct hv_cm_model *m);
+void hv_ptp_status_snapshot(struct hv_ptp *hp, struct hv_ptp_status *st);
 
 /* vmbus.c */
 int hv_ptp_driver_register(void);

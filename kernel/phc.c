@@ -14,7 +14,17 @@ void hv_ptp_model_snapshot(struct hv_ptp *hp, struct hv_cm_model *m)
 
 	do {
 		seq = read_seqbegin(&hp->model_lock);
-		*m = hp->model;
+		*m = hp->pub.model;
+	} while (read_seqretry(&hp->model_lock, seq));
+}
+
+void hv_ptp_status_snapshot(struct hv_ptp *hp, struct hv_ptp_status *st)
+{
+	unsigned int seq;
+
+	do {
+		seq = read_seqbegin(&hp->model_lock);
+		*st = hp->pub;
 	} while (read_seqretry(&hp->model_lock, seq));
 }
 

@@ -16,15 +16,20 @@ static struct hv_ptp *dev_hp(struct device *dev)
 	return hv_get_drvdata(device_to_hv_device(dev));
 }
 
-/* The published model, and reference time now (ns). */
-static u64 model_now(struct device *dev, struct hv_cm_model *m)
+/*
+ * The published status (model, estimator counters, sample attributes: one
+ * consistent copy, taken under the seqlock the PHC reads use), and
+ * reference time now (ns).
+ */
+static u64 status_now(struct device *dev, struct hv_ptp_status *st)
 {
 	u64 tsc;
 
-	hv_ptp_model_snapshot(dev_hp(dev), m);
+	hv_ptp_status_snapshot(dev_hp(dev), st);
 	return hv_ref_now_ns(&tsc);
 }
 
+/* A channel counter, on its own. */
 #define HV_PTP_ATTR_U64(_name, _expr)					\
 static ssize_t _name##_show(struct device *dev,				\
 			    struct device_attribute *attr, char *buf)	\
@@ -35,18 +40,31 @@ static ssize_t _name##_show(struct device *dev,				\
 }									\
 static DEVICE_ATTR_RO(_name)
 
+/* A field of the published status. */
+#define HV_PTP_ATTR_STATUS(_name, _fmt, _type, _field)			\
+static ssize_t _name##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	struct hv_ptp_status st;					\
+									\
+	hv_ptp_status_snapshot(dev_hp(dev), &st);			\
+	return sysfs_emit(buf, _fmt "\n", (_type)st._field);		\
+}									\
+static DEVICE_ATTR_RO(_name)
+
 HV_PTP_ATTR_U64(received, READ_ONCE(hp->received));
-HV_PTP_ATTR_U64(samples_accepted, READ_ONCE(hp->cm.accepted));
-HV_PTP_ATTR_U64(samples_outliers, READ_ONCE(hp->cm.outliers));
-HV_PTP_ATTR_U64(steps, READ_ONCE(hp->cm.steps));
-HV_PTP_ATTR_U64(syncs, READ_ONCE(hp->syncs));
 HV_PTP_ATTR_U64(negotiations, READ_ONCE(hp->negotiations));
 HV_PTP_ATTR_U64(recv_errors, READ_ONCE(hp->recv_errors));
-HV_PTP_ATTR_U64(leapflags, READ_ONCE(hp->leapflags));
-HV_PTP_ATTR_U64(leaps, READ_ONCE(hp->cm.leaps));
-HV_PTP_ATTR_U64(stratum, READ_ONCE(hp->stratum));
-HV_PTP_ATTR_U64(noise_ns, READ_ONCE(hp->cm.noise_ns));
 HV_PTP_ATTR_U64(phc_index, ptp_clock_index(hp->ptp));
+HV_PTP_ATTR_STATUS(samples_accepted, "%llu", unsigned long long, accepted);
+HV_PTP_ATTR_STATUS(samples_outliers, "%llu", unsigned long long, outliers);
+HV_PTP_ATTR_STATUS(steps, "%llu", unsigned long long, steps);
+HV_PTP_ATTR_STATUS(syncs, "%llu", unsigned long long, syncs);
+HV_PTP_ATTR_STATUS(leaps, "%llu", unsigned long long, leaps);
+HV_PTP_ATTR_STATUS(noise_ns, "%llu", unsigned long long, noise_ns);
+HV_PTP_ATTR_STATUS(last_offset_ns, "%lld", long long, last_offset_ns);
+HV_PTP_ATTR_STATUS(leapflags, "%u", unsigned int, leapflags);
+HV_PTP_ATTR_STATUS(stratum, "%u", unsigned int, stratum);
 
 #define HV_PTP_ATTR_REJECTED(_r, _name)					\
 	HV_PTP_ATTR_U64(rejected_##_name, READ_ONCE(hp->rejected[_r]))
@@ -84,42 +102,43 @@ static DEVICE_ATTR_RO(ts_version);
 static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
-	struct hv_cm_model m;
-	u64 now = model_now(dev, &m);
+	struct hv_ptp_status st;
+	u64 now = status_now(dev, &st);
 
-	return sysfs_emit(buf, "%s\n", hv_cm_state_names[hv_cm_state(&m, now)]);
+	return sysfs_emit(buf, "%s\n",
+			  hv_cm_state_names[hv_cm_state(&st.model, now)]);
 }
 static DEVICE_ATTR_RO(state);
 
 static ssize_t leap_pending_show(struct device *dev,
 				 struct device_attribute *attr, char *buf)
 {
-	struct hv_cm_model m;
-	u64 now = model_now(dev, &m);
+	struct hv_ptp_status st;
+	u64 now = status_now(dev, &st);
 
-	return sysfs_emit(buf, "%d\n", hv_cm_leap_pending(&m, now));
+	return sysfs_emit(buf, "%d\n", hv_cm_leap_pending(&st.model, now));
 }
 static DEVICE_ATTR_RO(leap_pending);
 
 static ssize_t error_bound_ns_show(struct device *dev,
 				   struct device_attribute *attr, char *buf)
 {
-	struct hv_cm_model m;
-	u64 now = model_now(dev, &m);
+	struct hv_ptp_status st;
+	u64 now = status_now(dev, &st);
 
-	if (!m.valid)
+	if (!st.model.valid)
 		return sysfs_emit(buf, "-1\n");
-	return sysfs_emit(buf, "%llu\n", hv_cm_error_bound(&m, now));
+	return sysfs_emit(buf, "%llu\n", hv_cm_error_bound(&st.model, now));
 }
 static DEVICE_ATTR_RO(error_bound_ns);
 
 static ssize_t freq_ppb_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
-	struct hv_cm_model m;
+	struct hv_ptp_status st;
 
-	hv_ptp_model_snapshot(dev_hp(dev), &m);
-	return sysfs_emit(buf, "%lld\n", hv_cm_rate64_to_ppb(m.rate64));
+	hv_ptp_status_snapshot(dev_hp(dev), &st);
+	return sysfs_emit(buf, "%lld\n", hv_cm_rate64_to_ppb(st.model.rate64));
 }
 static DEVICE_ATTR_RO(freq_ppb);
 
@@ -127,33 +146,26 @@ static DEVICE_ATTR_RO(freq_ppb);
 static ssize_t offset_ns_show(struct device *dev, struct device_attribute *attr,
 			      char *buf)
 {
-	struct hv_cm_model m;
-	u64 now = model_now(dev, &m);
+	struct hv_ptp_status st;
+	u64 now = status_now(dev, &st);
 	s64 real = ktime_get_real_ns();
 
-	if (!m.valid)
+	if (!st.model.valid)
 		return -ENODATA;
-	return sysfs_emit(buf, "%lld\n", hv_cm_eval(&m, now) - real);
+	return sysfs_emit(buf, "%lld\n", hv_cm_eval(&st.model, now) - real);
 }
 static DEVICE_ATTR_RO(offset_ns);
-
-static ssize_t last_offset_ns_show(struct device *dev,
-				   struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%lld\n", READ_ONCE(dev_hp(dev)->cm.last_offset_ns));
-}
-static DEVICE_ATTR_RO(last_offset_ns);
 
 static ssize_t last_sample_age_ms_show(struct device *dev,
 				       struct device_attribute *attr, char *buf)
 {
-	struct hv_cm_model m;
-	u64 now = model_now(dev, &m);
+	struct hv_ptp_status st;
+	u64 now = status_now(dev, &st);
 
-	if (!m.valid)
+	if (!st.model.valid)
 		return sysfs_emit(buf, "-1\n");
 	return sysfs_emit(buf, "%lld\n",
-			  (s64)(now - m.last_sample_ref_ns) / NSEC_PER_MSEC);
+			  (s64)(now - st.model.last_sample_ref_ns) / NSEC_PER_MSEC);
 }
 static DEVICE_ATTR_RO(last_sample_age_ms);
 

@@ -44,15 +44,22 @@ static void take_sample(struct hv_ptp *hp, const struct hv_ts_sample *s)
 	ref = s->has_ref ? s->ref * 100 : now;
 
 	hp->last_flags = s->flags;
-	hp->leapflags = s->leapflags;
-	hp->stratum = s->stratum;
 	if (s->flags & HV_TS_FLAG_SYNC)
 		hp->syncs++;
 	hv_cm_add(&hp->cm, ref, s->host_ns, s->flags & HV_TS_FLAG_SYNC, now);
 	hv_cm_leap(&hp->cm, s->leapflags, s->host_ns);
 
 	write_seqlock(&hp->model_lock);
-	hp->model = hp->cm.pub;
+	hp->pub.model = hp->cm.pub;
+	hp->pub.accepted = hp->cm.accepted;
+	hp->pub.outliers = hp->cm.outliers;
+	hp->pub.steps = hp->cm.steps;
+	hp->pub.leaps = hp->cm.leaps;
+	hp->pub.syncs = hp->syncs;
+	hp->pub.noise_ns = hp->cm.noise_ns;
+	hp->pub.last_offset_ns = hp->cm.last_offset_ns;
+	hp->pub.leapflags = s->leapflags;
+	hp->pub.stratum = s->stratum;
 	write_sequnlock(&hp->model_lock);
 }
 
@@ -145,6 +152,7 @@ static int hv_ptp_probe(struct hv_device *hdev,
 	spin_lock_init(&hp->lock);
 	seqlock_init(&hp->model_lock);
 	hv_cm_init(&hp->cm, &hv_ptp_cm_params);
+	hp->pub.noise_ns = hp->cm.noise_ns;	/* its prior, until a sample */
 	hv_set_drvdata(hdev, hp);
 
 	ret = hv_ptp_phc_register(hp);

@@ -368,6 +368,58 @@ TEST_F_TIMEOUT(ours, sample_storm, 180)
 }
 
 /*
+ * The status read while samples arrive at 1 kHz for 15 s: every attribute
+ * of the timesync group, round after round, and each round consistent
+ * with itself: counters never go back, accepted plus outliers never pass
+ * the buffers received (read after them), a synchronised clock has a
+ * bound and a recent sample, the noise estimate is positive.
+ */
+TEST_F_TIMEOUT(ours, sysfs_consistent, 120)
+{
+	long long acc, acc2, out, rcv, bound, age, noise, last_acc = 0;
+	int rounds = 0, bad = 0, splats;
+	char state[64];
+
+	ASSERT_EQ(0, start(&self->phc, &self->index, 4,
+			   "--ours --no-hv-utils profile=azure"));
+	splats = kmsg_splats();
+	ASSERT_EQ(0, sim_control("flood sample 1000 15"));
+	while (sim_stat("flood.active") && rounds < 100000) {
+		acc = ours_stat(self->index, "samples_accepted");
+		out = ours_stat(self->index, "samples_outliers");
+		ours_str(self->index, "state", state, sizeof(state));
+		bound = ours_stat(self->index, "error_bound_ns");
+		age = ours_stat(self->index, "last_sample_age_ms");
+		noise = ours_stat(self->index, "noise_ns");
+		ours_stat(self->index, "freq_ppb");
+		ours_stat(self->index, "offset_ns");
+		ours_stat(self->index, "last_offset_ns");
+		ours_stat(self->index, "steps");
+		ours_stat(self->index, "leapflags");
+		ours_stat(self->index, "stratum");
+		acc2 = ours_stat(self->index, "samples_accepted");
+		rcv = ours_stat(self->index, "received");
+		if (acc < last_acc || acc2 < acc || acc + out > rcv ||
+		    noise <= 0 ||
+		    (!strcmp(state, "synchronised") && (bound < 0 || age < 0 || age > 15000))) {
+			if (bad++ < 5)
+				TH_LOG("round %d: accepted %lld..%lld (before %lld), outliers %lld, received %lld, %s, bound %lld ns, age %lld ms, noise %lld ns",
+				       rounds, acc, acc2, last_acc, out, rcv,
+				       state, bound, age, noise);
+		}
+		last_acc = acc2;
+		rounds++;
+	}
+	flood_wait();
+	TH_LOG("%d rounds of the whole group during the flood, %d inconsistent",
+	       rounds, bad);
+	EXPECT_LE(20, rounds);
+	EXPECT_EQ(0, bad);
+	EXPECT_TRUE(state_is(self->index, "synchronised"));
+	EXPECT_EQ(splats, kmsg_splats());
+}
+
+/*
  * The host offers another TimeSync version at a channel re-open (the
  * module reloaded): 1.0, 3.0, then 4.0 again. Each is negotiated and
  * used, and the PHC is within its bound. Before 4.0 a sample carries no
