@@ -37,6 +37,7 @@ help:
 	@echo "  deb              Debian packages hv-ptp-ext-dkms, hv-ptp-sync in build/deb/"
 	@echo "  dkms-source      the module's source as DESTDIR/usr/src/hv_ptp_ext-VERSION, for dkms"
 	@echo "  check            run the test rig (selftests/rig/check.sh; root, Debian 12)"
+	@echo "  unit             the host unit tests (ASan, UBSan; seconds, no root)"
 	@echo "  check-debug      the guest tests on a 6.12 kernel with KASAN, UBSAN, lockdep, kmemleak"
 	@echo "  check-system     the .debs on a debootstrap Debian 13 booted with systemd (part of check;"
 	@echo "                   SYSTEM_SUITE=bookworm for Debian 12)"
@@ -140,6 +141,9 @@ bench:
 daemon:
 	$(MAKE) -C user
 
+unit:
+	$(MAKE) -C selftests/unit check
+
 fuzz:
 	selftests/rig/deps.sh
 	$(MAKE) -C selftests/fuzz run
@@ -154,4 +158,4 @@ style: $(CHECKPATCH)
 		$(filter-out kernel/compat.h,$(wildcard kernel/*.[ch] selftests/host_sim/*.[ch] selftests/fault_phc/*.c))
 	$(CHECKPATCH) --no-tree -f --terse --ignore CONST_STRUCT kernel/compat.h
 
-.PHONY: all help kerneldir module clean modules_install install-system install uninstall deb dkms-source check check-debug check-system readme-matrix demo bench daemon fuzz style
+.PHONY: all help kerneldir module clean modules_install install-system install uninstall deb dkms-source check check-debug check-system readme-matrix demo bench daemon unit fuzz style

@@ -47,6 +47,7 @@ tr -d '\r' <"$TOP/build/$kver/tap.log" |
 plot() {
 	gnuplot <<-GP
 	set terminal $1
+	set termoption noenhanced
 	${2:+set output \"$2\"}
 	set title "hv-ptp-sync from 50 ms / +100 ppm (azure profile)"
 	set xlabel "seconds"
