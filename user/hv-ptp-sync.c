@@ -599,16 +599,16 @@ static int run(struct daemon *d)
 static int status(struct daemon *d, int json)
 {
 	struct hps_status st;
+	char why[160];
 	int ret;
 
-	ret = hps_status_read(d->cfg.state_file, &st);
+	ret = hps_status_read(d->cfg.state_file, &st, why, sizeof(why));
 	if (ret) {
 		if (ret == -ENOENT)
 			fprintf(stderr, "hv-ptp-sync is not running (no %s)\n",
 				d->cfg.state_file);
 		else
-			fprintf(stderr, "%s: %s\n", d->cfg.state_file,
-				strerror(-ret));
+			fprintf(stderr, "%s: %s\n", d->cfg.state_file, why);
 		return EXIT_NOT_RUNNING;
 	}
 	if (st.pid > 0 && kill(st.pid, 0) && errno == ESRCH)

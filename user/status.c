@@ -6,7 +6,8 @@
  * One table describes every field of struct hps_status (name, type,
  * offset); the state file, its reader and the JSON printer all walk it, so
  * a field added to the struct and the table shows up everywhere. The table
- * is type-checked at compile time against the struct.
+ * is type-checked at compile time against the struct. JSON is jansson's
+ * (encoding, escaping, UTF-8 checks, parsing with its error positions).
  *
  * Files are written whole into memory first, then to "PATH.tmp.PID" in the
  * same directory and renamed over PATH: readers see the old file or the new
@@ -24,9 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "status.h"
 
-#define STATUS_FORMAT	1		/* "format=" line; bump if incompatible */
+#define STATUS_FORMAT	2		/* "format" key; bump if incompatible */
 #define STATUS_MAX	(64 * 1024)	/* largest state file read */
 #define NSEC_PER_SEC	1000000000LL
 
@@ -146,228 +149,211 @@ static int render_atomic(const char *path, const struct hps_status *st,
 	return ret;
 }
 
-/* ---- the state file ---- */
+/* ---- the state file: a JSON object, through jansson ---- */
 
-/* A string member, bounded by its buffer even when not NUL-terminated. */
-static size_t str_len(const struct hps_status *st, const struct field *fd)
+/*
+ * A string member as a JSON string: bounded by its buffer even when not
+ * NUL-terminated; bytes that do not form UTF-8 (JSON's only encoding)
+ * become '?'. jansson escapes control characters itself.
+ */
+static json_t *str_json(const char *s, size_t size)
 {
-	return strnlen((const char *)st + fd->off, fd->size);
+	size_t i, n = strnlen(s, size);
+	char buf[256];
+	json_t *j;
+
+	j = json_stringn(s, n);
+	if (j || n > sizeof(buf))
+		return j;
+	for (i = 0; i < n; i++)
+		buf[i] = (unsigned char)s[i] >= 0x80 ? '?' : s[i];
+	return json_stringn(buf, n);
 }
 
-static void put_field(FILE *f, const struct hps_status *st,
-		      const struct field *fd)
+static json_t *field_json(const struct hps_status *st, const struct field *fd)
 {
 	const void *p = (const char *)st + fd->off;
-	const char *s;
-	size_t i, n;
+	uint64_t u;
+	double d;
 
 	switch (fd->type) {
 	case F_LONG:
-		fprintf(f, "%ld", *(const long *)p);
-		break;
+		return json_integer(*(const long *)p);
 	case F_INT:
-		fprintf(f, "%d", *(const int *)p);
-		break;
+		return json_integer(*(const int *)p);
 	case F_UINT:
-		fprintf(f, "%u", *(const unsigned int *)p);
-		break;
+		return json_integer(*(const unsigned int *)p);
 	case F_I64:
-		fprintf(f, "%" PRId64, *(const int64_t *)p);
-		break;
+		return json_integer(*(const int64_t *)p);
 	case F_U64:
-		fprintf(f, "%" PRIu64, *(const uint64_t *)p);
-		break;
+		/* JSON integers here are int64_t: a counter saturates there */
+		u = *(const uint64_t *)p;
+		return json_integer(u > INT64_MAX ? INT64_MAX : (json_int_t)u);
 	case F_DBL:
-		fprintf(f, "%.9g", *(const double *)p);
-		break;
+		d = *(const double *)p;
+		return isfinite(d) ? json_real(d) : json_null();
 	case F_STR:
-		/* '=' would be harmless, newlines would not: both become '_' */
-		s = p;
-		n = str_len(st, fd);
-		for (i = 0; i < n; i++) {
-			unsigned char c = s[i];
-
-			fputc(c < 0x20 || c == 0x7f || c == '=' ? '_' : c, f);
-		}
-		break;
+		return str_json(p, fd->size);
 	}
+	return NULL;
 }
 
-static void state_render(FILE *f, const struct hps_status *st)
+/* Every field, "format" first; NULL without memory. */
+static json_t *state_json(const struct hps_status *st)
 {
+	json_t *o = json_object();
 	size_t i;
 
-	fprintf(f, "format=%d\n", STATUS_FORMAT);
-	for (i = 0; i < NFIELDS; i++) {
-		fprintf(f, "%s=", fields[i].name);
-		put_field(f, st, &fields[i]);
-		fputc('\n', f);
-	}
+	if (!o || json_object_set_new(o, "format", json_integer(STATUS_FORMAT)))
+		goto fail;
+	for (i = 0; i < NFIELDS; i++)
+		if (json_object_set_new(o, fields[i].name,
+					field_json(st, &fields[i])))
+			goto fail;
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
 }
+
+/* Doubles with as many digits as the text views could ever show. */
+#define JSON_FLAGS	(JSON_COMPACT | JSON_REAL_PRECISION(9))
 
 int hps_status_write(const char *path, const struct hps_status *st)
 {
-	return render_atomic(path, st, state_render);
-}
+	json_t *o = state_json(st);
+	char *buf;
+	int ret;
 
-/* A decimal integer in [min, max]: optional '-', digits, nothing else. */
-static int parse_ll(const char *s, long long min, long long max,
-		    long long *out)
-{
-	char *end;
-	long long v;
-
-	if (!(*s == '-' || (*s >= '0' && *s <= '9')))
-		return -EINVAL;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-/* An unsigned decimal integer up to @max: digits only. */
-static int parse_ull(const char *s, unsigned long long max,
-		     unsigned long long *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!(*s >= '0' && *s <= '9'))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-/* A double as strtod() reads it ("nan" and "inf" too), nothing after it. */
-static int parse_dbl(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	if (!*s || *s == ' ' || *s == '\t')
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (*end || (errno == ERANGE && isinf(v)))
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int get_field(struct hps_status *st, const struct field *fd,
-		     const char *v)
-{
-	void *p = (char *)st + fd->off;
-	unsigned long long u;
-	long long l;
-	double d;
-	size_t n;
-	int ret = 0;
-
-	switch (fd->type) {
-	case F_LONG:
-		ret = parse_ll(v, LONG_MIN, LONG_MAX, &l);
-		if (!ret)
-			*(long *)p = l;
-		break;
-	case F_INT:
-		ret = parse_ll(v, INT_MIN, INT_MAX, &l);
-		if (!ret)
-			*(int *)p = l;
-		break;
-	case F_UINT:
-		ret = parse_ull(v, UINT_MAX, &u);
-		if (!ret)
-			*(unsigned int *)p = u;
-		break;
-	case F_I64:
-		ret = parse_ll(v, INT64_MIN, INT64_MAX, &l);
-		if (!ret)
-			*(int64_t *)p = l;
-		break;
-	case F_U64:
-		ret = parse_ull(v, UINT64_MAX, &u);
-		if (!ret)
-			*(uint64_t *)p = u;
-		break;
-	case F_DBL:
-		ret = parse_dbl(v, &d);
-		if (!ret)
-			*(double *)p = d;
-		break;
-	case F_STR:
-		/* truncated to the buffer, always NUL-terminated */
-		n = strnlen(v, fd->size - 1);
-		memcpy(p, v, n);
-		((char *)p)[n] = '\0';
-		break;
-	}
+	buf = o ? json_dumps(o, JSON_FLAGS) : NULL;
+	json_decref(o);
+	if (!buf)
+		return -ENOMEM;
+	ret = write_atomic(path, buf, strlen(buf));
+	free(buf);
 	return ret;
 }
 
-/* Parse the NUL-terminated @buf of @len bytes; modifies @buf. */
-static int state_parse(char *buf, size_t len, struct hps_status *st)
+/* Store @v into field @fd of @st; -EINVAL for a wrong type or range. */
+static int get_field(struct hps_status *st, const struct field *fd,
+		     const json_t *v)
 {
-	char *line = buf, *end = buf + len;
+	void *p = (char *)st + fd->off;
+	json_int_t l = json_integer_value(v);
+	const char *s;
+	size_t n;
 
-	while (line < end) {
-		char *nl = memchr(line, '\n', end - line);
-		char *eq, *val;
-		size_t i;
-		long long fmt;
-		int ret;
-
-		if (!nl)
-			nl = end;
-		*nl = '\0';
-		/* blank lines are skipped; an embedded NUL is malformed */
-		if (nl == line)
-			goto next;
-		if (strlen(line) != (size_t)(nl - line))
+	if (fd->type == F_DBL) {
+		if (json_is_null(v))
+			*(double *)p = NAN;
+		else if (json_is_number(v))
+			*(double *)p = json_number_value(v);
+		else
 			return -EINVAL;
-		eq = strchr(line, '=');
-		if (!eq)
+		return 0;
+	}
+	if (fd->type == F_STR) {
+		if (!json_is_string(v))
 			return -EINVAL;
-		*eq = '\0';
-		val = eq + 1;
-		if (!strcmp(line, "format")) {
-			ret = parse_ll(val, INT_MIN, INT_MAX, &fmt);
-			if (ret || fmt != STATUS_FORMAT)
-				return -EINVAL;
-			goto next;
-		}
-		for (i = 0; i < NFIELDS; i++) {
-			if (strcmp(line, fields[i].name))
-				continue;
-			ret = get_field(st, &fields[i], val);
-			if (ret)
-				return ret;
-			break;
-		}
-		/* unknown keys are ignored: newer daemons may add fields */
-next:
-		line = nl + 1;
+		/* truncated to the buffer, always NUL-terminated */
+		s = json_string_value(v);
+		n = strnlen(s, fd->size - 1);
+		memcpy(p, s, n);
+		((char *)p)[n] = '\0';
+		return 0;
+	}
+	if (!json_is_integer(v))
+		return -EINVAL;
+	switch (fd->type) {
+	case F_LONG:
+		if (l < LONG_MIN || l > LONG_MAX)
+			return -EINVAL;
+		*(long *)p = l;
+		break;
+	case F_INT:
+		if (l < INT_MIN || l > INT_MAX)
+			return -EINVAL;
+		*(int *)p = l;
+		break;
+	case F_UINT:
+		if (l < 0 || l > UINT_MAX)
+			return -EINVAL;
+		*(unsigned int *)p = l;
+		break;
+	case F_I64:
+		*(int64_t *)p = l;
+		break;
+	case F_U64:
+		if (l < 0)
+			return -EINVAL;
+		*(uint64_t *)p = l;
+		break;
+	default:
+		return -EINVAL;
 	}
 	return 0;
 }
 
-int hps_status_read(const char *path, struct hps_status *st)
+static int state_parse(const char *buf, size_t len, struct hps_status *st,
+		       char *why, size_t why_len)
+{
+	json_error_t jerr;
+	json_t *o, *v;
+	size_t i;
+	int ret = 0;
+
+	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!o) {
+		snprintf(why, why_len, "not a state file (line %d: %s)",
+			 jerr.line, jerr.text);
+		return -EINVAL;
+	}
+	v = json_object_get(o, "format");
+	if (!json_is_object(o) || !json_is_integer(v)) {
+		snprintf(why, why_len, "not a state file (no \"format\")");
+		ret = -EINVAL;
+		goto out;
+	}
+	if (json_integer_value(v) != STATUS_FORMAT) {
+		snprintf(why, why_len, "state file format %" JSON_INTEGER_FORMAT
+			 ", this hv-ptp-sync reads %d", json_integer_value(v),
+			 STATUS_FORMAT);
+		ret = -EINVAL;
+		goto out;
+	}
+	/* missing keys stay zero, unknown keys are ignored (newer daemons) */
+	for (i = 0; i < NFIELDS; i++) {
+		v = json_object_get(o, fields[i].name);
+		if (!v)
+			continue;
+		ret = get_field(st, &fields[i], v);
+		if (ret) {
+			snprintf(why, why_len, "\"%s\": wrong type or out of range",
+				 fields[i].name);
+			break;
+		}
+	}
+out:
+	json_decref(o);
+	return ret;
+}
+
+int hps_status_read(const char *path, struct hps_status *st, char *why,
+		    size_t why_len)
 {
 	size_t len = 0;
 	char *buf;
 	int fd, ret = 0;
 
 	memset(st, 0, sizeof(*st));
+	snprintf(why, why_len, "unreadable");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(STATUS_MAX + 2);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(why, why_len, "%s", strerror(-ret));
+		return ret;
+	}
+	buf = malloc(STATUS_MAX + 1);
 	if (!buf) {
 		close(fd);
 		return -ENOMEM;
@@ -380,6 +366,7 @@ int hps_status_read(const char *path, struct hps_status *st)
 			continue;
 		if (n < 0) {
 			ret = -errno;
+			snprintf(why, why_len, "%s", strerror(-ret));
 			break;
 		}
 		if (n == 0)
@@ -387,12 +374,13 @@ int hps_status_read(const char *path, struct hps_status *st)
 		len += n;
 	}
 	close(fd);
-	if (!ret && len > STATUS_MAX)
+	if (!ret && len > STATUS_MAX) {
 		ret = -EFBIG;
-	if (!ret) {
-		buf[len] = '\0';
-		ret = state_parse(buf, len, st);
+		snprintf(why, why_len, "larger than %d bytes: not a state file",
+			 STATUS_MAX);
 	}
+	if (!ret)
+		ret = state_parse(buf, len, st, why, why_len);
 	free(buf);
 	/* never hand back half a file */
 	if (ret)
@@ -626,108 +614,20 @@ void hps_status_print_sources(FILE *f, const struct hps_status *st,
 
 /* ---- JSON ---- */
 
-/* Length of a valid UTF-8 sequence at @s (at most @n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		if (s[0] == 0xe0)
-			lo = 0xa0;	/* overlong */
-		if (s[0] == 0xed)
-			hi = 0x9f;	/* surrogates */
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		if (s[0] == 0xf0)
-			lo = 0x90;	/* overlong */
-		if (s[0] == 0xf4)
-			hi = 0x8f;	/* beyond U+10FFFF */
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
-/* A JSON string; bytes that are not UTF-8 become U+FFFD. */
-static void json_str(FILE *f, const char *str, size_t n)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, l;
-
-	fputc('"', f);
-	while (i < n) {
-		unsigned char c = s[i];
-
-		if (c == '"' || c == '\\') {
-			fprintf(f, "\\%c", c);
-		} else if (c == '\n') {
-			fputs("\\n", f);
-		} else if (c == '\t') {
-			fputs("\\t", f);
-		} else if (c == '\r') {
-			fputs("\\r", f);
-		} else if (c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\u%04x", c);
-		} else if (c >= 0x80) {
-			l = utf8_len(s + i, n - i);
-			if (l) {
-				fwrite(s + i, 1, l, f);
-				i += l;
-				continue;
-			}
-			fputs("\\ufffd", f);
-		} else {
-			fputc(c, f);
-		}
-		i++;
-	}
-	fputc('"', f);
-}
-
-static void json_dbl(FILE *f, double v)
-{
-	if (isfinite(v))
-		fprintf(f, "%.9g", v);
-	else
-		fputs("null", f);
-}
-
 void hps_status_print_json(FILE *f, const struct hps_status *st,
 			   int64_t now_mono_ns)
 {
 	double age = age_s(st, now_mono_ns);
-	size_t i;
+	json_t *o = state_json(st);
 
-	fputc('{', f);
-	for (i = 0; i < NFIELDS; i++) {
-		const struct field *fd = &fields[i];
-		const char *p = (const char *)st + fd->off;
-
-		fprintf(f, "%s\"%s\":", i ? "," : "", fd->name);
-		if (fd->type == F_STR)
-			json_str(f, p, str_len(st, fd));
-		else if (fd->type == F_DBL)
-			json_dbl(f, *(const double *)p);
-		else
-			put_field(f, st, fd);
+	if (!o || json_object_set_new(o, "age_s",
+				      age < 0 ? json_null() : json_real(age)) ||
+	    json_dumpf(o, f, JSON_FLAGS)) {
+		json_decref(o);
+		return;
 	}
-	fputs(",\"age_s\":", f);
-	if (age < 0)
-		fputs("null", f);
-	else
-		json_dbl(f, age);
-	fputs("}\n", f);
+	json_decref(o);
+	fputc('\n', f);
 }
 
 /* ---- Prometheus ---- */

@@ -4,9 +4,11 @@
  * "hv-ptp-sync status" prints from it.
  *
  * The daemon writes the state file atomically (a temporary file in the same
- * directory, then rename()) after every update, as "key=value" lines, one
- * per field below, keys as the field names. Readers ignore unknown keys, so
- * fields can be added.
+ * directory, then rename()) after every update, as one JSON object (through
+ * jansson): "format" (2), then one key per field below, named as the field;
+ * strings as JSON strings, the rest as numbers (null for a value that is
+ * not a number). Readers ignore unknown keys, so fields can be added; a
+ * change that old readers would misread bumps "format".
  *
  * Sign convention (chrony's): offsets are system clock minus reference
  * (the PHC); positive means the system clock is ahead ("fast"). Frequency
@@ -53,8 +55,13 @@ struct hps_status {
 /* Write @st to @path atomically. Returns 0 or -errno. */
 int hps_status_write(const char *path, const struct hps_status *st);
 
-/* Read @path into @st (zeroed first). Returns 0 or -errno (-EINVAL: malformed). */
-int hps_status_read(const char *path, struct hps_status *st);
+/*
+ * Read @path into @st (zeroed first, and zeroed again on failure). Returns 0
+ * or -errno (-EINVAL: not a state file of this format, -EFBIG: too large),
+ * with what went wrong in @why (@why_len bytes, NUL-terminated).
+ */
+int hps_status_read(const char *path, struct hps_status *st, char *why,
+		    size_t why_len);
 
 /*
  * "chronyc tracking"-like block. @now_mono_ns is CLOCK_MONOTONIC now (for

@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #define SIM_DIR		"/sys/kernel/debug/hv_host_sim"
 #define RIG_LOAD	"/sbin/rig-load"
 #define NSEC_PER_SEC	1000000000LL
@@ -196,26 +198,24 @@ static inline int kmsg_splats(void)
 
 #define HPS_STATE	"/run/hv-ptp-sync/state"
 
-/* A field of hv-ptp-sync's state file (see user/status.h); "" if absent. */
+/*
+ * A field of hv-ptp-sync's state file (JSON, see user/status.h) as text:
+ * a string as it is, a number in decimal; "" if absent, null or the file
+ * unreadable.
+ */
 static inline const char *hps_state(const char *key, char *buf, size_t len)
 {
-	FILE *f = fopen(HPS_STATE, "r");
-	size_t n = strlen(key), vlen;
-	char line[256];
+	json_t *o = json_load_file(HPS_STATE, 0, NULL);
+	json_t *v = json_object_get(o, key);
 
 	buf[0] = 0;
-	if (!f)
-		return buf;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == '=') {
-			vlen = strcspn(line + n + 1, "\n");
-			if (vlen >= len)
-				vlen = len - 1;
-			memcpy(buf, line + n + 1, vlen);
-			buf[vlen] = 0;
-			break;
-		}
-	fclose(f);
+	if (json_is_string(v))
+		snprintf(buf, len, "%s", json_string_value(v));
+	else if (json_is_integer(v))
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(buf, len, "%.9g", json_real_value(v));
+	json_decref(o);
 	return buf;
 }
 

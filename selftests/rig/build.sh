@@ -138,8 +138,8 @@ if ! make -C "$TOP/user" -j"$(nproc)" OUTPUT="$OUT/user" \
 	die "hv-ptp-sync failed to build"
 fi
 cc -static -O2 -Wall -Wextra -Werror -std=gnu11 -isystem "$KSFT_DIR" \
-	"$TOP/selftests/rig/demo-mon.c" -o "$OUT/user/demo-mon" -lm ||
+	"$TOP/selftests/rig/demo-mon.c" -o "$OUT/user/demo-mon" -ljansson -lm ||
 	die "demo-mon failed to build"
 cc -static -O2 -Wall -Wextra -Werror -std=gnu11 -isystem "$KSFT_DIR" \
-	"$TOP/selftests/rig/bench-run.c" -o "$OUT/user/bench-run" -lm ||
+	"$TOP/selftests/rig/bench-run.c" -o "$OUT/user/bench-run" -ljansson -lm ||
 	die "bench-run failed to build"

@@ -25,7 +25,7 @@ esac
 log() { echo "deb: $*"; }
 die() { echo "deb: error: $*" >&2; exit 1; }
 
-need=(debhelper dh-dkms libsystemd-dev libcap-dev pkgconf dpkg-dev fakeroot lintian)
+need=(debhelper dh-dkms libsystemd-dev libcap-dev libjansson-dev pkgconf dpkg-dev fakeroot lintian)
 missing=()
 for pkg in "${need[@]}"; do
 	status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)

@@ -19,9 +19,10 @@ PACKAGES=(
 	gcc gcc-12 make libc6-dev bc flex bison libelf-dev libssl3 pahole
 	# kselftest.h, kselftest_harness.h and checkpatch.pl (perl).
 	linux-source-6.12 perl
-	# hv-ptp-sync links libsystemd (sd_notify) and libcap (it keeps
-	# CAP_SYS_TIME only); man pages checked with groff.
-	libsystemd-dev libcap-dev pkgconf groff-base
+	# hv-ptp-sync links libsystemd (sd_notify), libcap (it keeps
+	# CAP_SYS_TIME only) and jansson (its state file, status --json); man
+	# pages checked with groff.
+	libsystemd-dev libcap-dev libjansson-dev pkgconf groff-base
 	# Fuzzing (selftests/fuzz): clang with libFuzzer and the sanitizers.
 	clang libclang-rt-14-dev
 	# The system test: a Debian 12 root file system, made into an image.

@@ -87,12 +87,14 @@ done
 printf '#!/bin/sh\nexit 101\n' >"$TMP/usr/sbin/policy-rc.d"
 chmod 755 "$TMP/usr/sbin/policy-rc.d"
 
-log "kernel, headers, dkms, chrony"
+# libsystemd0 and libjansson4: hv-ptp-sync's libraries, as the system test
+# installs the packages with dpkg -i, offline.
+log "kernel, headers, dkms, chrony, hv-ptp-sync's libraries"
 chroot "$TMP" /usr/bin/env DEBIAN_FRONTEND=noninteractive sh -ec "
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends \
 		linux-image-amd64 linux-headers-amd64 \
-		initramfs-tools dkms chrony libsystemd0 >/dev/null
+		initramfs-tools dkms chrony libsystemd0 libjansson4 >/dev/null
 	apt-get clean
 " >>"$CACHE/debootstrap.log" 2>&1 ||
 	{ tail -n 20 "$CACHE/debootstrap.log" >&2; die "apt-get in the chroot failed"; }
