@@ -2,12 +2,12 @@
 /*
  * hv-ptp-sync: steers CLOCK_REALTIME to the Hyper-V PHC.
  *
- * Data path, once per poll: PHC offset measurement (phc.c) -> step policy
- * or servo (servo.c) -> adjtimex (clockadj.c) -> kernel sync state -> the
- * published status (status.c) and systemd (sd_notify).
+ * Once per poll: read (the PHC offset measurement and attributes, phc.c)
+ * -> decide (the clock policy, discipline.c, around the servo, servo.c)
+ * -> apply (adjtimex, clockadj.c) -> publish (the status, status.c, and
+ * systemd's sd_notify). Policy lives in discipline.c only.
  */
 #include <errno.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,17 +19,12 @@
 #include "caps.h"
 #include "clockadj.h"
 #include "config.h"
+#include "discipline.h"
 #include "log.h"
 #include "phc.h"
-#include "servo.h"
 #include "status.h"
 
-#define RMS_LEN		16	/* offsets in the RMS and jitter figures */
-#define LOCK_COUNT	3	/* updates within lock_us before "locked" */
 #define REPROBE_EVERY	64	/* updates between tries of a better mode */
-#define HOLDOVER_PPB	500	/* error growth without a reference, ppb */
-#define HOLD_AVG	64	/* updates in the holdover frequency average */
-#define HOLD_MIN	8	/* ... before it is used instead of the servo's */
 #define EXIT_USAGE	1
 #define EXIT_RUNTIME	2
 #define EXIT_NOT_RUNNING 3
@@ -47,26 +42,11 @@ struct daemon {
 	int n_overrides;
 
 	struct hps_phc phc;
-	struct hps_servo *servo;
+	struct hps_disc disc;
 	struct hps_clockadj adj;
 	struct hps_status st;
-	int64_t offsets[RMS_LEN];
-	int n_offsets;
-	int lock_count;
-	int ever_locked;
-	int host_unsync;		/* the host says stratum 16 or leap 3 */
-	double hold_ppb;		/* average correction while locked */
-	double hold_dev;		/* average |correction - hold_ppb| */
-	int hold_n;			/* updates in them, up to HOLD_AVG */
-	double hold_growth;		/* ppb: error growth in this holdover */
-	double phc_freq_ppb;
-	int have_phc_freq;
-	int64_t last_good_mono;
-	int64_t last_est_error;
 	int phc_logged;			/* "no PHC" said once */
 	int read_err_logged;		/* a transient read error said once */
-	int64_t leap_at;		/* CLOCK_REALTIME s of an armed leap */
-	int leap;			/* which one (HPS_LEAP_*) */
 };
 
 static int64_t now_ns(clockid_t id)
@@ -75,14 +55,6 @@ static int64_t now_ns(clockid_t id)
 
 	clock_gettime(id, &ts);
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* a + b for a, b >= 0, saturated at INT64_MAX */
-static int64_t sat_add(int64_t a, int64_t b)
-{
-	int64_t r;
-
-	return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
 }
 
 static void on_signal(int sig)
@@ -138,34 +110,6 @@ static int load_config(struct daemon *d, struct hps_config *c)
 	return 0;
 }
 
-static void record_offset(struct daemon *d, int64_t offset)
-{
-	struct hps_status *st = &d->st;
-	double sum = 0, dsum = 0, diff;
-	int i, n;
-
-	d->offsets[d->n_offsets % RMS_LEN] = offset;
-	d->n_offsets++;
-	n = d->n_offsets < RMS_LEN ? d->n_offsets : RMS_LEN;
-	for (i = 0; i < n; i++) {
-		sum += (double)d->offsets[i] * d->offsets[i];
-		if (i) {
-			diff = d->offsets[i] - d->offsets[i - 1];
-			dsum += diff * diff;
-		}
-	}
-	st->rms_offset_ns = llround(sqrt(sum / n));
-	st->jitter_ns = n > 1 ? llround(sqrt(dsum / (n - 1))) : 0;
-}
-
-static void set_state(struct daemon *d, const char *state)
-{
-	if (strcmp(d->st.state, state))
-		hps_log(strcmp(state, "holdover") && strcmp(state, "no-phc") ?
-			LOG_INFO : LOG_WARNING, "state: %s", state);
-	snprintf(d->st.state, sizeof(d->st.state), "%s", state);
-}
-
 static void publish(struct daemon *d)
 {
 	struct hps_status *st = &d->st;
@@ -188,27 +132,60 @@ static void publish(struct daemon *d)
 		   st->device[0] ? ", " : "", st->device);
 }
 
-/* Kernel sync state from our error estimate. */
-static void update_sync(struct daemon *d, int locked, int leap)
+/* Apply what the core decided, and say what changed. */
+static void apply(struct daemon *d, struct hps_disc_out *out)
 {
-	struct hps_status *st = &d->st;
-	int synced, ret;
+	enum hps_disc_state state = out->state;
+	int ret;
 
-	/* an unsynchronised host's time is followed, but not vouched for */
-	synced = locked && st->est_error_ns <= d->cfg.max_error_us * 1000 &&
-		 !d->host_unsync;
-	ret = hps_clock_set_sync(&d->adj, synced, d->cfg.leap ? leap : 0,
-				 st->est_error_ns, st->est_error_ns);
+	if (out->events & HPS_EV_STATE)
+		hps_log(state == HPS_DISC_HOLDOVER || state == HPS_DISC_NO_PHC ?
+			LOG_WARNING : LOG_INFO, "state: %s",
+			hps_disc_state_name(state));
+	if (out->events & HPS_EV_HOST_UNSYNC)
+		hps_log(LOG_NOTICE, d->disc.host_unsync ?
+			"the host reports itself unsynchronised (stratum 16 or leap 3, or values out of range): following it, with STA_UNSYNC set" :
+			"the host reports itself synchronised again");
+	if (out->events & HPS_EV_LEAP)
+		hps_log(LOG_NOTICE, "leap second %s",
+			d->disc.leap == HPS_LEAP_INSERT ? "announced: inserting 23:59:60 at the end of the day" :
+			d->disc.leap == HPS_LEAP_DELETE ? "announced: deleting 23:59:59 at the end of the day" :
+			"no longer pending");
+	if (out->step) {
+		ret = hps_clock_step(-out->step_offset_ns);
+		if (ret) {
+			hps_log(LOG_ERR, "adjtimex (step): %s", strerror(-ret));
+		} else {
+			hps_disc_stepped(&d->disc, out);
+			hps_log(LOG_NOTICE, "stepped the system clock by %+.9f s",
+				-out->step_offset_ns / 1e9);
+		}
+	}
+	if (out->set_freq) {
+		ret = hps_clock_set_freq(&d->adj, out->freq_ppb);
+		if (ret)
+			hps_log(LOG_ERR, "adjtimex (frequency): %s",
+				strerror(-ret));
+	}
+	ret = hps_clock_set_sync(&d->adj, out->synced, out->leap,
+				 out->est_error_ns, out->est_error_ns);
 	if (ret) {
 		hps_log(LOG_ERR, "adjtimex (status): %s", strerror(-ret));
 		return;
 	}
-	if (synced != st->synced)
+	if (hps_disc_sync_set(&d->disc, out))
 		hps_log(LOG_NOTICE, "system clock %s",
-			synced ? "synchronised (STA_UNSYNC cleared)" :
+			out->synced ? "synchronised (STA_UNSYNC cleared)" :
 			"not synchronised (STA_UNSYNC set)");
-	st->synced = synced;
-	st->leap = synced ? (d->cfg.leap ? leap : 0) : HPS_LEAP_UNSYNC;
+}
+
+/* No measurement this poll. */
+static void missed(struct daemon *d, int64_t mono)
+{
+	struct hps_disc_out out;
+
+	hps_disc_missed(&d->disc, mono, &out);
+	apply(d, &out);
 }
 
 static void try_open(struct daemon *d)
@@ -225,8 +202,7 @@ static void try_open(struct daemon *d)
 		return;
 	}
 	d->phc_logged = 0;
-	d->have_phc_freq = 0;
-	hps_servo_reset(d->servo);
+	hps_disc_new_phc(&d->disc);
 	hps_log(LOG_INFO, "using %s (\"%s\"%s%s), %s offsets", d->phc.path,
 		d->phc.clock_name, d->phc.driver[0] ? ", driver " : "",
 		d->phc.driver, hps_mode_name(d->phc.mode));
@@ -236,143 +212,44 @@ static void try_open(struct daemon *d)
 	snprintf(d->st.driver, sizeof(d->st.driver), "%s", d->phc.driver);
 }
 
-/* No measurement this time: hold the frequency, let the error grow. */
-static void holdover(struct daemon *d, int64_t mono)
+/* The PHC's attributes besides its time; see struct hps_disc_attrs. */
+static void read_attrs(struct daemon *d, struct hps_disc_attrs *a)
 {
-	struct hps_status *st = &d->st;
-	int64_t age;
-
-	st->reach = (st->reach << 1) & 0xff;
-	if (d->lock_count || !strcmp(st->state, "tracking")) {
-		/*
-		 * Keep the average correction of the locked updates, not the
-		 * last one: that follows the PHC's phase slews too (a few us
-		 * over the module's slew_ms, ~1 ppm), which would become a
-		 * steady error here. With fewer than HOLD_MIN in the average
-		 * (each carries the servo's phase term, ppm for a us at short
-		 * polls), the servo's estimate without its phase term.
-		 */
-		double drift = hps_servo_drift_ppb(d->servo);	/* ppb */
-		double ppb = d->hold_n >= HOLD_MIN ? d->hold_ppb : drift;
-
-		if (!hps_clock_set_freq(&d->adj, ppb))
-			st->freq_ppm = ppb / 1000;
-		/*
-		 * How fast the error may grow: the host clock's wander, plus
-		 * three times the spread of the locked corrections, plus how
-		 * far the average and the servo's estimate disagree, plus a
-		 * margin that shrinks as the average fills: with none, three
-		 * times the offsets' jitter per poll (the frequency noise of
-		 * a single update), at least 2 ppm.
-		 */
-		double noise_ppb = 3e3 * st->jitter_ns / d->cfg.poll_ms;
-
-		d->hold_growth = HOLDOVER_PPB + 3 * d->hold_dev +
-				 (d->hold_n ? fabs(d->hold_ppb - drift) : 0) +
-				 fmax(2000.0, noise_ppb) * (HOLD_AVG - d->hold_n) /
-				 HOLD_AVG;
-	}
-	d->lock_count = 0;
-	if (d->last_good_mono) {
-		age = mono - d->last_good_mono;
-		st->est_error_ns = sat_add(d->last_est_error,
-					   llround(fmin(age / 1e9 * d->hold_growth,
-							HPS_MAX_BOUND_NS)));
-	}
-	set_state(d, d->ever_locked ? "holdover" : "no-phc");
-	update_sync(d, d->ever_locked, HPS_LEAP_NONE);
+	a->stratum_ret = hps_phc_attr_range(&d->phc, "stratum", 0, 255,
+					    &a->stratum);
+	a->leapflags_ret = hps_phc_attr_range(&d->phc, "leapflags", 0, 3,
+					      &a->leapflags);
+	a->leap_pending_ret = hps_phc_attr_ll(&d->phc, "leap_pending",
+					      &a->leap_pending);
+	/* a rate of more than 10 % is no clock's: ignored */
+	a->freq_ret = hps_phc_attr_range(&d->phc, "freq_ppb", -100000000,
+					 100000000, &a->freq_ppb);
 }
 
-/*
- * The module's armed leap second (sysfs leap_pending: 0, 1 insert, 2
- * delete at the next midnight UTC). The kernel applies it to the system
- * clock at the same midnight (STA_INS/STA_DEL, set by update_sync()), so
- * the offset does not move, except within a tick or so of the instant,
- * when one clock has made it and the other not yet: LEAP_HOLD_S either
- * side of it is not measured.
- */
-#define LEAP_HOLD_S	2
-
-static int leap_pending(struct daemon *d)
-{
-	int64_t now = now_ns(CLOCK_REALTIME) / 1000000000LL;
-	long long v;
-	int leap;
-
-	if (!d->cfg.leap || hps_phc_attr_ll(&d->phc, "leap_pending", &v))
-		return HPS_LEAP_NONE;
-	leap = v == 1 ? HPS_LEAP_INSERT : v == 2 ? HPS_LEAP_DELETE : HPS_LEAP_NONE;
-	if (leap != HPS_LEAP_NONE) {
-		/* never within LEAP_HOLD_S after one: update() is not called */
-		d->leap_at = (now / 86400 + 1) * 86400;
-		if (leap == HPS_LEAP_DELETE)
-			d->leap_at--;
-	}
-	if (leap != d->leap)
-		hps_log(LOG_NOTICE, "leap second %s",
-			leap == HPS_LEAP_INSERT ? "announced: inserting 23:59:60 at the end of the day" :
-			leap == HPS_LEAP_DELETE ? "announced: deleting 23:59:59 at the end of the day" :
-			"no longer pending");
-	d->leap = leap;
-	return leap;
-}
-
-/* Whether now is too close to a leap second to measure. */
-static int near_leap(struct daemon *d)
-{
-	int64_t now = now_ns(CLOCK_REALTIME);
-
-	if (!d->leap_at)
-		return 0;
-	if (now > (d->leap_at + LEAP_HOLD_S) * 1000000000LL) {
-		d->leap_at = 0;
-		return 0;
-	}
-	return now >= (d->leap_at - LEAP_HOLD_S) * 1000000000LL;
-}
-
-/* Step by -@offset_ns (system - PHC). Returns 0 or -errno. */
-static int step(struct daemon *d, int64_t offset_ns)
-{
-	int ret = hps_clock_step(-offset_ns);
-
-	if (ret) {
-		hps_log(LOG_ERR, "adjtimex (step): %s", strerror(-ret));
-		return ret;
-	}
-	d->st.steps++;
-	hps_log(LOG_NOTICE, "stepped the system clock by %+.9f s",
-		-offset_ns / 1e9);
-	return 0;
-}
-
-/* One poll, at @mono (CLOCK_MONOTONIC, ns). */
+/* One poll, at @mono (CLOCK_MONOTONIC, ns): read, decide, apply. */
 static void update(struct daemon *d, int64_t mono)
 {
 	struct hps_status *st = &d->st;
-	enum hps_servo_state state;
-	long long v, stratum;
-	int64_t bound = 0;
-	struct hps_measurement s;
-	int64_t abs_off;
-	int ret, leap = 0, allow_step, locked, unsync;
+	struct hps_disc_in in = { .mono_ns = mono };
+	struct hps_disc_out out;
 	char what[160];
-	double ppb;
+	int ret;
 
-	if (near_leap(d))
+	in.realtime_ns = now_ns(CLOCK_REALTIME);
+	if (hps_disc_quiet(&d->disc, in.realtime_ns))
 		return;
 	if (d->phc.fd < 0)
 		try_open(d);
 	if (d->phc.fd < 0) {
-		holdover(d, mono);
+		missed(d, mono);
 		return;
 	}
 	if (st->updates % REPROBE_EVERY == REPROBE_EVERY - 1)
 		d->phc.mode = HPS_MODE_PRECISE;	/* falls back by itself */
-	ret = hps_phc_measure(&d->phc, d->cfg.samples, &s);
+	ret = hps_phc_measure(&d->phc, d->cfg.samples, &in.m);
 	/* the module's view, when the PHC is hv_ptp_ext's */
 	if (!ret)
-		ret = hps_phc_error_bound(&d->phc, &bound);
+		ret = hps_phc_error_bound(&d->phc, &in.bound_ns);
 	if (ret) {
 		st->read_errors++;
 		if (!hps_phc_transient(ret)) {
@@ -388,101 +265,20 @@ static void update(struct daemon *d, int64_t mono)
 				strerror(-ret));
 			d->read_err_logged = 1;
 		}
-		holdover(d, mono);
+		missed(d, mono);
 		return;
 	}
 	if (d->read_err_logged)
 		hps_log(LOG_NOTICE, "%s answers again", d->phc.path);
 	d->read_err_logged = 0;
 	snprintf(st->mode, sizeof(st->mode), "%s", hps_mode_name(d->phc.mode));
-
-	/*
-	 * The host's own state (TimeSync 4.0; 0 before): stratum 16 or leap
-	 * indicator 3 is unsynchronised, and so, not to vouch for what we
-	 * cannot read, is a stratum beyond 0..255 or an indicator beyond 0..3.
-	 */
-	ret = hps_phc_attr_range(&d->phc, "stratum", 0, 255, &stratum);
-	unsync = ret && ret != -ENOENT;
-	if (ret)
-		stratum = 0;
-	ret = hps_phc_attr_range(&d->phc, "leapflags", 0, 3, &v);
-	unsync |= ret ? ret != -ENOENT : v == 3;
-	ret = unsync || stratum >= 16;
-	if (ret != d->host_unsync)
-		hps_log(LOG_NOTICE, ret ?
-			"the host reports itself unsynchronised (stratum 16 or leap 3, or values out of range): following it, with STA_UNSYNC set" :
-			"the host reports itself synchronised again");
-	d->host_unsync = ret;
-	if (ret) {
-		st->ref_stratum = st->stratum = 16;
-	} else {
-		st->ref_stratum = stratum > 0 ? stratum : 2;
-		st->stratum = st->ref_stratum + 1;
-	}
-	leap = leap_pending(d);
-	/* a rate of more than 10 % is no clock's: ignored */
-	if (!hps_phc_attr_range(&d->phc, "freq_ppb", -100000000, 100000000,
-				&v)) {
-		if (d->have_phc_freq && d->cfg.feedforward)
-			hps_servo_feedforward(d->servo, v - d->phc_freq_ppb);
-		d->phc_freq_ppb = v;
-		d->have_phc_freq = 1;
-		st->phc_freq_ppb = v;
-	} else {
-		d->have_phc_freq = 0;
-	}
-
-	ret = hps_clock_interfered(&d->adj, what, sizeof(what));
-	if (ret > 0) {
-		st->interference++;
+	read_attrs(d, &in.attrs);
+	in.interfered = hps_clock_interfered(&d->adj, what, sizeof(what)) > 0;
+	if (in.interfered)
 		hps_log(LOG_WARNING, "another program changed the clock: %s",
 			what);
-	}
-
-	abs_off = s.offset_ns < 0 ? -s.offset_ns : s.offset_ns;
-	allow_step = abs_off > d->cfg.makestep_threshold * 1e9 &&
-		     (d->cfg.makestep_limit < 0 ||
-		      st->updates < (uint64_t)d->cfg.makestep_limit);
-	ppb = hps_servo_measured(d->servo, s.offset_ns, mono, &state);
-	if (allow_step && state != HPS_SERVO_UNLOCKED &&
-	    !step(d, s.offset_ns)) {
-		ppb = hps_servo_stepped(d->servo);
-		state = HPS_SERVO_JUMP;		/* not counted towards lock */
-	}
-	ret = hps_clock_set_freq(&d->adj, ppb);
-	if (ret)
-		hps_log(LOG_ERR, "adjtimex (frequency): %s", strerror(-ret));
-
-	st->updates++;
-	st->reach = ((st->reach << 1) | 1) & 0xff;
-	st->last_offset_ns = s.offset_ns;
-	st->window_ns = s.window_ns;
-	st->ref_time_ns = s.sys_ns;
-	st->updated_mono_ns = mono;
-	st->freq_ppm = ppb / 1000;
-	st->residual_freq_ppm = hps_servo_residual_ppb(d->servo) / 1000;
-	st->skew_ppm = hps_servo_skew_ppb(d->servo) / 1000;
-	st->error_bound_ns = bound;
-	record_offset(d, s.offset_ns);
-	st->est_error_ns = sat_add(sat_add(bound, abs_off), s.window_ns / 2);
-
-	if (state == HPS_SERVO_LOCKED && abs_off < d->cfg.lock_us * 1000)
-		d->lock_count++;
-	else
-		d->lock_count = 0;
-	locked = d->lock_count >= LOCK_COUNT;
-	d->ever_locked |= locked;
-	if (locked) {
-		if (d->hold_n < HOLD_AVG)
-			d->hold_n++;
-		d->hold_ppb += (ppb - d->hold_ppb) / d->hold_n;
-		d->hold_dev += (fabs(ppb - d->hold_ppb) - d->hold_dev) /
-			       d->hold_n;
-	}
-	d->last_good_mono = mono;
-	d->last_est_error = st->est_error_ns;
-	set_state(d, locked ? "locked" : "tracking");
-	update_sync(d, locked, leap);
+	hps_disc_update(&d->disc, &in, &out);
+	apply(d, &out);
 }
 
 static void reload(struct daemon *d)
@@ -497,15 +293,11 @@ static void reload(struct daemon *d)
 		hps_phc_close(&d->phc);
 		d->st.device[0] = 0;
 	}
-	hps_servo_destroy(d->servo);
-	d->servo = hps_servo_create(c.kp, c.ki, c.max_slew_ppm * 1000);
-	if (!d->servo) {
+	if (hps_disc_reconfigure(&d->disc, &c)) {
 		hps_log(LOG_ERR, "out of memory");
 		exit(EXIT_RUNTIME);
 	}
-	hps_servo_set_freq(d->servo, d->st.freq_ppm * 1000);
 	d->cfg = c;
-	d->st.poll_ms = c.poll_ms;
 	hps_log_init(c.log_level);
 	hps_log(LOG_INFO, "configuration reloaded");
 }
@@ -523,22 +315,15 @@ static int run(struct daemon *d)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 
-	d->servo = hps_servo_create(d->cfg.kp, d->cfg.ki,
-				    d->cfg.max_slew_ppm * 1000);
-	if (!d->servo)
-		return EXIT_RUNTIME;
 	ret = hps_clock_get_freq(&ppb);
 	if (ret) {
 		hps_log(LOG_ERR, "adjtimex: %s", strerror(-ret));
 		return EXIT_RUNTIME;
 	}
-	hps_servo_set_freq(d->servo, ppb);
+	if (hps_disc_init(&d->disc, &d->cfg, ppb, &d->st))
+		return EXIT_RUNTIME;
 	d->phc.fd = -1;
 	d->st.pid = getpid();
-	d->st.poll_ms = d->cfg.poll_ms;
-	d->st.freq_ppm = ppb / 1000;
-	d->hold_growth = HOLDOVER_PPB + 2000;
-	snprintf(d->st.state, sizeof(d->st.state), "starting");
 	hps_log(LOG_INFO, "hv-ptp-sync " VERSION " starting, poll %d ms, makestep %g %d",
 		d->cfg.poll_ms, d->cfg.makestep_threshold,
 		d->cfg.makestep_limit);
@@ -592,7 +377,7 @@ static int run(struct daemon *d)
 	if (d->cfg.prometheus_file[0])
 		unlink(d->cfg.prometheus_file);
 	hps_phc_close(&d->phc);
-	hps_servo_destroy(d->servo);
+	hps_disc_destroy(&d->disc);
 	return 0;
 }
 

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hv-ptp-sync's clock policy (see discipline.h): lock and unlock, holdover
+ * and its error estimate, the kernel's sync state, leap seconds, the
+ * host's own sync state, when to step.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clockadj.h"
+#include "discipline.h"
+
+#define LOCK_COUNT	3	/* updates within lock_us before "locked" */
+#define HOLDOVER_PPB	500	/* error growth without a reference, ppb */
+#define HOLD_AVG	64	/* updates in the holdover frequency average */
+#define HOLD_MIN	8	/* ... before it is used instead of the servo's */
+/*
+ * The kernel applies an armed leap second to the system clock at the same
+ * midnight as the module to the PHC (STA_INS/STA_DEL), so the offset does
+ * not move, except within a tick or so of the instant, when one clock has
+ * made it and the other not yet: LEAP_HOLD_S either side of it is not
+ * measured.
+ */
+#define LEAP_HOLD_S	2
+#define NS_PER_SEC	1000000000LL
+
+static const char *const state_names[] = {
+	[HPS_DISC_STARTING] = "starting",
+	[HPS_DISC_TRACKING] = "tracking",
+	[HPS_DISC_LOCKED] = "locked",
+	[HPS_DISC_HOLDOVER] = "holdover",
+	[HPS_DISC_NO_PHC] = "no-phc",
+};
+
+const char *hps_disc_state_name(enum hps_disc_state state)
+{
+	return (unsigned int)state < sizeof(state_names) / sizeof(state_names[0]) ?
+	       state_names[state] : "?";
+}
+
+/* a + b for a, b >= 0, saturated at INT64_MAX */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+static void set_state(struct hps_disc *d, enum hps_disc_state state,
+		      struct hps_disc_out *out)
+{
+	if (state != d->state)
+		out->events |= HPS_EV_STATE;
+	d->state = state;
+	out->state = state;
+	snprintf(d->st->state, sizeof(d->st->state), "%s",
+		 hps_disc_state_name(state));
+}
+
+int hps_disc_init(struct hps_disc *d, const struct hps_config *cfg,
+		  double freq_ppb, struct hps_status *st)
+{
+	memset(d, 0, sizeof(*d));
+	d->cfg = *cfg;
+	d->st = st;
+	d->servo = hps_servo_create(cfg->kp, cfg->ki, cfg->max_slew_ppm * 1000);
+	if (!d->servo)
+		return -ENOMEM;
+	hps_servo_set_freq(d->servo, freq_ppb);
+	d->hold_growth = HOLDOVER_PPB + 2000;
+	d->state = HPS_DISC_STARTING;
+	st->poll_ms = cfg->poll_ms;
+	st->freq_ppm = freq_ppb / 1000;
+	snprintf(st->state, sizeof(st->state), "%s",
+		 hps_disc_state_name(d->state));
+	return 0;
+}
+
+void hps_disc_destroy(struct hps_disc *d)
+{
+	hps_servo_destroy(d->servo);
+	d->servo = NULL;
+}
+
+int hps_disc_reconfigure(struct hps_disc *d, const struct hps_config *cfg)
+{
+	struct hps_servo *s;
+
+	s = hps_servo_create(cfg->kp, cfg->ki, cfg->max_slew_ppm * 1000);
+	if (!s)
+		return -ENOMEM;
+	hps_servo_set_freq(s, d->st->freq_ppm * 1000);
+	hps_servo_destroy(d->servo);
+	d->servo = s;
+	d->cfg = *cfg;
+	d->st->poll_ms = cfg->poll_ms;
+	return 0;
+}
+
+void hps_disc_new_phc(struct hps_disc *d)
+{
+	d->have_phc_freq = 0;
+	hps_servo_reset(d->servo);
+}
+
+int hps_disc_quiet(struct hps_disc *d, int64_t realtime_ns)
+{
+	if (!d->leap_at)
+		return 0;
+	if (realtime_ns > (d->leap_at + LEAP_HOLD_S) * NS_PER_SEC) {
+		d->leap_at = 0;
+		return 0;
+	}
+	return realtime_ns >= (d->leap_at - LEAP_HOLD_S) * NS_PER_SEC;
+}
+
+static void record_offset(struct hps_disc *d, int64_t offset)
+{
+	struct hps_status *st = d->st;
+	double sum = 0, dsum = 0, diff;
+	int i, n;
+
+	d->offsets[d->n_offsets % HPS_RMS_LEN] = offset;
+	d->n_offsets++;
+	n = d->n_offsets < HPS_RMS_LEN ? d->n_offsets : HPS_RMS_LEN;
+	for (i = 0; i < n; i++) {
+		sum += (double)d->offsets[i] * d->offsets[i];
+		if (i) {
+			diff = d->offsets[i] - d->offsets[i - 1];
+			dsum += diff * diff;
+		}
+	}
+	st->rms_offset_ns = llround(sqrt(sum / n));
+	st->jitter_ns = n > 1 ? llround(sqrt(dsum / (n - 1))) : 0;
+}
+
+/* The kernel's sync state from our error estimate. */
+static void sync_state(struct hps_disc *d, int locked, int leap,
+		       struct hps_disc_out *out)
+{
+	/* an unsynchronised host's time is followed, but not vouched for */
+	out->synced = locked && !d->host_unsync &&
+		      d->st->est_error_ns <= d->cfg.max_error_us * 1000;
+	out->leap = d->cfg.leap ? leap : HPS_LEAP_NONE;
+	out->est_error_ns = d->st->est_error_ns;
+}
+
+int hps_disc_sync_set(struct hps_disc *d, const struct hps_disc_out *out)
+{
+	struct hps_status *st = d->st;
+	int changed = out->synced != st->synced;
+
+	st->synced = out->synced;
+	st->leap = out->synced ? out->leap : HPS_LEAP_UNSYNC;
+	return changed;
+}
+
+void hps_disc_missed(struct hps_disc *d, int64_t mono_ns,
+		     struct hps_disc_out *out)
+{
+	struct hps_status *st = d->st;
+	int64_t age;
+
+	memset(out, 0, sizeof(*out));
+	st->reach = (st->reach << 1) & 0xff;
+	if (d->lock_count || d->state == HPS_DISC_TRACKING) {
+		/*
+		 * Keep the average correction of the locked updates, not the
+		 * last one: that follows the PHC's phase slews too (a few us
+		 * over the module's slew_ms, ~1 ppm), which would become a
+		 * steady error here. With fewer than HOLD_MIN in the average
+		 * (each carries the servo's phase term, ppm for a us at short
+		 * polls), the servo's estimate without its phase term.
+		 */
+		double drift = hps_servo_drift_ppb(d->servo);	/* ppb */
+		double ppb = d->hold_n >= HOLD_MIN ? d->hold_ppb : drift;
+		/*
+		 * How fast the error may grow: the host clock's wander, plus
+		 * three times the spread of the locked corrections, plus how
+		 * far the average and the servo's estimate disagree, plus a
+		 * margin that shrinks as the average fills: with none, three
+		 * times the offsets' jitter per poll (the frequency noise of
+		 * a single update), at least 2 ppm.
+		 */
+		double noise_ppb = 3e3 * st->jitter_ns / d->cfg.poll_ms;
+
+		out->set_freq = 1;
+		out->freq_ppb = ppb;
+		st->freq_ppm = ppb / 1000;
+		d->hold_growth = HOLDOVER_PPB + 3 * d->hold_dev +
+				 (d->hold_n ? fabs(d->hold_ppb - drift) : 0) +
+				 fmax(2000.0, noise_ppb) * (HOLD_AVG - d->hold_n) /
+				 HOLD_AVG;
+	}
+	d->lock_count = 0;
+	if (d->last_good_mono) {
+		age = mono_ns - d->last_good_mono;
+		st->est_error_ns = sat_add(d->last_est_error,
+					   llround(fmin(age / 1e9 * d->hold_growth,
+							HPS_MAX_BOUND_NS)));
+	}
+	set_state(d, d->ever_locked ? HPS_DISC_HOLDOVER : HPS_DISC_NO_PHC, out);
+	sync_state(d, d->ever_locked, HPS_LEAP_NONE, out);
+}
+
+/*
+ * The module's armed leap second (leap_pending: 1 insert, 2 delete at the
+ * next midnight UTC); the kernel applies it to the system clock at the
+ * same midnight (the leap bits of sync_state()).
+ */
+static int leap_pending(struct hps_disc *d, const struct hps_disc_in *in,
+			struct hps_disc_out *out)
+{
+	int64_t now = in->realtime_ns / NS_PER_SEC;
+	long long v = in->attrs.leap_pending;
+	int leap;
+
+	/* off, or unreadable: none now, and what was armed stays armed */
+	if (!d->cfg.leap || in->attrs.leap_pending_ret)
+		return HPS_LEAP_NONE;
+	leap = v == 1 ? HPS_LEAP_INSERT : v == 2 ? HPS_LEAP_DELETE : HPS_LEAP_NONE;
+	if (leap != HPS_LEAP_NONE) {
+		/* never within LEAP_HOLD_S after one: no update then */
+		d->leap_at = (now / 86400 + 1) * 86400;
+		if (leap == HPS_LEAP_DELETE)
+			d->leap_at--;
+	}
+	if (leap != d->leap)
+		out->events |= HPS_EV_LEAP;
+	d->leap = leap;
+	return leap;
+}
+
+/*
+ * The host's own state (TimeSync 4.0; 0 before): stratum 16 or leap
+ * indicator 3 is unsynchronised, and so, not to vouch for what we cannot
+ * read, is a stratum beyond 0..255 or an indicator beyond 0..3.
+ */
+static void host_state(struct hps_disc *d, const struct hps_disc_attrs *a,
+		       struct hps_disc_out *out)
+{
+	struct hps_status *st = d->st;
+	long long stratum = a->stratum_ret ? 0 : a->stratum;
+	int unsync;
+
+	unsync = a->stratum_ret && a->stratum_ret != -ENOENT;
+	unsync |= a->leapflags_ret ? a->leapflags_ret != -ENOENT :
+		  a->leapflags == 3;
+	unsync = unsync || stratum >= 16;
+	if (unsync != d->host_unsync)
+		out->events |= HPS_EV_HOST_UNSYNC;
+	d->host_unsync = unsync;
+	if (unsync) {
+		st->ref_stratum = st->stratum = 16;
+	} else {
+		st->ref_stratum = stratum > 0 ? stratum : 2;
+		st->stratum = st->ref_stratum + 1;
+	}
+}
+
+void hps_disc_update(struct hps_disc *d, const struct hps_disc_in *in,
+		     struct hps_disc_out *out)
+{
+	struct hps_status *st = d->st;
+	const struct hps_measurement *s = &in->m;
+	enum hps_servo_state state;
+	int64_t abs_off;
+	int leap, allow_step, locked;
+	double ppb;
+
+	memset(out, 0, sizeof(*out));
+	host_state(d, &in->attrs, out);
+	leap = leap_pending(d, in, out);
+	if (!in->attrs.freq_ret) {
+		if (d->have_phc_freq && d->cfg.feedforward)
+			hps_servo_feedforward(d->servo,
+					      in->attrs.freq_ppb - d->phc_freq_ppb);
+		d->phc_freq_ppb = in->attrs.freq_ppb;
+		d->have_phc_freq = 1;
+		st->phc_freq_ppb = in->attrs.freq_ppb;
+	} else {
+		d->have_phc_freq = 0;
+	}
+	if (in->interfered) {
+		st->interference++;
+		out->events |= HPS_EV_INTERFERENCE;
+	}
+
+	abs_off = s->offset_ns < 0 ? -s->offset_ns : s->offset_ns;
+	allow_step = abs_off > d->cfg.makestep_threshold * 1e9 &&
+		     (d->cfg.makestep_limit < 0 ||
+		      st->updates < (uint64_t)d->cfg.makestep_limit);
+	ppb = hps_servo_measured(d->servo, s->offset_ns, in->mono_ns, &state);
+	if (allow_step && state != HPS_SERVO_UNLOCKED) {
+		out->step = 1;
+		out->step_offset_ns = s->offset_ns;
+		state = HPS_SERVO_JUMP;		/* not counted towards lock */
+	}
+	out->set_freq = 1;
+	out->freq_ppb = ppb;
+
+	st->updates++;
+	st->reach = ((st->reach << 1) | 1) & 0xff;
+	st->last_offset_ns = s->offset_ns;
+	st->window_ns = s->window_ns;
+	st->ref_time_ns = s->sys_ns;
+	st->updated_mono_ns = in->mono_ns;
+	st->freq_ppm = ppb / 1000;
+	st->residual_freq_ppm = hps_servo_residual_ppb(d->servo) / 1000;
+	st->skew_ppm = hps_servo_skew_ppb(d->servo) / 1000;
+	st->error_bound_ns = in->bound_ns;
+	record_offset(d, s->offset_ns);
+	st->est_error_ns = sat_add(sat_add(in->bound_ns, abs_off),
+				   s->window_ns / 2);
+
+	if (state == HPS_SERVO_LOCKED && abs_off < d->cfg.lock_us * 1000)
+		d->lock_count++;
+	else
+		d->lock_count = 0;
+	locked = d->lock_count >= LOCK_COUNT;
+	d->ever_locked |= locked;
+	if (locked) {
+		if (d->hold_n < HOLD_AVG)
+			d->hold_n++;
+		d->hold_ppb += (ppb - d->hold_ppb) / d->hold_n;
+		d->hold_dev += (fabs(ppb - d->hold_ppb) - d->hold_dev) /
+			       d->hold_n;
+	}
+	d->last_good_mono = in->mono_ns;
+	d->last_est_error = st->est_error_ns;
+	set_state(d, locked ? HPS_DISC_LOCKED : HPS_DISC_TRACKING, out);
+	sync_state(d, locked, leap, out);
+}
+
+void hps_disc_stepped(struct hps_disc *d, struct hps_disc_out *out)
+{
+	out->freq_ppb = hps_servo_stepped(d->servo);
+	d->st->freq_ppm = out->freq_ppb / 1000;
+	d->st->steps++;
+}

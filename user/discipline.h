@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The daemon's clock policy, pure: what a poll measured and what the PHC
+ * publishes go in; what to do to the system clock (step, frequency, sync
+ * state and error estimates, leap bits) and the published status come
+ * out. No system calls, no clocks read, no logging: time comes in with
+ * each call, and what the log should say comes out as events. The daemon
+ * (hv-ptp-sync.c) reads, asks the core, applies what it decides and
+ * publishes; the host tests (selftests/unit/test_discipline.c) drive the
+ * same core against a simulated clock.
+ *
+ * Sign convention as in servo.h: offsets are system clock minus PHC,
+ * frequencies are corrections (positive speeds the system clock up).
+ */
+#ifndef HPS_DISCIPLINE_H
+#define HPS_DISCIPLINE_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "phc.h"
+#include "servo.h"
+#include "status.h"
+
+#define HPS_RMS_LEN	16	/* offsets in the RMS and jitter figures */
+
+enum hps_disc_state {
+	HPS_DISC_STARTING,	/* nothing measured yet */
+	HPS_DISC_TRACKING,	/* measuring, not (yet) locked */
+	HPS_DISC_LOCKED,	/* LOCK_COUNT updates within lock_us */
+	HPS_DISC_HOLDOVER,	/* no measurement, after a lock */
+	HPS_DISC_NO_PHC,	/* no measurement, never locked */
+};
+
+/* "starting", "tracking", "locked", "holdover", "no-phc" */
+const char *hps_disc_state_name(enum hps_disc_state state);
+
+/*
+ * What the PHC publishes besides its time (hv_ptp_ext's timesync group),
+ * each with the result of reading it: 0, -ENOENT (the clock has no such
+ * attribute: another driver), or another -errno (unreadable, or out of
+ * the range the daemon asks for: stratum 0..255, leapflags 0..3,
+ * freq_ppb within +-10^8).
+ */
+struct hps_disc_attrs {
+	int stratum_ret;
+	long long stratum;
+	int leapflags_ret;
+	long long leapflags;
+	int freq_ret;
+	long long freq_ppb;
+	int leap_pending_ret;
+	long long leap_pending;	/* 1 insert, 2 delete at the next midnight */
+};
+
+/* One poll's input. */
+struct hps_disc_in {
+	int64_t mono_ns;		/* CLOCK_MONOTONIC */
+	int64_t realtime_ns;		/* CLOCK_REALTIME */
+	struct hps_measurement m;	/* the PHC offset measurement */
+	int64_t bound_ns;		/* the PHC's error bound, 0 unknown */
+	struct hps_disc_attrs attrs;
+	int interfered;			/* another program changed the clock */
+};
+
+/* Events for the log (bits of hps_disc_out.events). */
+enum {
+	HPS_EV_STATE = 1 << 0,		/* the state changed */
+	HPS_EV_HOST_UNSYNC = 1 << 1,	/* the host's sync state changed */
+	HPS_EV_LEAP = 1 << 2,		/* a leap second armed or disarmed */
+	HPS_EV_INTERFERENCE = 1 << 3,	/* counted */
+};
+
+/*
+ * What to do, in this order: step the clock by -step_offset_ns when @step
+ * (then call hps_disc_stepped() if that worked), apply @freq_ppb when
+ * @set_freq, set the kernel's sync state (STA_UNSYNC from @synced, the
+ * leap bits @leap, esterror and maxerror @est_error_ns) and, when that
+ * worked, call hps_disc_sync_set().
+ */
+struct hps_disc_out {
+	int step;
+	int64_t step_offset_ns;
+	int set_freq;
+	double freq_ppb;
+	int synced;
+	int leap;			/* HPS_LEAP_* */
+	int64_t est_error_ns;
+	unsigned int events;
+	enum hps_disc_state state;
+};
+
+struct hps_disc {
+	struct hps_config cfg;
+	struct hps_servo *servo;
+	struct hps_status *st;		/* the published status (its policy fields) */
+	enum hps_disc_state state;
+	int64_t offsets[HPS_RMS_LEN];
+	int n_offsets;
+	int lock_count;
+	int ever_locked;
+	int host_unsync;		/* the host says stratum 16 or leap 3 */
+	double hold_ppb;		/* average correction while locked */
+	double hold_dev;		/* average |correction - hold_ppb| */
+	int hold_n;			/* updates in them, up to HOLD_AVG */
+	double hold_growth;		/* ppb: error growth in this holdover */
+	double phc_freq_ppb;
+	int have_phc_freq;
+	int64_t last_good_mono;
+	int64_t last_est_error;
+	int64_t leap_at;		/* CLOCK_REALTIME s of an armed leap */
+	int leap;			/* which one (HPS_LEAP_*) */
+};
+
+/*
+ * Start with @cfg, the correction the kernel has in force (@freq_ppb) and
+ * @st to keep up to date (its policy fields; the daemon fills in pid,
+ * device, names, mode, poll and read errors). Returns 0 or -ENOMEM.
+ */
+int hps_disc_init(struct hps_disc *d, const struct hps_config *cfg,
+		  double freq_ppb, struct hps_status *st);
+void hps_disc_destroy(struct hps_disc *d);
+
+/* A new configuration: the servo restarts from the correction in force. */
+int hps_disc_reconfigure(struct hps_disc *d, const struct hps_config *cfg);
+
+/* A PHC (re)opened: its measurements start over. */
+void hps_disc_new_phc(struct hps_disc *d);
+
+/*
+ * Whether a poll at CLOCK_REALTIME @realtime_ns is too close to an armed
+ * leap second to measure (nothing is measured or changed then).
+ */
+int hps_disc_quiet(struct hps_disc *d, int64_t realtime_ns);
+
+/* A poll with a measurement. */
+void hps_disc_update(struct hps_disc *d, const struct hps_disc_in *in,
+		     struct hps_disc_out *out);
+
+/* A poll without one (no PHC, or it failed): hold the frequency. */
+void hps_disc_missed(struct hps_disc *d, int64_t mono_ns,
+		     struct hps_disc_out *out);
+
+/* The step asked for in @out was made; @out's frequency is updated. */
+void hps_disc_stepped(struct hps_disc *d, struct hps_disc_out *out);
+
+/*
+ * The sync state in @out was set. Returns whether "synchronised" changed
+ * (for the log).
+ */
+int hps_disc_sync_set(struct hps_disc *d, const struct hps_disc_out *out);
+
+#endif
