@@ -13,7 +13,18 @@
  * kp = 0.7, ki = 0.3 give a loop that settles in a few updates without
  * overshoot ringing (linuxptp's PI servo uses the same normalised gains).
  * The result is clamped to max_ppb, and the integrator is not fed while
- * clamped, so a large initial offset does not wind it up.
+ * clamped.
+ *
+ * An offset beyond SLEW_NS is phase, not frequency: fed into the
+ * integrator, tens of milliseconds become a frequency error of percent
+ * that overshoots for seconds. Such an offset is slewed out dead-beat
+ * instead: all of it over the next interval, as fast as max_ppb allows,
+ * and so is what the clamp left of it at the measurement after. The
+ * offset expected after a dead-beat update is known; the integrator
+ * learns only from the difference (a frequency error the start did not
+ * see), so a large frequency error still converges while slewing. From
+ * 50 ms at max_ppb 5 %: three dead-beat updates after the two that
+ * measure, then the PI loop from a few microseconds, without overshoot.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -21,6 +32,7 @@
 #include "servo.h"
 
 #define SKEW_WEIGHT	0.1	/* exponential average of |residual| */
+#define SLEW_NS		100000	/* larger offsets: dead-beat slew */
 
 struct hps_servo {
 	double kp, ki, max_ppb;
@@ -31,6 +43,9 @@ struct hps_servo {
 	int64_t last_offset;	/* ns, the first measurement's */
 	int64_t last_mono;	/* ns, CLOCK_MONOTONIC of the last measurement */
 	int count;		/* 0, 1: measurements since reset; 2: tracking */
+	int slewed;		/* the last update was dead-beat ... */
+	int left;		/* ... and clamped: phase left to slew */
+	double expect;		/* ns: the offset it leads to */
 };
 
 struct hps_servo *hps_servo_create(double kp, double ki, double max_ppb)
@@ -53,6 +68,8 @@ void hps_servo_destroy(struct hps_servo *s)
 void hps_servo_reset(struct hps_servo *s)
 {
 	s->count = 0;
+	s->slewed = 0;
+	s->left = 0;
 }
 
 static double clamp(double v, double max)
@@ -69,6 +86,18 @@ void hps_servo_set_freq(struct hps_servo *s, double freq_ppb)
 void hps_servo_feedforward(struct hps_servo *s, double delta_ppb)
 {
 	s->drift = clamp(s->drift + delta_ppb, s->max_ppb);
+}
+
+/* All of @offset_ns over the next @t s, at most max_ppb; no integral. */
+static double dead_beat(struct hps_servo *s, int64_t offset_ns, double t)
+{
+	double want = s->drift - offset_ns / t;
+
+	s->freq = clamp(want, s->max_ppb);
+	s->left = s->freq != want;
+	s->expect = offset_ns + (s->freq - s->drift) * t;
+	s->slewed = 1;
+	return s->freq;
 }
 
 static void note_residual(struct hps_servo *s, double old_drift)
@@ -94,6 +123,10 @@ double hps_servo_measured(struct hps_servo *s, int64_t offset_ns,
 				 s->max_ppb);
 		note_residual(s, old);
 		s->freq = s->drift;
+		s->slewed = 0;
+		s->left = 0;
+		if (llabs(offset_ns) > SLEW_NS)
+			dead_beat(s, offset_ns, t);
 		s->last_mono = mono_ns;
 		s->count = 2;
 		*state = HPS_SERVO_JUMP;
@@ -101,14 +134,21 @@ double hps_servo_measured(struct hps_servo *s, int64_t offset_ns,
 	default:
 		if (t <= 0)
 			t = 1e-3;
+		s->last_mono = mono_ns;
+		*state = HPS_SERVO_LOCKED;
+		/* after a dead-beat update, only the unexpected is frequency */
+		i = s->ki * (offset_ns - (s->slewed ? s->expect : 0)) / t;
+		if (llabs(offset_ns) > SLEW_NS || s->left) {
+			s->drift = clamp(s->drift - i, s->max_ppb);
+			note_residual(s, old);
+			return dead_beat(s, offset_ns, t);
+		}
+		s->slewed = 0;
 		p = s->kp * offset_ns / t;
-		i = s->ki * offset_ns / t;
 		if (fabs(s->drift - i - p) < s->max_ppb)
 			s->drift -= i;	/* not fed while clamped */
 		note_residual(s, old);
 		s->freq = clamp(s->drift - p, s->max_ppb);
-		s->last_mono = mono_ns;
-		*state = HPS_SERVO_LOCKED;
 		return s->freq;
 	}
 	s->last_offset = offset_ns;
@@ -120,6 +160,8 @@ double hps_servo_measured(struct hps_servo *s, int64_t offset_ns,
 
 double hps_servo_stepped(struct hps_servo *s)
 {
+	s->slewed = 0;
+	s->left = 0;
 	s->freq = s->drift;
 	return s->freq;
 }

@@ -70,7 +70,100 @@ TEST(two_sample_start_measures_the_frequency)
 	/* half a second later the offset grew by 50 us */
 	f = hps_servo_measured(s, 1050000, mono, &st);
 	EXPECT_EQ(HPS_SERVO_JUMP, st);
+	EXPECT_NEAR(-100000, hps_servo_drift_ppb(s), 1e-6);
+	/* 1.05 ms is slewed out dead-beat, here at the clamp */
+	EXPECT_NEAR(-500000, f, 1e-6);
+	/* stepped instead: the frequency alone */
+	EXPECT_NEAR(-100000, hps_servo_stepped(s), 1e-6);
+	hps_servo_destroy(s);
+
+	/* under SLEW_NS (100 us): the frequency alone, the PI loop next */
+	s = hps_servo_create(0.7, 0.3, 500000);
+	hps_servo_measured(s, 10000, mono, &st);
+	f = hps_servo_measured(s, 60000, mono + SEC / 2, &st);
 	EXPECT_NEAR(-100000, f, 1e-6);
+	hps_servo_destroy(s);
+}
+
+/*
+ * The clean start the daemon makes below its step threshold: from each
+ * start (offset, the wrong correction in force), at max 5 %, the offset
+ * approaches zero monotonically once the two measurements of the start
+ * have seen the frequency (before that the wrong correction runs on),
+ * overshoots by no more than 10 % of where
+ * it started (here: not at all beyond the noise) and is within 10 us in
+ * the time the clamp allows plus the two measurements of the start.
+ */
+TEST(clean_start)
+{
+	static const struct {
+		double offset_ns, freq_ppb, within_s;
+	} starts[] = {
+		{ 50e6, 100000, 2.5 },		/* 1 s at 5 %, + 3 intervals */
+		{ -50e6, -100000, 2.5 },
+		{ 500e6, -50000, 11.5 },	/* 10 s at 5 % */
+		{ 5e6, 0, 1.5 },
+		{ 200e3, 30000, 1.5 },
+	};
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(starts); k++) {
+		struct hps_servo *s = hps_servo_create(0.7, 0.3, 50000000);
+		struct sysclock c = { .offset_ns = starts[k].offset_ns,
+				      .noise_ns = 50, .rng = k + 1 };
+		double sign = starts[k].offset_ns > 0 ? 1 : -1, f, prev;
+		double over = 0, t10 = -1, worst;
+		enum hps_servo_state st;
+		int64_t mono = SEC;
+		int i, monotone = 1;
+
+		hps_servo_set_freq(s, starts[k].freq_ppb);
+		f = starts[k].freq_ppb;
+		prev = fabs(c.offset_ns);
+		for (i = 1; i <= 60; i++) {
+			f = run(s, &c, 1, SEC / 2, &mono, f, 1, &worst, &st);
+			over = fmax(over, -sign * c.offset_ns);
+			if (i > 2 && sign * c.offset_ns > 1000 &&
+			    sign * c.offset_ns > prev)
+				monotone = 0;
+			prev = fmax(sign * c.offset_ns, 0);
+			if (fabs(c.offset_ns) > 10000)
+				t10 = -1;
+			else if (t10 < 0)
+				t10 = i / 2.0;
+		}
+		TH_LOG("from %+.0f us, %+.0f ppm in force: within 10 us after %.1f s, overshoot %.0f ns, at 30 s %+.0f ns",
+		       starts[k].offset_ns / 1e3, starts[k].freq_ppb / 1e3, t10,
+		       over, c.offset_ns);
+		EXPECT_LT(0, t10);
+		EXPECT_GE(starts[k].within_s, t10);
+		EXPECT_GE(fabs(starts[k].offset_ns) / 10, over);
+		EXPECT_GT(1000, over);		/* no more than the noise */
+		EXPECT_TRUE(monotone);
+		EXPECT_GT(200, fabs(c.offset_ns));
+		hps_servo_destroy(s);
+	}
+}
+
+/*
+ * A frequency error the start did not see, while slewing: learnt from
+ * what the dead-beat updates did not expect, so the slew still ends and
+ * the loop locks on the right frequency.
+ */
+TEST(slewing_learns_frequency)
+{
+	struct hps_servo *s = hps_servo_create(0.7, 0.3, 50000000);
+	struct sysclock c = { .offset_ns = 80e6 };
+	enum hps_servo_state st;
+	int64_t mono = SEC;
+	double worst, f;
+
+	f = run(s, &c, 2, SEC / 2, &mono, 0, 1, &worst, &st);
+	EXPECT_EQ(HPS_SERVO_JUMP, st);
+	c.natural_ppb = 40000;			/* 40 ppm from now on */
+	f = run(s, &c, 60, SEC / 2, &mono, f, 10, &worst, &st);
+	EXPECT_GT(10.0, worst);
+	EXPECT_NEAR(-40000, f, 10);
 	hps_servo_destroy(s);
 }
 
