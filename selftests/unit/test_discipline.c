@@ -178,6 +178,8 @@ TEST(converge_from_50ms_100ppm)
 	TH_LOG("within 1 us for good after %.1f s; %d of %d synchronised polls outside esterror (worst %.2f of it)",
 	       t1, s.outside, s.polls_synced, s.worst_ratio);
 	EXPECT_LT(0, t10);
+	/* the dead-beat slew: 1 s at 5 % after the two-measurement start */
+	EXPECT_GE(3.0, t10);
 	EXPECT_GT(30, t1);
 	EXPECT_LT(0, t1);
 	EXPECT_EQ(0, s.steps_applied);
