@@ -182,9 +182,14 @@ void hps_disc_missed(struct hps_disc *d, int64_t mono_ns,
 		 * far the average and the servo's estimate disagree, plus a
 		 * margin that shrinks as the average fills: with none, three
 		 * times the offsets' jitter per poll (the frequency noise of
-		 * a single update), at least 2 ppm.
+		 * a single update), at least 2 ppm. The jitter is that of the
+		 * locked updates where there are two in a row: the offsets
+		 * of the slew before the lock are no noise (right after a
+		 * lock from 50 ms they made the margin 11000 ppm).
 		 */
-		double noise_ppb = 3e3 * st->jitter_ns / d->cfg.poll_ms;
+		double jitter = d->lock_pairs ? sqrt(d->lock_jit2) :
+				(double)st->jitter_ns;
+		double noise_ppb = 3e3 * jitter / d->cfg.poll_ms;
 
 		out->set_freq = 1;
 		out->freq_ppb = ppb;
@@ -315,10 +320,20 @@ void hps_disc_update(struct hps_disc *d, const struct hps_disc_in *in,
 	st->est_error_ns = sat_add(sat_add(in->bound_ns, abs_off),
 				   s->window_ns / 2);
 
-	if (state == HPS_SERVO_LOCKED && abs_off < d->cfg.lock_us * 1000)
+	if (state == HPS_SERVO_LOCKED && abs_off < d->cfg.lock_us * 1000) {
+		if (d->lock_count) {
+			double step = (double)(s->offset_ns - d->lock_prev);
+
+			if (d->lock_pairs < HOLD_AVG)
+				d->lock_pairs++;
+			d->lock_jit2 += (step * step - d->lock_jit2) /
+					d->lock_pairs;
+		}
+		d->lock_prev = s->offset_ns;
 		d->lock_count++;
-	else
+	} else {
 		d->lock_count = 0;
+	}
 	locked = d->lock_count >= LOCK_COUNT;
 	d->ever_locked |= locked;
 	if (locked) {

@@ -104,6 +104,9 @@ struct hps_disc {
 	double hold_dev;		/* average |correction - hold_ppb| */
 	int hold_n;			/* updates in them, up to HOLD_AVG */
 	double hold_growth;		/* ppb: error growth in this holdover */
+	double lock_jit2;		/* mean square of locked offset steps */
+	int lock_pairs;			/* successive locked updates in it */
+	int64_t lock_prev;		/* the last locked update's offset */
 	double phc_freq_ppb;
 	int have_phc_freq;
 	int64_t last_good_mono;
