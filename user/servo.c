@@ -25,6 +25,8 @@
  * see), so a large frequency error still converges while slewing. From
  * 50 ms at max_ppb 5 %: three dead-beat updates after the two that
  * measure, then the PI loop from a few microseconds, without overshoot.
+ * An unexpected offset no frequency error could make in the interval
+ * (JUMP_PPB) is a step of the reference: slewed, not learnt.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -33,6 +35,13 @@
 
 #define SKEW_WEIGHT	0.1	/* exponential average of |residual| */
 #define SLEW_NS		100000	/* larger offsets: dead-beat slew */
+/*
+ * An unexpected offset faster than this over the interval (twice the
+ * kernel's 500 ppm frequency range) is no clock's frequency error: the
+ * reference stepped (a host step, a migration). It is slewed out; the
+ * integrator does not learn it.
+ */
+#define JUMP_PPB	1e6
 
 struct hps_servo {
 	double kp, ki, max_ppb;
@@ -109,7 +118,7 @@ static void note_residual(struct hps_servo *s, double old_drift)
 double hps_servo_measured(struct hps_servo *s, int64_t offset_ns,
 			  int64_t mono_ns, enum hps_servo_state *state)
 {
-	double old = s->drift, t, p, i;
+	double old = s->drift, t, p, i, u;
 
 	t = (mono_ns - s->last_mono) / 1e9;
 	switch (s->count) {
@@ -137,7 +146,10 @@ double hps_servo_measured(struct hps_servo *s, int64_t offset_ns,
 		s->last_mono = mono_ns;
 		*state = HPS_SERVO_LOCKED;
 		/* after a dead-beat update, only the unexpected is frequency */
-		i = s->ki * (offset_ns - (s->slewed ? s->expect : 0)) / t;
+		u = offset_ns - (s->slewed ? s->expect : 0);
+		if (fabs(u) > SLEW_NS && fabs(u) > JUMP_PPB * t)
+			u = 0;
+		i = s->ki * u / t;
 		if (llabs(offset_ns) > SLEW_NS || s->left) {
 			s->drift = clamp(s->drift - i, s->max_ppb);
 			note_residual(s, old);

@@ -256,4 +256,41 @@ TEST(set_freq_is_the_starting_point)
 	hps_servo_destroy(s);
 }
 
+/*
+ * A step of the reference while locked (a host step, a migration: 400 ms
+ * in one poll) is phase: slewed out at the clamp, the frequency estimate
+ * kept. Fed into the integrator, it had clamped the estimate at -5 %,
+ * and a step of the clock right after then left that in force.
+ */
+TEST(reference_step_is_not_frequency)
+{
+	struct hps_servo *s = hps_servo_create(0.7, 0.3, 50000000);
+	struct sysclock c = { .natural_ppb = -12000, .noise_ns = 50, .rng = 3 };
+	enum hps_servo_state state;
+	int64_t mono = 0;
+	double worst, drift;
+	int i;
+
+	ASSERT_NE(NULL, s);
+	run(s, &c, 60, SEC, &mono, 0, 1, &worst, &state);
+	drift = hps_servo_drift_ppb(s);
+	EXPECT_NEAR(12000, drift, 20);
+	c.offset_ns += 400e6;
+	for (i = 1; i <= 30; i++) {
+		run(s, &c, 1, SEC, &mono, 0, 1, &worst, &state);
+		if (worst < 10000)
+			break;
+	}
+	TH_LOG("400 ms step of the reference: within 10 us after %d s, estimate %+.0f ppb (was %+.0f)",
+	       i, hps_servo_drift_ppb(s), drift);
+	/* 400 ms at 5 %: 8 s */
+	EXPECT_GE(10, i);
+	EXPECT_NEAR(drift, hps_servo_drift_ppb(s), 100);
+	/* a step instead, after that measurement: the estimate is in force */
+	c.offset_ns += 2e9;
+	run(s, &c, 1, SEC, &mono, 0, 1, &worst, &state);
+	EXPECT_NEAR(drift, hps_servo_stepped(s), 100);
+	hps_servo_destroy(s);
+}
+
 TEST_HARNESS_MAIN
