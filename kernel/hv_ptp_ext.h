@@ -14,6 +14,7 @@
 #include <linux/ptp_clock_kernel.h>
 #include <linux/seqlock.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 
 #include "clock_model.h"
 #include "timesync.h"
@@ -31,7 +32,26 @@ struct hv_ptp_status {
 	u64 noise_ns;
 	s64 last_offset_ns;
 	u8 leapflags, stratum;
+	u64 disruptions;		/* module-wide, see vmbus.c */
+	u8 last_disruption;		/* enum hv_ptp_disruption */
 };
+
+/*
+ * Events after which earlier readings of the PHC cannot be trusted to
+ * continue into later ones (the disruptions attribute counts them).
+ */
+enum hv_ptp_disruption {
+	HV_PTP_DISRUPT_NONE,
+	HV_PTP_DISRUPT_SYNC,		/* the host asked for a step (SYNC) */
+	HV_PTP_DISRUPT_STEP,		/* the model stepped (host step, reset) */
+	HV_PTP_DISRUPT_GAP,		/* no sample for stale_ms, then one */
+	HV_PTP_DISRUPT_TSC_PAGE,	/* TSC page scale, offset or validity */
+	HV_PTP_DISRUPT_VERSION,		/* TimeSync version renegotiated */
+	HV_PTP_DISRUPT_OPEN,		/* the channel opened again */
+	HV_PTP_DISRUPT_COUNT
+};
+
+extern const char *const hv_ptp_disruption_names[HV_PTP_DISRUPT_COUNT];
 
 /* One TimeSync device. */
 struct hv_ptp {
@@ -57,6 +77,13 @@ struct hv_ptp {
 	u64 received;			/* buffers from the host */
 	u64 rejected[HV_TS_REJECT_COUNT];
 	u64 negotiations, syncs, recv_errors;
+
+	/* the TSC page as of the last sample (validity, scale, offset) */
+	bool tsc_valid;
+	u64 tsc_scale, tsc_offset;
+	u8 pub_why;			/* the last disruption, to publish */
+	/* wakes poll() on the disruptions attribute, from process context */
+	struct work_struct notify_work;
 };
 
 /* main.c: parameters of the model, read at probe */
@@ -67,6 +94,7 @@ extern char *hv_ptp_clock_name;
 u64 hv_ref_now_ns(u64 *tsc);
 bool hv_ref_tsc_to_ns(u64 tsc, u64 *ref_ns);
 bool hv_ref_tsc_page_valid(void);
+bool hv_ref_tsc_page(u64 *scale, u64 *offset);
 int hv_ref_clocksource_register(unsigned int rating);
 void hv_ref_clocksource_unregister(void);
 bool hv_ref_clocksource_active(void);

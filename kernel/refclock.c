@@ -60,6 +60,19 @@ bool hv_ref_tsc_page_valid(void)
 }
 
 /*
+ * The TSC page's scale and offset as one consistent pair; false (and
+ * both 0) while the page is invalid.
+ */
+bool hv_ref_tsc_page(u64 *scale, u64 *offset)
+{
+	if (tsc_page_params(scale, offset, NULL))
+		return true;
+	*scale = 0;
+	*offset = 0;
+	return false;
+}
+
+/*
  * The largest value the reference-counter fallback has returned, ns. The
  * counter truncates to 100 ns ticks, so the fallback returns the end of the
  * tick: never behind a TSC-page read made before. A TSC-page read made

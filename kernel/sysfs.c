@@ -65,6 +65,30 @@ HV_PTP_ATTR_STATUS(noise_ns, "%llu", unsigned long long, noise_ns);
 HV_PTP_ATTR_STATUS(last_offset_ns, "%lld", long long, last_offset_ns);
 HV_PTP_ATTR_STATUS(leapflags, "%u", unsigned int, leapflags);
 HV_PTP_ATTR_STATUS(stratum, "%u", unsigned int, stratum);
+HV_PTP_ATTR_STATUS(disruptions, "%llu", unsigned long long, disruptions);
+
+const char *const hv_ptp_disruption_names[HV_PTP_DISRUPT_COUNT] = {
+	[HV_PTP_DISRUPT_NONE] = "none",
+	[HV_PTP_DISRUPT_SYNC] = "sync",
+	[HV_PTP_DISRUPT_STEP] = "step",
+	[HV_PTP_DISRUPT_GAP] = "gap",
+	[HV_PTP_DISRUPT_TSC_PAGE] = "tsc_page",
+	[HV_PTP_DISRUPT_VERSION] = "version",
+	[HV_PTP_DISRUPT_OPEN] = "open",
+};
+
+static ssize_t last_disruption_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct hv_ptp_status st;
+
+	hv_ptp_status_snapshot(dev_hp(dev), &st);
+	if (st.last_disruption >= HV_PTP_DISRUPT_COUNT)
+		st.last_disruption = HV_PTP_DISRUPT_NONE;
+	return sysfs_emit(buf, "%s\n",
+			  hv_ptp_disruption_names[st.last_disruption]);
+}
+static DEVICE_ATTR_RO(last_disruption);
 
 #define HV_PTP_ATTR_REJECTED(_r, _name)					\
 	HV_PTP_ATTR_U64(rejected_##_name, READ_ONCE(hp->rejected[_r]))
@@ -198,6 +222,8 @@ static struct attribute *hv_ptp_attrs[] = {
 	&dev_attr_samples_outliers.attr,
 	&dev_attr_steps.attr,
 	&dev_attr_syncs.attr,
+	&dev_attr_disruptions.attr,
+	&dev_attr_last_disruption.attr,
 	&dev_attr_negotiations.attr,
 	&dev_attr_recv_errors.attr,
 	&dev_attr_rejected_short.attr,

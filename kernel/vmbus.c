@@ -4,9 +4,12 @@
  * negotiation, and the channel callback that validates every buffer, feeds
  * samples to the model and answers the host in place.
  */
+#include <linux/atomic.h>
 #include <linux/hyperv.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/sysfs.h>
+#include <linux/workqueue.h>
 
 #include "hv_ptp_ext.h"
 
@@ -34,9 +37,69 @@ static const struct hv_vmbus_device_id hv_ptp_ids[] = {
 };
 MODULE_DEVICE_TABLE(vmbus, hv_ptp_ids);
 
+/*
+ * Disruptions, module-wide so that a channel opened again continues the
+ * count a reader saw: an event after which earlier readings of the PHC
+ * cannot be trusted to continue into later ones. Counted under the
+ * device's lock, published with the model, and poll() on the attribute
+ * is woken from process context (sysfs_notify() may sleep; the channel
+ * callback runs in a tasklet).
+ */
+static atomic64_t disruptions;
+static atomic_t opens;
+
+static void disrupt(struct hv_ptp *hp, enum hv_ptp_disruption why)
+{
+	hp->pub_why = why;
+	atomic64_inc(&disruptions);
+	schedule_work(&hp->notify_work);
+}
+
+static void publish_disruptions(struct hv_ptp *hp)
+{
+	hp->pub.disruptions = atomic64_read(&disruptions);
+	hp->pub.last_disruption = hp->pub_why;
+}
+
+static void notify_work(struct work_struct *work)
+{
+	struct hv_ptp *hp = container_of(work, struct hv_ptp, notify_work);
+
+	sysfs_notify(&hp->hdev->device.kobj, "timesync", "disruptions");
+}
+
+/*
+ * What, besides the model's own step, disrupts before this sample: the
+ * TSC page changed under the reference time (a migration to another
+ * host, or a restore), or no sample for stale_ms (a freeze, or the host
+ * went quiet: the PHC was in holdover). Only once there is a model.
+ */
+static enum hv_ptp_disruption before_sample(struct hv_ptp *hp, u64 ref)
+{
+	enum hv_ptp_disruption why = HV_PTP_DISRUPT_NONE;
+	u64 scale, offset;
+	bool valid;
+
+	valid = hv_ref_tsc_page(&scale, &offset);
+	if (valid != hp->tsc_valid || scale != hp->tsc_scale ||
+	    offset != hp->tsc_offset)
+		why = HV_PTP_DISRUPT_TSC_PAGE;
+	hp->tsc_valid = valid;
+	hp->tsc_scale = scale;
+	hp->tsc_offset = offset;
+	if (!hp->cm.pub.valid)
+		return HV_PTP_DISRUPT_NONE;
+	if ((s64)(ref - hp->cm.pub.last_sample_ref_ns) > (s64)hp->cm.p.stale_ns)
+		why = HV_PTP_DISRUPT_GAP;
+	return why;
+}
+
 /* A sample accepted by the parser: into the model, which is published. */
 static void take_sample(struct hv_ptp *hp, const struct hv_ts_sample *s)
 {
+	enum hv_ptp_disruption why;
+	enum hv_cm_result r;
+	bool had_model = hp->cm.pub.valid, was_pending = hp->cm.pending_step;
 	u64 now, ref, tsc;
 
 	now = hv_ref_now_ns(&tsc);
@@ -46,8 +109,25 @@ static void take_sample(struct hv_ptp *hp, const struct hv_ts_sample *s)
 	hp->last_flags = s->flags;
 	if (s->flags & HV_TS_FLAG_SYNC)
 		hp->syncs++;
-	hv_cm_add(&hp->cm, ref, s->host_ns, s->flags & HV_TS_FLAG_SYNC, now);
+	why = before_sample(hp, ref);
+	r = hv_cm_add(&hp->cm, ref, s->host_ns, s->flags & HV_TS_FLAG_SYNC, now);
 	hv_cm_leap(&hp->cm, s->leapflags, s->host_ns);
+	/*
+	 * One sample, one disruption; its cause names it before the SYNC.
+	 * A host step counts at its first sample, the one held back beyond
+	 * step_threshold_ns (the bound owns up to it from there), not again
+	 * when the second confirms it: an application learns at once, and a
+	 * lone outlier that large costs no more than a false alarm.
+	 */
+	if (why == HV_PTP_DISRUPT_NONE && had_model &&
+	    (s->flags & HV_TS_FLAG_SYNC))
+		why = HV_PTP_DISRUPT_SYNC;
+	else if (why == HV_PTP_DISRUPT_NONE && !was_pending &&
+		 (r == HV_CM_STEPPED ||
+		  (r == HV_CM_OUTLIER && hp->cm.pending_step)))
+		why = HV_PTP_DISRUPT_STEP;
+	if (why != HV_PTP_DISRUPT_NONE)
+		disrupt(hp, why);
 
 	write_seqlock(&hp->model_lock);
 	hp->pub.model = hp->cm.pub;
@@ -60,6 +140,7 @@ static void take_sample(struct hv_ptp *hp, const struct hv_ts_sample *s)
 	hp->pub.last_offset_ns = hp->cm.last_offset_ns;
 	hp->pub.leapflags = s->leapflags;
 	hp->pub.stratum = s->stratum;
+	publish_disruptions(hp);
 	write_sequnlock(&hp->model_lock);
 }
 
@@ -95,6 +176,12 @@ static u32 handle(struct hv_ptp *hp, u32 len)
 	if (hp->ts_version != (u32)ts)
 		dev_info(&hp->hdev->device, "TimeSync %d.%d, framework %d.%d\n",
 			 ts >> 16, ts & 0xffff, fw >> 16, fw & 0xffff);
+	if (hp->ts_version && hp->ts_version != (u32)ts) {
+		disrupt(hp, HV_PTP_DISRUPT_VERSION);
+		write_seqlock(&hp->model_lock);
+		publish_disruptions(hp);
+		write_sequnlock(&hp->model_lock);
+	}
 	hp->fw_version = fw;
 	hp->ts_version = ts;
 	hv_cm_set_arrival_timed(&hp->cm, ts < HV_TS_VERSION(4, 0));
@@ -153,6 +240,13 @@ static int hv_ptp_probe(struct hv_device *hdev,
 	seqlock_init(&hp->model_lock);
 	hv_cm_init(&hp->cm, &hv_ptp_cm_params);
 	hp->pub.noise_ns = hp->cm.noise_ns;	/* its prior, until a sample */
+	INIT_WORK(&hp->notify_work, notify_work);
+	hp->tsc_valid = hv_ref_tsc_page(&hp->tsc_scale, &hp->tsc_offset);
+	if (atomic_inc_return(&opens) > 1) {
+		hp->pub_why = HV_PTP_DISRUPT_OPEN;
+		atomic64_inc(&disruptions);
+	}
+	publish_disruptions(hp);
 	hv_set_drvdata(hdev, hp);
 
 	ret = hv_ptp_phc_register(hp);
@@ -163,6 +257,7 @@ static int hv_ptp_probe(struct hv_device *hdev,
 	ret = vmbus_open(hdev->channel, HV_PTP_RING_SIZE, HV_PTP_RING_SIZE,
 			 NULL, 0, hv_ptp_onchannel, hp);
 	if (ret) {
+		cancel_work_sync(&hp->notify_work);
 		hv_ptp_phc_unregister(hp);
 		return ret;
 	}
@@ -176,6 +271,7 @@ static COMPAT_HV_REMOVE_RET hv_ptp_remove(struct hv_device *hdev)
 	struct hv_ptp *hp = hv_get_drvdata(hdev);
 
 	vmbus_close(hdev->channel);
+	cancel_work_sync(&hp->notify_work);
 	hv_ptp_phc_unregister(hp);
 	return COMPAT_HV_REMOVE_RETURN;
 }

@@ -9,6 +9,7 @@
 #include "kselftest_harness.h"
 
 #include <glob.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -462,6 +463,127 @@ TEST_F_TIMEOUT(ours, version_change, 240)
 		}
 	}
 	EXPECT_EQ(0, sim_stat("dev0.nego_bad"));
+}
+
+/* Our device's VMBus instance name, from /sys/class/ptp/ptpN/device. */
+static int ours_instance(int index, char *name, size_t len)
+{
+	char path[64], link[256];
+	const char *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/class/ptp/ptp%d/device", index);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = 0;
+	base = strrchr(link, '/');
+	snprintf(name, len, "%s", base ? base + 1 : link);
+	return 0;
+}
+
+/*
+ * Wait up to @ms for the disruptions attribute, open as @fd and read
+ * once, to wake poll() (POLLPRI, as sysfs_notify() signals); then read
+ * it again. Returns the new count, or -1 if poll() timed out.
+ */
+static long long disruption_wait(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLPRI };
+	char buf[32] = "";
+	ssize_t n;
+
+	if (poll(&p, 1, ms) != 1 || !(p.revents & POLLPRI))
+		return -1;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return strtoll(buf, NULL, 10);
+}
+
+static int disruption_open(int index, long long *now)
+{
+	char path[256], buf[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), OURS_SYSFS_FMT, index, "disruptions");
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0) {
+		close(fd);
+		return -1;
+	}
+	buf[n] = 0;
+	*now = strtoll(buf, NULL, 10);
+	return fd;
+}
+
+/*
+ * Every kind of disruption counts once, with its reason, and wakes a
+ * reader blocked in poll() on the attribute: SYNC, a host step of +-400 ms
+ * without SYNC (a live migration to a host whose clock differs), the TSC
+ * page going invalid and valid again, a pause beyond stale_ms (a freeze),
+ * and the channel opened again (unbind, bind: the count goes on). Nothing
+ * counts in 10 s of steady samples; the count survives the re-open.
+ */
+TEST_F_TIMEOUT(ours, disruptions, 240)
+{
+	static const struct {
+		const char *cmd, *why;
+		int wait_ms;
+	} ev[] = {
+		{ "sync", "sync", 2000 },
+		{ "step 400000000", "step", 3000 },
+		{ "step -400000000", "step", 3000 },
+		{ "tsc_page invalid", "tsc_page", 2000 },
+		{ "tsc_page valid", "tsc_page", 2000 },
+		{ "pause 17", "gap", 25000 },
+	};
+	char why[32], inst[64];
+	long long d0, d;
+	unsigned int i;
+	int fd;
+
+	ASSERT_EQ(0, start(&self->phc, &self->index, 4,
+			   "--ours --no-hv-utils profile=azure interval_ms=500"));
+	fd = disruption_open(self->index, &d0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, disruption_wait(fd, 10000));
+	EXPECT_EQ(d0, ours_stat(self->index, "disruptions"));
+	close(fd);
+
+	for (i = 0; i < ARRAY_SIZE(ev); i++) {
+		fd = disruption_open(self->index, &d0);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, sim_control("%s", ev[i].cmd));
+		d = disruption_wait(fd, ev[i].wait_ms);
+		close(fd);
+		ours_str(self->index, "last_disruption", why, sizeof(why));
+		TH_LOG("%s: disruptions %lld -> %lld (%s)", ev[i].cmd, d0, d, why);
+		EXPECT_EQ(d0 + 1, d);
+		EXPECT_STREQ(ev[i].why, why);
+		/* one event is one disruption: nothing more in the next 2 s */
+		sleep_ms(2000);
+		EXPECT_EQ(d0 + 1, ours_stat(self->index, "disruptions"));
+	}
+
+	ASSERT_EQ(0, ours_instance(self->index, inst, sizeof(inst)));
+	d0 = ours_stat(self->index, "disruptions");
+	close(self->phc);
+	self->phc = -1;
+	ASSERT_EQ(0, write_str("/sys/bus/vmbus/drivers/hv_ptp_ext/unbind", inst));
+	ASSERT_EQ(0, write_str("/sys/bus/vmbus/drivers/hv_ptp_ext/bind", inst));
+	self->phc = phc_open_driver("hv_ptp_ext", &self->index);
+	ASSERT_LE(0, self->phc);
+	ours_str(self->index, "last_disruption", why, sizeof(why));
+	TH_LOG("re-open: disruptions %lld -> %lld (%s)", d0,
+	       ours_stat(self->index, "disruptions"), why);
+	EXPECT_EQ(d0 + 1, ours_stat(self->index, "disruptions"));
+	EXPECT_STREQ("open", why);
 }
 
 /*
