@@ -81,6 +81,8 @@ static const struct key keys[] = {
 	    "state file for 'hv-ptp-sync status': an absolute path, or \"\" for none"),
 	KEY(prometheus_file, T_PATH, 0, 0, "",
 	    "node_exporter textfile collector file: an absolute path, or \"\" for none"),
+	KEY(clockbound_file, T_PATH, 0, 0, "/run/clockbound/shm0",
+	    "ClockBound shared memory segment (protocol 2) for applications: an absolute path, or \"\" for none"),
 	KEY(log_level, T_LOG_LEVEL, 3, 7, "info",
 	    "syslog level: err, warning, notice, info or debug"),
 };

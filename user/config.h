@@ -33,6 +33,7 @@ struct hps_config {
 	double lock_us;			/* |offset| under this: locked */
 	char state_file[PATH_MAX];	/* published state; "" to disable */
 	char prometheus_file[PATH_MAX];	/* textfile collector file; "" off */
+	char clockbound_file[PATH_MAX];	/* ClockBound v2 segment; "" off */
 	int log_level;			/* syslog priority: 3 (err) .. 7 (debug) */
 };
 

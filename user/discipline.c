@@ -10,12 +10,19 @@
 #include <string.h>
 
 #include "clockadj.h"
+#include "clockbound.h"
 #include "discipline.h"
 
 #define LOCK_COUNT	3	/* updates within lock_us before "locked" */
 #define HOLDOVER_PPB	500	/* error growth without a reference, ppb */
 #define HOLD_AVG	64	/* updates in the holdover frequency average */
 #define HOLD_MIN	8	/* ... before it is used instead of the servo's */
+/*
+ * How long a published bound holds without the next update: two polls
+ * (the servo's phase correction ends within one; a late poll is not yet
+ * a missed one) and this much scheduling slack, ms.
+ */
+#define VOID_SLACK_MS	1000
 /*
  * The kernel applies an armed leap second to the system clock at the same
  * midnight as the module to the PHC (STA_INS/STA_DEL), so the offset does
@@ -99,8 +106,45 @@ int hps_disc_reconfigure(struct hps_disc *d, const struct hps_config *cfg)
 	return 0;
 }
 
+/*
+ * A disruption: the PHC opened again, a step of ours, or the module's
+ * count moved (either way: a module loaded again starts from 0).
+ */
+static void disruption(struct hps_disc *d)
+{
+	d->st->disruptions++;
+	d->disrupted = LOCK_COUNT;
+}
+
+static void module_disruptions(struct hps_disc *d,
+			       const struct hps_disc_attrs *a)
+{
+	if (a->disruptions_ret) {
+		d->st->module_disruptions = -1;
+		return;
+	}
+	if (d->have_mod_disruptions && a->disruptions != d->mod_disruptions)
+		disruption(d);
+	d->mod_disruptions = a->disruptions;
+	d->have_mod_disruptions = 1;
+	d->st->module_disruptions = a->disruptions;
+}
+
+int hps_disc_disruption(struct hps_disc *d, long long count)
+{
+	struct hps_disc_attrs a = { .disruptions = count };
+	int moved = d->have_mod_disruptions && count != d->mod_disruptions;
+
+	module_disruptions(d, &a);
+	return moved;
+}
+
 void hps_disc_new_phc(struct hps_disc *d)
 {
+	/* another clock, or the same one after it went away */
+	if (d->last_good_mono)
+		disruption(d);
+	d->have_mod_disruptions = 0;
 	d->have_phc_freq = 0;
 	hps_servo_reset(d->servo);
 }
@@ -205,6 +249,7 @@ void hps_disc_missed(struct hps_disc *d, int64_t mono_ns,
 		st->est_error_ns = sat_add(d->last_est_error,
 					   llround(fmin(age / 1e9 * d->hold_growth,
 							HPS_MAX_BOUND_NS)));
+		d->est_mono = mono_ns;
 	}
 	set_state(d, d->ever_locked ? HPS_DISC_HOLDOVER : HPS_DISC_NO_PHC, out);
 	sync_state(d, d->ever_locked, HPS_LEAP_NONE, out);
@@ -292,6 +337,7 @@ void hps_disc_update(struct hps_disc *d, const struct hps_disc_in *in,
 		st->interference++;
 		out->events |= HPS_EV_INTERFERENCE;
 	}
+	module_disruptions(d, &in->attrs);
 
 	abs_off = s->offset_ns < 0 ? -s->offset_ns : s->offset_ns;
 	allow_step = abs_off > d->cfg.makestep_threshold * 1e9 &&
@@ -345,12 +391,74 @@ void hps_disc_update(struct hps_disc *d, const struct hps_disc_in *in,
 	}
 	d->last_good_mono = in->mono_ns;
 	d->last_est_error = st->est_error_ns;
+	d->est_mono = in->mono_ns;
 	set_state(d, locked ? HPS_DISC_LOCKED : HPS_DISC_TRACKING, out);
 	sync_state(d, locked, leap, out);
+	/*
+	 * Disrupted until LOCK_COUNT updates in a row after it were locked,
+	 * each with the error within max_error_us.
+	 */
+	if (d->disrupted)
+		d->disrupted = out->synced ? d->disrupted - 1 : LOCK_COUNT;
+}
+
+void hps_disc_bound(const struct hps_disc *d, int64_t coarse_ns,
+		    int64_t mono_ns, int64_t res_ns, struct hps_disc_bound *b)
+{
+	const struct hps_status *st = d->st;
+	double drift, since;
+
+	memset(b, 0, sizeof(*b));
+	b->as_of_ns = coarse_ns;
+	b->marker = st->disruptions;
+	if (!d->last_good_mono) {
+		/* nothing measured: void at once, no bound to give */
+		b->void_after_ns = coarse_ns;
+		b->bound_ns = INT64_MAX;
+		b->status = d->disrupted ? HPS_CB_DISRUPTED : HPS_CB_UNKNOWN;
+		return;
+	}
+	if (d->state == HPS_DISC_HOLDOVER || d->state == HPS_DISC_NO_PHC) {
+		drift = d->hold_growth;
+	} else {
+		/*
+		 * Measured this poll: the error at the measurement is within
+		 * est_error; after it, the servo's phase correction only
+		 * takes |offset| away (within one poll, dead-beat or less),
+		 * so it grows by the frequency's error: three standard
+		 * errors of the servo's estimate, the host's wander as the
+		 * module allows it, and until locked the last change of the
+		 * frequency besides.
+		 */
+		drift = HOLDOVER_PPB + 3 * fabs(hps_servo_skew_ppb(d->servo));
+		if (d->state != HPS_DISC_LOCKED)
+			drift += 2000 + fabs(hps_servo_residual_ppb(d->servo));
+	}
+	if (drift > UINT32_MAX)
+		drift = UINT32_MAX;
+	b->max_drift_ppb = (uint32_t)ceil(drift);
+	/* est_error was at the measurement (or the missed poll): grow to as-of */
+	since = (double)(mono_ns - d->est_mono) + res_ns;
+	if (since < 0)
+		since = 0;
+	b->bound_ns = sat_add(st->est_error_ns,
+			      (int64_t)ceil(fmin(since * b->max_drift_ppb / 1e9,
+						 HPS_MAX_BOUND_NS)));
+	b->void_after_ns = coarse_ns + 2LL * d->cfg.poll_ms * 1000000 +
+			   VOID_SLACK_MS * 1000000LL;
+	if (d->disrupted)
+		b->status = HPS_CB_DISRUPTED;
+	else if (d->state == HPS_DISC_LOCKED && st->synced)
+		b->status = HPS_CB_SYNCHRONIZED;
+	else if (d->state == HPS_DISC_HOLDOVER)
+		b->status = HPS_CB_FREE_RUNNING;
+	else
+		b->status = HPS_CB_UNKNOWN;
 }
 
 void hps_disc_stepped(struct hps_disc *d, struct hps_disc_out *out)
 {
+	disruption(d);
 	out->freq_ppb = hps_servo_stepped(d->servo);
 	d->st->freq_ppm = out->freq_ppb / 1000;
 	d->st->steps++;

@@ -51,6 +51,8 @@ struct hps_disc_attrs {
 	long long freq_ppb;
 	int leap_pending_ret;
 	long long leap_pending;	/* 1 insert, 2 delete at the next midnight */
+	int disruptions_ret;
+	long long disruptions;	/* the module's count of disruptions */
 };
 
 /* One poll's input. */
@@ -113,6 +115,26 @@ struct hps_disc {
 	int64_t last_est_error;
 	int64_t leap_at;		/* CLOCK_REALTIME s of an armed leap */
 	int leap;			/* which one (HPS_LEAP_*) */
+	long long mod_disruptions;	/* the module's count, last read */
+	int have_mod_disruptions;
+	int disrupted;			/* since a disruption: locked updates to go */
+	int64_t est_mono;		/* CLOCK_MONOTONIC of est_error_ns */
+};
+
+/*
+ * What applications are told (the ClockBound segment, clockbound.h): the
+ * bound on |CLOCK_REALTIME - true time| at CLOCK_MONOTONIC_COARSE as_of_ns,
+ * how fast it may grow after, when it stops holding at all, the clock's
+ * status (enum hps_cb_status) and a marker that changes with every
+ * disruption.
+ */
+struct hps_disc_bound {
+	int64_t as_of_ns;
+	int64_t void_after_ns;
+	int64_t bound_ns;
+	uint32_t max_drift_ppb;
+	int status;
+	uint64_t marker;
 };
 
 /*
@@ -146,6 +168,20 @@ void hps_disc_missed(struct hps_disc *d, int64_t mono_ns,
 
 /* The step asked for in @out was made; @out's frequency is updated. */
 void hps_disc_stepped(struct hps_disc *d, struct hps_disc_out *out);
+
+/*
+ * The bound to publish now: @coarse_ns is CLOCK_MONOTONIC_COARSE now,
+ * @mono_ns CLOCK_MONOTONIC read after it, @res_ns the coarse clock's
+ * resolution. Valid after an update or a missed poll.
+ */
+void hps_disc_bound(const struct hps_disc *d, int64_t coarse_ns,
+		    int64_t mono_ns, int64_t res_ns, struct hps_disc_bound *b);
+
+/*
+ * The module's count of disruptions read between polls (@count): returns
+ * whether it moved, which makes the clock disrupted until locked again.
+ */
+int hps_disc_disruption(struct hps_disc *d, long long count);
 
 /*
  * The sync state in @out was set. Returns whether "synchronised" changed

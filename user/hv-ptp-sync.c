@@ -8,6 +8,9 @@
  * systemd's sd_notify). Policy lives in discipline.c only.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +21,7 @@
 
 #include "caps.h"
 #include "clockadj.h"
+#include "clockbound.h"
 #include "config.h"
 #include "discipline.h"
 #include "log.h"
@@ -45,6 +49,9 @@ struct daemon {
 	struct hps_disc disc;
 	struct hps_clockadj adj;
 	struct hps_status st;
+	struct hps_cb_writer cb;	/* the ClockBound segment, if any */
+	char cb_path[PATH_MAX];		/* ... and where it is */
+	int disr_fd;			/* the module's disruptions attribute */
 	int phc_logged;			/* "no PHC" said once */
 	int read_err_logged;		/* a transient read error said once */
 };
@@ -110,10 +117,71 @@ static int load_config(struct daemon *d, struct hps_config *c)
 	return 0;
 }
 
+/* The ClockBound segment at cfg.clockbound_file, (re)opened if it moved. */
+static void clockbound_open(struct daemon *d)
+{
+	char err[PATH_MAX + 128];
+
+	if (!strcmp(d->cb_path, d->cfg.clockbound_file) &&
+	    (d->cb.seg || !d->cb_path[0]))
+		return;
+	hps_cb_close(&d->cb);
+	snprintf(d->cb_path, sizeof(d->cb_path), "%s", d->cfg.clockbound_file);
+	if (!d->cb_path[0])
+		return;
+	if (hps_cb_open(&d->cb, d->cb_path, err, sizeof(err)))
+		hps_log(LOG_ERR, "ClockBound segment: %s; not published", err);
+	else
+		hps_log(LOG_INFO, "ClockBound segment at %s", d->cb_path);
+}
+
+static int64_t ts_to_ns(const struct timespec *ts)
+{
+	return ts->tv_sec * 1000000000LL + ts->tv_nsec;
+}
+
+static struct timespec ns_to_ts(int64_t ns)
+{
+	return (struct timespec){ .tv_sec = ns / 1000000000,
+				  .tv_nsec = ns % 1000000000 };
+}
+
+/* The bound for applications, into the status and the segment. */
+static void publish_bound(struct daemon *d)
+{
+	struct hps_disc_bound b;
+	struct hps_cb_values v;
+	struct timespec res;
+	int64_t coarse;
+
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res))
+		res.tv_sec = 0, res.tv_nsec = 10000000;
+	coarse = now_ns(CLOCK_MONOTONIC_COARSE);
+	hps_disc_bound(&d->disc, coarse, now_ns(CLOCK_MONOTONIC),
+		       ts_to_ns(&res), &b);
+	d->st.cb_status = b.status;
+	d->st.cb_bound_ns = b.bound_ns;
+	d->st.cb_max_drift_ppb = b.max_drift_ppb;
+	if (!d->cb.seg)
+		return;
+	v = (struct hps_cb_values){
+		.as_of = ns_to_ts(b.as_of_ns),
+		.void_after = ns_to_ts(b.void_after_ns),
+		.bound_ns = b.bound_ns,
+		.disruption_marker = b.marker,
+		.max_drift_ppb = b.max_drift_ppb,
+		.status = b.status,
+		.disruption_support = 1,
+	};
+	hps_cb_write(&d->cb, &v);
+}
+
 static void publish(struct daemon *d)
 {
 	struct hps_status *st = &d->st;
 	int ret;
+
+	publish_bound(d);
 
 	if (d->cfg.state_file[0]) {
 		ret = hps_status_write(d->cfg.state_file, st);
@@ -188,6 +256,24 @@ static void missed(struct daemon *d, int64_t mono)
 	apply(d, &out);
 }
 
+/*
+ * Read the disruptions attribute through its open file, which arms the
+ * next poll() wake-up; returns the count, or -1.
+ */
+static long long disruption_armed(struct daemon *d)
+{
+	char buf[32];
+	ssize_t n;
+
+	if (d->disr_fd < 0)
+		return -1;
+	n = pread(d->disr_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return strtoll(buf, NULL, 10);
+}
+
 static void try_open(struct daemon *d)
 {
 	char err[512];
@@ -203,6 +289,11 @@ static void try_open(struct daemon *d)
 	}
 	d->phc_logged = 0;
 	hps_disc_new_phc(&d->disc);
+	/* hv_ptp_ext's count of disruptions wakes us (poll(), POLLPRI) */
+	snprintf(err, sizeof(err), "/sys/class/ptp/ptp%d/device/timesync/disruptions",
+		 d->phc.index);
+	d->disr_fd = open(err, O_RDONLY | O_CLOEXEC);
+	disruption_armed(d);
 	hps_log(LOG_INFO, "using %s (\"%s\"%s%s), %s offsets", d->phc.path,
 		d->phc.clock_name, d->phc.driver[0] ? ", driver " : "",
 		d->phc.driver, hps_mode_name(d->phc.mode));
@@ -210,6 +301,15 @@ static void try_open(struct daemon *d)
 	snprintf(d->st.clock_name, sizeof(d->st.clock_name), "%s",
 		 d->phc.clock_name);
 	snprintf(d->st.driver, sizeof(d->st.driver), "%s", d->phc.driver);
+}
+
+static void close_phc(struct daemon *d)
+{
+	hps_phc_close(&d->phc);
+	d->st.device[0] = 0;
+	if (d->disr_fd >= 0)
+		close(d->disr_fd);
+	d->disr_fd = -1;
 }
 
 /* The PHC's attributes besides its time; see struct hps_disc_attrs. */
@@ -224,6 +324,8 @@ static void read_attrs(struct daemon *d, struct hps_disc_attrs *a)
 	/* a rate of more than 10 % is no clock's: ignored */
 	a->freq_ret = hps_phc_attr_range(&d->phc, "freq_ppb", -100000000,
 					 100000000, &a->freq_ppb);
+	a->disruptions_ret = hps_phc_attr_ll(&d->phc, "disruptions",
+					     &a->disruptions);
 }
 
 /* One poll, at @mono (CLOCK_MONOTONIC, ns): read, decide, apply. */
@@ -255,8 +357,7 @@ static void update(struct daemon *d, int64_t mono)
 		if (!hps_phc_transient(ret)) {
 			hps_log(LOG_WARNING, "%s: %s; holding the frequency",
 				d->phc.path, strerror(-ret));
-			hps_phc_close(&d->phc);
-			st->device[0] = 0;
+			close_phc(d);
 		} else if (ret != -EAGAIN && !d->read_err_logged) {
 			hps_log(LOG_WARNING, "%s: %s; holding the frequency until it answers",
 				d->phc.path,
@@ -290,16 +391,61 @@ static void reload(struct daemon *d)
 		return;
 	}
 	if (strcmp(c.device, d->cfg.device)) {
-		hps_phc_close(&d->phc);
-		d->st.device[0] = 0;
+		close_phc(d);
 	}
 	if (hps_disc_reconfigure(&d->disc, &c)) {
 		hps_log(LOG_ERR, "out of memory");
 		exit(EXIT_RUNTIME);
 	}
 	d->cfg = c;
+	clockbound_open(d);
 	hps_log_init(c.log_level);
 	hps_log(LOG_INFO, "configuration reloaded");
+}
+
+/*
+ * Sleep until CLOCK_MONOTONIC @wake, or until the module counts a
+ * disruption: then the segment says so at once, not at the next poll
+ * (which measures it as usual, on its own schedule: an early update
+ * would shorten the servo's interval).
+ */
+static void wait_until(struct daemon *d, int64_t wake)
+{
+	struct pollfd p = { .fd = d->disr_fd, .events = POLLPRI };
+	int64_t left = wake - now_ns(CLOCK_MONOTONIC);
+	struct timespec ts;
+	long long count;
+
+	if (left <= 0)
+		return;
+	ts = ns_to_ts(left);
+	if (ppoll(&p, d->disr_fd >= 0, &ts, NULL) == 1 &&
+	    (p.revents & (POLLPRI | POLLERR))) {
+		count = disruption_armed(d);
+		if (count >= 0 && hps_disc_disruption(&d->disc, count)) {
+			hps_log(LOG_NOTICE, "the PHC reports a disruption (%lld)",
+				count);
+			publish(d);
+		}
+	}
+}
+
+/* Leaving: the segment's bound is void from now on. */
+static void clockbound_void(struct daemon *d)
+{
+	struct hps_cb_values v = { .status = HPS_CB_UNKNOWN,
+				   .disruption_support = 1 };
+	int64_t now = now_ns(CLOCK_MONOTONIC_COARSE);
+
+	if (!d->cb.seg)
+		return;
+	/* void since the epoch of CLOCK_MONOTONIC: to any reader, at once */
+	v.as_of = ns_to_ts(now);
+	v.void_after = ns_to_ts(0);
+	v.bound_ns = INT64_MAX;
+	v.disruption_marker = d->st.disruptions;
+	hps_cb_write(&d->cb, &v);
+	hps_cb_close(&d->cb);
 }
 
 static int run(struct daemon *d)
@@ -307,7 +453,6 @@ static int run(struct daemon *d)
 	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t wd_usec = 0;
 	int64_t next, next_wd, wake, mono;
-	struct timespec ts;
 	double ppb = 0;
 	int ret;
 
@@ -323,12 +468,16 @@ static int run(struct daemon *d)
 	if (hps_disc_init(&d->disc, &d->cfg, ppb, &d->st))
 		return EXIT_RUNTIME;
 	d->phc.fd = -1;
+	d->disr_fd = -1;
+	d->cb.fd = -1;
 	d->st.pid = getpid();
 	hps_log(LOG_INFO, "hv-ptp-sync " VERSION " starting, poll %d ms, makestep %g %d",
 		d->cfg.poll_ms, d->cfg.makestep_threshold,
 		d->cfg.makestep_limit);
 	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
 		wd_usec = 0;
+	clockbound_open(d);
+	publish_bound(d);
 	sd_notify(0, "READY=1");
 
 	next = next_wd = now_ns(CLOCK_MONOTONIC);
@@ -363,9 +512,7 @@ static int run(struct daemon *d)
 		wake = next;
 		if (wd_usec && next_wd < wake)
 			wake = next_wd;
-		ts.tv_sec = wake / 1000000000;
-		ts.tv_nsec = wake % 1000000000;
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		wait_until(d, wake);
 	}
 
 	sd_notify(0, "STOPPING=1");
@@ -376,7 +523,8 @@ static int run(struct daemon *d)
 		unlink(d->cfg.state_file);
 	if (d->cfg.prometheus_file[0])
 		unlink(d->cfg.prometheus_file);
-	hps_phc_close(&d->phc);
+	clockbound_void(d);
+	close_phc(d);
 	hps_disc_destroy(&d->disc);
 	return 0;
 }

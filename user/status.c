@@ -79,6 +79,11 @@ static const struct field fields[] = {
 	FIELD(read_errors, F_U64, uint64_t),
 	FIELD(interference, F_U64, uint64_t),
 	FIELD(updated_mono_ns, F_I64, int64_t),
+	FIELD(disruptions, F_U64, uint64_t),
+	FIELD(module_disruptions, F_I64, int64_t),
+	FIELD(cb_status, F_INT, int),
+	FIELD(cb_bound_ns, F_I64, int64_t),
+	FIELD(cb_max_drift_ppb, F_I64, int64_t),
 };
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))

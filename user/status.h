@@ -50,6 +50,11 @@ struct hps_status {
 	uint64_t read_errors;	/* failed PHC reads */
 	uint64_t interference;	/* adjtimex changes made by someone else */
 	int64_t updated_mono_ns; /* CLOCK_MONOTONIC of the last update */
+	uint64_t disruptions;	/* the ClockBound disruption marker */
+	int64_t module_disruptions; /* the module's count; -1 unknown */
+	int cb_status;		/* published ClockBound status (0..3) */
+	int64_t cb_bound_ns;	/* ... its bound at as-of */
+	int64_t cb_max_drift_ppb; /* ... and growth */
 };
 
 /* Write @st to @path atomically. Returns 0 or -errno. */

@@ -10,6 +10,7 @@
 #   /bin/kmod + insmod, rmmod, lsmod, modinfo, modprobe, depmod, with the
 #                          libraries it links and the loader
 #   /usr/sbin/hv-ptp-sync  the daemon, with its libraries
+#   /usr/bin/hv-ptp-now    the ClockBound segment's reader
 #   /usr/bin/guest-demo, demo-mon   make demo's guest side
 #   /usr/bin/guest-bench, bench-run, /usr/sbin/chronyd, phc2sys
 #                                   make bench's guest side
@@ -71,6 +72,8 @@ with_libs /bin/kmod
 
 install -m 755 "$OUT/user/hv-ptp-sync" "$STAGE/usr/sbin/hv-ptp-sync"
 with_libs "$OUT/user/hv-ptp-sync"
+install -m 755 "$OUT/user/hv-ptp-now" "$STAGE/usr/bin/hv-ptp-now"
+with_libs "$OUT/user/hv-ptp-now"
 install -m 755 "$OUT/user/demo-mon" "$STAGE/usr/bin/demo-mon"
 install -m 755 "$RIG/guest-demo" "$STAGE/usr/bin/guest-demo"
 install -m 755 "$OUT/user/bench-run" "$STAGE/usr/bin/bench-run"

@@ -55,7 +55,9 @@ expect=(
 	usr/local/lib/modules-load.d/hv_ptp_ext.conf
 	etc/modprobe.d/hv_ptp_ext.conf
 	usr/local/sbin/hv-ptp-sync
+	usr/local/bin/hv-ptp-now
 	usr/local/share/man/man8/hv-ptp-sync.8
+	usr/local/share/man/man1/hv-ptp-now.1
 	usr/local/share/man/man5/hv-ptp-sync.conf.5
 	lib/systemd/system/hv-ptp-sync.service
 	etc/hv-ptp-sync.conf

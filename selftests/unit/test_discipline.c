@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "clockadj.h"
+#include "clockbound.h"
 #include "discipline.h"
 #include "kselftest_harness.h"
 
@@ -42,6 +43,10 @@ struct sim {
 	int polls, polls_synced, outside, steps_applied, quiet;
 	unsigned int events;
 	double worst_ratio;		/* |error| / esterror while synced */
+	/* the ClockBound bound, checked over its whole validity */
+	int cb_checked, cb_outside, cb_status;
+	struct hps_disc_bound cb;	/* the last one */
+	double cb_worst;		/* |error| / bound where vouched for */
 };
 
 static double uniform(struct sim *s)
@@ -87,6 +92,35 @@ static void apply_sync(struct sim *s, const struct hps_disc_out *out)
 	}
 }
 
+/*
+ * What applications are told after this poll: where a bound is vouched
+ * for (synchronized, free-running), the truth must stay inside bound +
+ * drift x elapsed from as-of to void-after, however the clock runs on
+ * with the correction in force (the daemon may die right after this).
+ */
+static void check_bound(struct sim *s)
+{
+	double rate = s->natural_ppb + s->corr_ppb, t, err, bound;
+	struct hps_disc_bound b;
+	int k;
+
+	hps_disc_bound(&s->d, s->mono, s->mono, 0, &b);
+	s->cb_status = b.status;
+	s->cb = b;
+	if (b.status != HPS_CB_SYNCHRONIZED && b.status != HPS_CB_FREE_RUNNING)
+		return;
+	for (k = 0; k <= 8; k++) {
+		t = (double)(b.void_after_ns - b.as_of_ns) * k / 8;
+		err = fabs(s->err_ns + rate * t / 1e9);
+		bound = b.bound_ns + b.max_drift_ppb * t / 1e9;
+		s->cb_checked++;
+		if (err > bound)
+			s->cb_outside++;
+		if (err / bound > s->cb_worst)
+			s->cb_worst = err / bound;
+	}
+}
+
 /* One poll: the clock runs poll_ms, then read -> decide -> apply. */
 static void poll_once(struct sim *s)
 {
@@ -123,6 +157,7 @@ static void poll_once(struct sim *s)
 	if (out.set_freq)
 		s->corr_ppb = out.freq_ppb;
 	apply_sync(s, &out);
+	check_bound(s);
 }
 
 static void run_s(struct sim *s, double seconds)
@@ -515,6 +550,130 @@ TEST(no_phc)
 	EXPECT_EQ(0, s.synced);
 	EXPECT_TRUE(s.corr_ppb == 25000);	/* the correction in force kept */
 	EXPECT_EQ(0, s.st.updates);
+	sim_done(&s);
+}
+
+/*
+ * The bound handed to applications (ClockBound) holds wherever it is
+ * vouched for, through a start from 50 ms / +100 ppm, 30 s without a PHC
+ * while the oscillator's rate moves by 0.3 ppm, and the PHC back; and it
+ * is tight while locked: a few times the PHC's bound, not more.
+ */
+TEST(clockbound_honest)
+{
+	struct sim s;
+	int synced_seen = 0, free_seen = 0, i;
+
+	sim_init(&s, 100000);
+	s.err_ns = 50e6;
+	s.natural_ppb = 12000;
+	for (i = 0; i < 120 * 1000 / s.cfg.poll_ms; i++) {
+		poll_once(&s);
+		synced_seen += s.cb_status == HPS_CB_SYNCHRONIZED;
+	}
+	EXPECT_EQ(HPS_CB_SYNCHRONIZED, s.cb_status);
+	TH_LOG("locked: bound %lld ns at as-of, drift %lld ppb, PHC bound %lld ns",
+	       (long long)s.cb.bound_ns, (long long)s.cb.max_drift_ppb,
+	       (long long)s.bound_ns);
+	s.phc_ok = 0;
+	s.natural_ppb += 300;
+	for (i = 0; i < 30 * 1000 / s.cfg.poll_ms; i++) {
+		poll_once(&s);
+		free_seen += s.cb_status == HPS_CB_FREE_RUNNING;
+	}
+	s.phc_ok = 1;
+	hps_disc_new_phc(&s.d);
+	run_s(&s, 30);
+	TH_LOG("%d synchronized and %d free-running polls, %d checks, %d outside, worst %.2f of the bound",
+	       synced_seen, free_seen, s.cb_checked, s.cb_outside, s.cb_worst);
+	EXPECT_LT(100, synced_seen);
+	EXPECT_EQ(30 * 1000 / s.cfg.poll_ms, free_seen);
+	EXPECT_EQ(0, s.cb_outside);
+	EXPECT_EQ(HPS_CB_SYNCHRONIZED, s.cb_status);
+	/* the PHC's bound, |offset| (noise 100 ns) and 500 ppb for a poll */
+	EXPECT_GT(3 * s.bound_ns, s.cb.bound_ns);
+	sim_done(&s);
+}
+
+/*
+ * Disruptions: the module's count moving (read at a poll, or between
+ * polls), the PHC opened again after measurements, a step of ours: each
+ * changes the marker once, and the status says "disrupted" until the
+ * clock is locked and synchronised again. The first PHC is no disruption.
+ */
+TEST(disruption_marker)
+{
+	struct sim s;
+	uint64_t m;
+	int i;
+
+	sim_init(&s, 0);
+	s.attrs.disruptions = 7;
+	hps_disc_new_phc(&s.d);
+	run_s(&s, 10);
+	EXPECT_EQ(0, s.st.disruptions);
+	EXPECT_EQ(7, s.st.module_disruptions);
+	EXPECT_EQ(HPS_CB_SYNCHRONIZED, s.cb_status);
+
+	/* a host step the module counted, seen at a poll */
+	s.attrs.disruptions = 8;
+	s.err_ns += 400e6;
+	poll_once(&s);
+	EXPECT_EQ(1, s.st.disruptions);
+	EXPECT_EQ(HPS_CB_DISRUPTED, s.cb_status);
+	for (i = 0; i < 100 && s.cb_status == HPS_CB_DISRUPTED; i++)
+		poll_once(&s);
+	TH_LOG("400 ms: disrupted for %.1f s", (i + 1) * s.cfg.poll_ms / 1000.0);
+	EXPECT_EQ(HPS_CB_SYNCHRONIZED, s.cb_status);
+	EXPECT_GT(10000, fabs(s.err_ns));
+	EXPECT_EQ(1, s.st.disruptions);
+
+	/* between polls: at once; the same count again is nothing */
+	EXPECT_EQ(1, hps_disc_disruption(&s.d, 9));
+	EXPECT_EQ(0, hps_disc_disruption(&s.d, 9));
+	EXPECT_EQ(2, s.st.disruptions);
+	s.attrs.disruptions = 9;
+	poll_once(&s);
+	EXPECT_EQ(2, s.st.disruptions);
+	EXPECT_EQ(HPS_CB_DISRUPTED, s.cb_status);
+	run_s(&s, 10);
+	EXPECT_EQ(HPS_CB_SYNCHRONIZED, s.cb_status);
+
+	/* the PHC again (a module loaded again counts from 0: no second one) */
+	hps_disc_new_phc(&s.d);
+	s.attrs.disruptions = 0;
+	poll_once(&s);
+	EXPECT_EQ(3, s.st.disruptions);
+	run_s(&s, 10);
+
+	/* a step of ours, beyond makestep's second */
+	m = s.st.disruptions;
+	s.err_ns += 2e9;
+	run_s(&s, 1);
+	EXPECT_EQ(1, s.steps_applied);
+	EXPECT_EQ(m + 1, s.st.disruptions);
+	run_s(&s, 10);
+	EXPECT_EQ(HPS_CB_SYNCHRONIZED, s.cb_status);
+	/* a PHC without the attribute: unknown, and no disruption made up */
+	s.attrs.disruptions_ret = -ENOENT;
+	run_s(&s, 2);
+	EXPECT_EQ(-1, s.st.module_disruptions);
+	EXPECT_EQ(m + 1, s.st.disruptions);
+	EXPECT_EQ(0, s.cb_outside);
+	sim_done(&s);
+}
+
+/* Nothing measured yet: no bound, void at once, status unknown. */
+TEST(clockbound_before_measuring)
+{
+	struct hps_disc_bound b;
+	struct sim s;
+
+	sim_init(&s, 0);
+	hps_disc_bound(&s.d, 5 * SEC, 5 * SEC, 0, &b);
+	EXPECT_EQ(HPS_CB_UNKNOWN, b.status);
+	EXPECT_EQ(b.as_of_ns, b.void_after_ns);
+	EXPECT_EQ(INT64_MAX, b.bound_ns);
 	sim_done(&s);
 }
 

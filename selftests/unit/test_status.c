@@ -739,7 +739,8 @@ TEST(json)
 		"jitter_ns", "error_bound_ns", "est_error_ns", "freq_ppm",
 		"residual_freq_ppm", "skew_ppm", "phc_freq_ppb", "poll_ms",
 		"reach", "updates", "steps", "read_errors", "interference",
-		"updated_mono_ns", "age_s",
+		"updated_mono_ns", "disruptions", "module_disruptions",
+		"cb_status", "cb_bound_ns", "cb_max_drift_ppb", "age_s",
 	};
 	struct hps_status st;
 	json_error_t err;

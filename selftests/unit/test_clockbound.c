@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * user/clockbound.c: the ClockBound v2 segment, byte for byte as the
+ * protocol lays it out, the generation protocol (odd while written, even
+ * after, 2 after the wrap, never 0), a reader racing a writer never
+ * taking a torn copy, and the bound a client computes from it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clockbound.h"
+#include "kselftest_harness.h"
+
+/* the test program's own pid: each test runs in a child of it */
+static pid_t top;
+
+__attribute__((constructor)) static void set_top(void)
+{
+	top = getpid();
+}
+
+static void tmp_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "/tmp/hps-cb-%d/%s", top, name);
+}
+
+/* the files the tests made, when they are done */
+__attribute__((destructor)) static void cleanup(void)
+{
+	char cmd[64];
+
+	if (getpid() != top)
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf /tmp/hps-cb-%d", top);
+	if (system(cmd))
+		fprintf(stderr, "%s failed\n", cmd);
+}
+
+static uint16_t gen_at(const unsigned char *seg)
+{
+	uint16_t g;
+
+	memcpy(&g, seg + 14, 2);
+	return g;
+}
+
+static struct hps_cb_values sample(int64_t i)
+{
+	return (struct hps_cb_values){
+		.as_of = { .tv_sec = 100 + i, .tv_nsec = 5 },
+		.void_after = { .tv_sec = 103 + i, .tv_nsec = 5 },
+		.bound_ns = 1000 + i,
+		.disruption_marker = 7 + i,
+		.max_drift_ppb = 600,
+		.status = HPS_CB_SYNCHRONIZED,
+		.disruption_support = 1,
+	};
+}
+
+/* The layout at its offsets, and the file's mode and size. */
+TEST(layout)
+{
+	static const unsigned char magic[8] = { 0x41, 0x4d, 0x5a, 0x4e,
+						0x43, 0x42, 0x02, 0x00 };
+	struct hps_cb_values v = sample(0);
+	struct hps_cb_writer w;
+	char path[128], err[256];
+	unsigned char *s;
+	int64_t i64;
+	uint32_t u32;
+	uint16_t u16;
+	struct stat sb;
+
+	umask(077);	/* the segment is 0644 whatever the umask */
+	tmp_path(path, sizeof(path), "a/b/shm0");
+	ASSERT_EQ(0, hps_cb_open(&w, path, err, sizeof(err))) TH_LOG("%s", err);
+	hps_cb_write(&w, &v);
+	s = w.seg;
+	EXPECT_EQ(0, memcmp(s, magic, 8));
+	memcpy(&u32, s + 8, 4);
+	EXPECT_EQ(80, u32);
+	memcpy(&u16, s + 12, 2);
+	EXPECT_EQ(2, u16);
+	EXPECT_EQ(2, gen_at(s));
+	memcpy(&i64, s + 16, 8);
+	EXPECT_EQ(100, i64);
+	memcpy(&i64, s + 24, 8);
+	EXPECT_EQ(5, i64);
+	memcpy(&i64, s + 32, 8);
+	EXPECT_EQ(103, i64);
+	memcpy(&i64, s + 48, 8);
+	EXPECT_EQ(1000, i64);
+	memcpy(&i64, s + 56, 8);
+	EXPECT_EQ(7, i64);
+	memcpy(&u32, s + 64, 4);
+	EXPECT_EQ(600, u32);
+	memcpy(&u32, s + 68, 4);
+	EXPECT_EQ(1, u32);
+	EXPECT_EQ(1, s[72]);
+	ASSERT_EQ(0, stat(path, &sb));
+	EXPECT_EQ(0644, sb.st_mode & 0777);
+	EXPECT_EQ(80, sb.st_size);
+	tmp_path(path, sizeof(path), "a/b");
+	ASSERT_EQ(0, stat(path, &sb));
+	EXPECT_EQ(0755, sb.st_mode & 0777);
+	umask(022);
+	hps_cb_close(&w);
+}
+
+/*
+ * A second writer is refused; a new writer of the same file carries the
+ * generation on; 65534 + 2 wraps to 2; the reader gets what was written.
+ */
+TEST(generation)
+{
+	struct hps_cb_writer w, w2;
+	struct hps_cb_values v = sample(3), r;
+	char path[128], err[256];
+	uint16_t g;
+	int i;
+
+	tmp_path(path, sizeof(path), "gen");
+	ASSERT_EQ(0, hps_cb_open(&w, path, err, sizeof(err))) TH_LOG("%s", err);
+	/* odd until the first write: nothing to read yet */
+	EXPECT_EQ(1, gen_at(w.seg) & 1);
+	EXPECT_EQ(-EAGAIN, hps_cb_read(w.seg, HPS_CB_SIZE, 10, &r));
+	EXPECT_EQ(-EWOULDBLOCK, hps_cb_open(&w2, path, err, sizeof(err)));
+	TH_LOG("second writer: %s", err);
+	for (i = 0; i < 5; i++)
+		hps_cb_write(&w, &v);
+	g = gen_at(w.seg);
+	EXPECT_EQ(10, g);
+	hps_cb_close(&w);
+	ASSERT_EQ(0, hps_cb_open(&w, path, err, sizeof(err)));
+	hps_cb_write(&w, &v);
+	EXPECT_EQ(g + 2, gen_at(w.seg));
+	w.generation = 65534;
+	hps_cb_write(&w, &v);
+	EXPECT_EQ(2, gen_at(w.seg));
+	ASSERT_EQ(0, hps_cb_read(w.seg, HPS_CB_SIZE, 10, &r));
+	EXPECT_EQ(0, memcmp(&v.as_of, &r.as_of, sizeof(v.as_of)));
+	EXPECT_EQ(v.bound_ns, r.bound_ns);
+	EXPECT_EQ(v.disruption_marker, r.disruption_marker);
+	EXPECT_EQ(v.max_drift_ppb, r.max_drift_ppb);
+	EXPECT_EQ(v.status, r.status);
+	EXPECT_EQ(1, r.disruption_support);
+	hps_cb_close(&w);
+}
+
+/* Not a segment of version 2: refused. */
+TEST(foreign)
+{
+	unsigned char seg[HPS_CB_SIZE] = "AMZNCB";
+	struct hps_cb_values r;
+	uint16_t g = 2, version = 1;
+	uint32_t size = 80;
+
+	seg[6] = 2;
+	memcpy(seg + 8, &size, 4);
+	memcpy(seg + 12, &version, 2);
+	memcpy(seg + 14, &g, 2);
+	EXPECT_EQ(-EINVAL, hps_cb_read(seg, sizeof(seg), 10, &r));
+	version = 2;
+	memcpy(seg + 12, &version, 2);
+	EXPECT_EQ(0, hps_cb_read(seg, sizeof(seg), 10, &r));
+	EXPECT_EQ(-EINVAL, hps_cb_read(seg, 40, 10, &r));
+	seg[0] = 'X';
+	EXPECT_EQ(-EINVAL, hps_cb_read(seg, sizeof(seg), 10, &r));
+}
+
+struct race {
+	struct hps_cb_writer *w;
+	atomic_int stop;
+	long writes;
+};
+
+static void *writer(void *arg)
+{
+	struct race *r = arg;
+	struct hps_cb_values v;
+
+	while (!atomic_load(&r->stop)) {
+		v = sample(r->writes);
+		hps_cb_write(r->w, &v);
+		r->writes++;
+	}
+	return NULL;
+}
+
+/*
+ * A writer thread rewriting as fast as it can, a reader mapping the file
+ * on its own: every copy the reader takes is one the writer wrote whole
+ * (its fields all from the same sample()).
+ */
+TEST(no_torn_reads)
+{
+	struct hps_cb_writer w;
+	struct hps_cb_values v;
+	struct race r = { .w = &w };
+	char path[128], err[256];
+	long reads = 0, torn = 0, busy = 0, i;
+	pthread_t t;
+	void *map;
+	int fd;
+
+	tmp_path(path, sizeof(path), "race");
+	ASSERT_EQ(0, hps_cb_open(&w, path, err, sizeof(err)));
+	v = sample(0);
+	hps_cb_write(&w, &v);
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	map = mmap(NULL, HPS_CB_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, pthread_create(&t, NULL, writer, &r));
+	for (i = 0; i < 200000; i++) {
+		if (hps_cb_read(map, HPS_CB_SIZE, 100, &v)) {
+			busy++;
+			continue;
+		}
+		reads++;
+		if (v.bound_ns - 1000 != v.as_of.tv_sec - 100 ||
+		    v.disruption_marker - 7 != (uint64_t)(v.as_of.tv_sec - 100) ||
+		    v.void_after.tv_sec != v.as_of.tv_sec + 3)
+			torn++;
+	}
+	atomic_store(&r.stop, 1);
+	pthread_join(t, NULL);
+	TH_LOG("%ld reads against %ld writes: %ld torn, %ld gave up", reads,
+	       r.writes, torn, busy);
+	EXPECT_EQ(0, torn);
+	EXPECT_LT(1000, reads);
+	munmap(map, HPS_CB_SIZE);
+	close(fd);
+	hps_cb_close(&w);
+}
+
+/* The client's bound: grows at max drift either side of as-of; void after. */
+TEST(bound_at)
+{
+	struct hps_cb_values v = sample(0);
+	struct timespec t = { .tv_sec = 102, .tv_nsec = 5 };
+	int64_t b;
+
+	ASSERT_EQ(0, hps_cb_bound_at(&v, &t, &b));
+	EXPECT_EQ(1000 + 1200, b);	/* 2 s at 600 ppb */
+	t.tv_sec = 99;
+	ASSERT_EQ(0, hps_cb_bound_at(&v, &t, &b));
+	EXPECT_EQ(1000 + 600, b);
+	t.tv_sec = 103;
+	t.tv_nsec = 6;
+	EXPECT_EQ(-ESTALE, hps_cb_bound_at(&v, &t, &b));
+	v.max_drift_ppb = UINT32_MAX;
+	v.void_after.tv_sec = INT32_MAX;
+	t.tv_sec = INT32_MAX - 1;
+	v.bound_ns = INT64_MAX - 5;
+	ASSERT_EQ(0, hps_cb_bound_at(&v, &t, &b));
+	EXPECT_EQ(INT64_MAX, b);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A ClockBound shared memory segment, protocol version 2: the system
+ * clock's error bound and disruption state for applications, in the
+ * layout ClockBound's client libraries read (aws/clock-bound,
+ * docs/PROTOCOL.md). Native endian, 80 bytes:
+ *
+ *	 0  magic			u8[8]  "AMZNCB" 0x02 0x00
+ *	 8  segment size		u32    80
+ *	12  version			u16    2
+ *	14  generation			u16    odd while written; even after;
+ *					       after 65534 comes 2, never 0
+ *	16  as-of			i64 s, i64 ns   CLOCK_MONOTONIC_COARSE
+ *	32  void-after			i64 s, i64 ns   same clock
+ *	48  bound			i64    ns, |CLOCK_REALTIME error| at as-of
+ *	56  disruption marker		u64    changes with every disruption
+ *	64  max drift			u32    ppb, the bound's growth after as-of
+ *	68  clock status		i32    enum hps_cb_status
+ *	72  disruption support		u8     1
+ *	73  padding			u8[7]
+ *
+ * A reader takes now = CLOCK_REALTIME, bound = bound + max drift x
+ * (CLOCK_MONOTONIC_COARSE - as-of), and [now - bound, now + bound];
+ * nothing after void-after.
+ */
+#ifndef HPS_CLOCKBOUND_H
+#define HPS_CLOCKBOUND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define HPS_CB_DEFAULT_PATH	"/run/clockbound/shm0"
+#define HPS_CB_SIZE		80
+#define HPS_CB_VERSION		2
+
+enum hps_cb_status {
+	HPS_CB_UNKNOWN = 0,
+	HPS_CB_SYNCHRONIZED = 1,
+	HPS_CB_FREE_RUNNING = 2,
+	HPS_CB_DISRUPTED = 3,
+};
+
+/* "unknown", "synchronized", "free-running", "disrupted"; "?" otherwise */
+const char *hps_cb_status_name(int status);
+
+struct hps_cb_values {
+	struct timespec as_of;		/* CLOCK_MONOTONIC_COARSE */
+	struct timespec void_after;	/* CLOCK_MONOTONIC_COARSE */
+	int64_t bound_ns;
+	uint64_t disruption_marker;
+	uint32_t max_drift_ppb;
+	int32_t status;
+	uint8_t disruption_support;
+};
+
+struct hps_cb_writer {
+	int fd;
+	unsigned char *seg;		/* the mapping, HPS_CB_SIZE bytes */
+	uint16_t generation;
+};
+
+/*
+ * Create (or take over) the segment at @path, 0644 in a 0755 directory
+ * (created if missing) so that any user can map it, and lock it against a
+ * second writer. A segment already there keeps its generation count.
+ * Returns 0, or -errno with the reason in @err.
+ */
+int hps_cb_open(struct hps_cb_writer *w, const char *path, char *err,
+		size_t errlen);
+
+/* Publish @v: generation odd, the values, generation even. */
+void hps_cb_write(struct hps_cb_writer *w, const struct hps_cb_values *v);
+
+void hps_cb_close(struct hps_cb_writer *w);
+
+/*
+ * Read a consistent copy of the segment at @seg (@len bytes mapped):
+ * 0; -EINVAL, not a version 2 segment (magic, version or size); -EAGAIN,
+ * a writer kept it changing over @tries attempts.
+ */
+int hps_cb_read(const void *seg, size_t len, int tries,
+		struct hps_cb_values *v);
+
+/*
+ * The bound at CLOCK_MONOTONIC_COARSE @mono: bound + max drift x (mono -
+ * as-of), saturated at INT64_MAX. -ESTALE (and no bound) after
+ * void-after or before as-of.
+ */
+int hps_cb_bound_at(const struct hps_cb_values *v, const struct timespec *mono,
+		    int64_t *bound_ns);
+
+#endif
