@@ -9,147 +9,16 @@
  * samples (a freeze, as the guest sees one), the segment says "disrupted"
  * or holds, never a silent violation; the disruption marker changes; and
  * the clock is back (synchronized, bound under 10 us) in seconds.
- *
- * The segment is read here from the protocol's description, not through
- * the daemon's own reader (user/clockbound.c): a second implementation.
+ * The segment is read as bound.h says.
  */
 #define _GNU_SOURCE
 #include "measure.h"
 #include "daemon.h"
+#include "bound.h"
 #include "kselftest_harness.h"
 
 #include <math.h>
-#include <stdatomic.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-
-#define SEGMENT		"/run/clockbound/shm0"
-
-struct cb {
-	int64_t as_of, void_after;	/* CLOCK_MONOTONIC_COARSE, ns */
-	int64_t bound;
-	uint64_t marker;
-	uint32_t drift;
-	int32_t status;
-};
-
-enum { CB_UNKNOWN, CB_SYNCHRONIZED, CB_FREE_RUNNING, CB_DISRUPTED };
-
-static void *cb_map(void)
-{
-	int fd = open(SEGMENT, O_RDONLY);
-	void *p;
-
-	if (fd < 0)
-		return NULL;
-	p = mmap(NULL, 80, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	return p == MAP_FAILED ? NULL : p;
-}
-
-/* One consistent copy: 0, or -1 (not a v2 segment, or kept changing). */
-static int cb_read(const unsigned char *seg, struct cb *c)
-{
-	static const unsigned char magic[8] = { 'A', 'M', 'Z', 'N', 'C', 'B', 2, 0 };
-	const _Atomic uint16_t *gen = (const _Atomic uint16_t *)(seg + 14);
-	unsigned char b[80];
-	int64_t ts[4];
-	uint16_t g1, version;
-	uint32_t size;
-	int i;
-
-	for (i = 0; i < 1000; i++) {
-		g1 = atomic_load_explicit(gen, memory_order_acquire);
-		if (!g1 || (g1 & 1))
-			continue;
-		memcpy(b, seg, sizeof(b));
-		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(gen, memory_order_relaxed) != g1)
-			continue;
-		memcpy(&size, b + 8, 4);
-		memcpy(&version, b + 12, 2);
-		if (memcmp(b, magic, 8) || size != 80 || version != 2)
-			return -1;
-		memcpy(ts, b + 16, 32);
-		c->as_of = ts[0] * NSEC_PER_SEC + ts[1];
-		c->void_after = ts[2] * NSEC_PER_SEC + ts[3];
-		memcpy(&c->bound, b + 48, 8);
-		memcpy(&c->marker, b + 56, 8);
-		memcpy(&c->drift, b + 64, 4);
-		memcpy(&c->status, b + 68, 4);
-		return 0;
-	}
-	return -1;
-}
-
-static int64_t coarse_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
-/* What one reading found. */
-struct tally {
-	int readings, vouched, outside, disrupted, voided, unknown, untold;
-	long long worst_outside;	/* |error| - bound, the largest */
-};
-
-enum reading { R_INSIDE, R_OUTSIDE, R_DISRUPTED, R_VOID, R_UNKNOWN, R_ERR };
-
-/*
- * A client's reading: the segment, then the clocks (CLOCK_MONOTONIC_COARSE,
- * then CLOCK_REALTIME and the truth from one snapshot). *@err_ns: the
- * system clock's true error, *@bound_ns: what the client was told.
- */
-static enum reading reading(const void *seg, struct cb *c, long long *err_ns,
-			    long long *bound_ns)
-{
-	struct sim_truth t;
-	int64_t mono, dt;
-
-	if (cb_read(seg, c))
-		return R_ERR;
-	mono = coarse_ns();
-	if (sim_truth(&t))
-		return R_ERR;
-	*err_ns = t.real_ns - t.host_ns;
-	if (mono > c->void_after)
-		return R_VOID;
-	dt = llabs(mono - c->as_of);
-	*bound_ns = c->bound + (long long)((double)dt * c->drift / 1e9 + 1);
-	if (c->status == CB_DISRUPTED)
-		return R_DISRUPTED;
-	if (c->status != CB_SYNCHRONIZED && c->status != CB_FREE_RUNNING)
-		return R_UNKNOWN;
-	return llabs(*err_ns) <= *bound_ns ? R_INSIDE : R_OUTSIDE;
-}
-
-static void count(struct tally *y, enum reading r, long long err, long long bound)
-{
-	y->readings++;
-	switch (r) {
-	case R_INSIDE:
-		y->vouched++;
-		break;
-	case R_OUTSIDE:
-		y->vouched++;
-		y->outside++;
-		if (llabs(err) - bound > y->worst_outside)
-			y->worst_outside = llabs(err) - bound;
-		break;
-	case R_DISRUPTED:
-		y->disrupted++;
-		break;
-	case R_VOID:
-		y->voided++;
-		break;
-	default:
-		y->unknown++;
-		break;
-	}
-}
 
 FIXTURE(bounded) {
 	pid_t pid;

@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include "measure.h"
 #include "daemon.h"
+#include "bound.h"
 #include "kselftest_harness.h"
 
 static long long sys_error(void)
@@ -249,10 +250,14 @@ TEST_F_TIMEOUT(daemon, host_unsynchronised, 240)
  */
 TEST_F_TIMEOUT(daemon, pause_10_minutes, 900)
 {
-	long long err, phc_err = 0, bound, worst = 0, phc_worst = 0;
+	long long err, phc_err = 0, bound, worst = 0, phc_worst = 0, cb_err = 0, cb_bound = 0;
 	int i, fd, index, unsync_from = -1, silent = 0, phc_outside = 0;
+	struct tally y = { 0 };
+	uint64_t marker0;
 	struct timex tx;
 	char buf[32];
+	struct cb c;
+	void *seg;
 
 	RIG_SOAK_OR_SKIP();
 	ASSERT_EQ(0, rig_load("--ours --no-hv-utils profile=azure"));
@@ -260,9 +265,14 @@ TEST_F_TIMEOUT(daemon, pause_10_minutes, 900)
 	ASSERT_TRUE(wait_state("state", "locked", 90000));
 	fd = phc_open_driver("hv_ptp_ext", &index);
 	ASSERT_LE(0, fd);
+	seg = cb_map();
+	ASSERT_NE(NULL, seg);
+	ASSERT_EQ(0, cb_read(seg, &c));
+	marker0 = c.marker;
 	ASSERT_EQ(0, sim_control("pause 600"));
 	for (i = 0; i < 600; i++) {
 		sleep_ms(1000);
+		count(&y, reading(seg, &c, &cb_err, &cb_bound), cb_err, cb_bound);
 		err = sys_error();
 		ASSERT_EQ(0, kernel_status(&tx) < 0);
 		if (llabs(err) > llabs(worst))
@@ -297,6 +307,15 @@ TEST_F_TIMEOUT(daemon, pause_10_minutes, 900)
 	ASSERT_EQ(0, kernel_status(&tx) < 0);
 	EXPECT_EQ(0, tx.status & STA_UNSYNC);
 	EXPECT_GT(10000, llabs(sys_error()));
+	/* what applications were told: never a bound the truth was outside */
+	ASSERT_EQ(0, cb_read(seg, &c));
+	TH_LOG("ClockBound over the pause: %d readings, %d vouched, %d outside (worst by %lld ns), %d disrupted, %d void, %d unknown; bound at the end %lld ns; marker %llu -> %llu",
+	       y.readings, y.vouched, y.outside, y.worst_outside, y.disrupted,
+	       y.voided, y.unknown, cb_bound, (unsigned long long)marker0,
+	       (unsigned long long)c.marker);
+	EXPECT_EQ(0, y.outside);
+	EXPECT_NE(marker0, c.marker);
+	munmap(seg, 80);
 	close(fd);
 }
 
