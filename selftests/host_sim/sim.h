@@ -121,6 +121,7 @@ enum sim_tsc_page_op {
 
 int sim_clock_init(const struct sim_clock_params *p);
 void sim_clock_tsc_page(enum sim_tsc_page_op op);
+void sim_clock_tsc_rate(s32 ppm);
 void sim_clock_exit(void);
 u64 sim_ref_ns_at_tsc(u64 tsc);
 u64 sim_ref_now(u64 *tsc);

@@ -59,11 +59,41 @@ struct sim_ref_read {
 
 static DEFINE_PER_CPU(struct sim_ref_read, last_read);
 
-u64 sim_ref_ns_at_tsc(u64 tsc)
+/*
+ * After "tsc_page rate": reference time is what the rescaled page says
+ * (ref_scale, ref_offset), for the guest and the truth alike.
+ */
+static DEFINE_SEQLOCK(ref_lock);
+static bool ref_paged;
+static u64 ref_scale;
+static s64 ref_offset;
+static u32 tsc_seq = 1;
+
+static u64 page_ns(u64 tsc, u64 scale, s64 offset)
 {
+	return (mul_u64_u64_shr(tsc, scale, 64) + offset) * 100 +
+	       mul_u64_u64_shr(tsc * scale, 100, 64);
+}
+
+static u64 ref_ns_locked(u64 tsc)
+{
+	if (ref_paged)
+		return page_ns(tsc, ref_scale, ref_offset);
 	if (tsc >= tsc0)
 		return ref_ns0 + mul_u64_u64_div_u64(tsc - tsc0, NSEC_PER_MSEC, khz);
 	return ref_ns0 - mul_u64_u64_div_u64(tsc0 - tsc, NSEC_PER_MSEC, khz);
+}
+
+u64 sim_ref_ns_at_tsc(u64 tsc)
+{
+	unsigned int seq;
+	u64 ns;
+
+	do {
+		seq = read_seqbegin(&ref_lock);
+		ns = ref_ns_locked(tsc);
+	} while (read_seqretry(&ref_lock, seq));
+	return ns;
 }
 
 /* Reference counter now (100 ns ticks), from the TSC page. */
@@ -396,9 +426,8 @@ int sim_clock_init(const struct sim_clock_params *p)
  */
 void sim_clock_tsc_page(enum sim_tsc_page_op op)
 {
-	static u32 seq = 1;
-	u64 scale = tsc_pg->tsc_scale;
-	s64 offset = tsc_pg->tsc_offset;
+	u64 scale = READ_ONCE(ref_paged) ? ref_scale : tsc_pg->tsc_scale;
+	s64 offset = READ_ONCE(ref_paged) ? ref_offset : tsc_pg->tsc_offset;
 
 	WRITE_ONCE(tsc_pg->tsc_sequence, 0);
 	if (op == SIM_TSC_PAGE_INVALID)
@@ -409,8 +438,46 @@ void sim_clock_tsc_page(enum sim_tsc_page_op op)
 	WRITE_ONCE(tsc_pg->tsc_offset, offset);
 	/* the values before the new sequence */
 	smp_wmb();
-	seq = seq + 1 ?: 1;
-	WRITE_ONCE(tsc_pg->tsc_sequence, seq);
+	tsc_seq = tsc_seq + 1 ?: 1;
+	WRITE_ONCE(tsc_pg->tsc_sequence, tsc_seq);
+}
+
+/*
+ * A migration to a host whose TSC runs @ppm fast against the old one's,
+ * as the guest sees it: the hypervisor rescales the TSC page (scale by 1 +
+ * ppm/10^6, offset so that reference time goes on from where it was, to
+ * within the 100 ns tick the offset has), and the guest's TSC-based
+ * clocks now run @ppm slow against reference (and host) time. The TSC's
+ * own rate cannot change under QEMU; reference time's against it can.
+ */
+void sim_clock_tsc_rate(s32 ppm)
+{
+	unsigned long flags;
+	u64 tsc, now, scale, cur;
+	s64 offset;
+
+	write_seqlock_irqsave(&ref_lock, flags);
+	tsc = rdtsc_ordered();
+	now = ref_ns_locked(tsc);
+	cur = ref_paged ? ref_scale : tsc_pg->tsc_scale;
+	scale = mul_u64_u64_div_u64(cur, 1000000 + ppm, 1000000);
+	offset = (s64)(div_u64(now, 100) - mul_u64_u64_shr(tsc, scale, 64));
+	ref_scale = scale;
+	ref_offset = offset;
+	ref_paged = true;
+	write_sequnlock_irqrestore(&ref_lock, flags);
+
+	WRITE_ONCE(tsc_pg->tsc_sequence, 0);
+	/* readers see 0 before the values change */
+	smp_wmb();
+	WRITE_ONCE(tsc_pg->tsc_scale, scale);
+	WRITE_ONCE(tsc_pg->tsc_offset, offset);
+	/* the values before the new sequence */
+	smp_wmb();
+	tsc_seq = tsc_seq + 1 ?: 1;
+	WRITE_ONCE(tsc_pg->tsc_sequence, tsc_seq);
+	pr_info("TSC page rescaled by %+d ppm: scale %#llx, offset %lld\n",
+		ppm, scale, offset);
 }
 
 void sim_clock_exit(void)

@@ -599,13 +599,16 @@ static int sim_command(char *line)
 		WRITE_ONCE(cur_interval_ms, v);
 		mod_delayed_work(system_wq, &tick_work, next_tick_delay());
 	} else if (!strcmp(cmd, "tsc_page")) {
-		n = sscanf(line, "%15s %23s", cmd, arg);
+		n = sscanf(line, "%15s %23s %lld", cmd, arg, &v2);
 		if (n == 2 && !strcmp(arg, "invalid"))
 			sim_clock_tsc_page(SIM_TSC_PAGE_INVALID);
 		else if (n == 2 && !strcmp(arg, "valid"))
 			sim_clock_tsc_page(SIM_TSC_PAGE_VALID);
 		else if (n == 2 && !strcmp(arg, "update"))
 			sim_clock_tsc_page(SIM_TSC_PAGE_UPDATE);
+		else if (n == 3 && !strcmp(arg, "rate") &&
+			 v2 >= -100000 && v2 <= 100000)
+			sim_clock_tsc_rate(v2);
 		else
 			goto bad;
 	} else if (!strcmp(cmd, "offer") && n == 3 &&

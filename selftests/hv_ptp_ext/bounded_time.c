@@ -5,8 +5,10 @@
  * the simulator's truth. Where the segment vouches for a bound
  * (synchronized, free-running), the true time must lie inside it; through
  * a host step of +-400 ms without SYNC (a live migration to a host whose
- * clock differs), a SYNC, the TSC page invalid for 10 s, and 20 s without
- * samples (a freeze, as the guest sees one), the segment says "disrupted"
+ * clock differs), a SYNC, the TSC page invalid for 10 s, 20 s without
+ * samples (a freeze, as the guest sees one) and the TSC page rescaled by
+ * 100 ppm (a migration to a host with another TSC frequency: the system
+ * clock runs 100 ppm slow from then on), the segment says "disrupted"
  * or holds, never a silent violation; the disruption marker changes; and
  * the clock is back (synchronized, bound under 10 us) in seconds.
  * The segment is read as bound.h says.
@@ -126,8 +128,8 @@ TEST_F_TIMEOUT(bounded, events, 600)
 {
 	/*
 	 * after: a second command after_s later; blind: the truth moves
-	 * with the command, so readings before a sample tells of it are
-	 * not judged
+	 * with the command (a step, a rate), so readings before a sample
+	 * tells of it are not judged
 	 */
 	static const struct {
 		const char *name, *cmd, *after;
@@ -138,6 +140,7 @@ TEST_F_TIMEOUT(bounded, events, 600)
 		{ "SYNC", "sync", NULL, 0, 0 },
 		{ "TSC page invalid 10 s", "tsc_page invalid", "tsc_page valid", 10, 0 },
 		{ "no samples for 20 s", "pause 20", NULL, 0, 0 },
+		{ "TSC page rescaled +100 ppm", "tsc_page rate 100", NULL, 0, 1 },
 	};
 	long long err = 0, bound = 0, received;
 	uint64_t marker0;
