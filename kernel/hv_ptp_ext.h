@@ -82,6 +82,7 @@ struct hv_ptp {
 	bool tsc_valid;
 	u64 tsc_scale, tsc_offset;
 	u8 pub_why;			/* the last disruption, to publish */
+	u64 last_ref_ns;		/* reference time of the last sample */
 	/* wakes poll() on the disruptions attribute, from process context */
 	struct work_struct notify_work;
 };

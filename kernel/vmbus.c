@@ -48,10 +48,16 @@ MODULE_DEVICE_TABLE(vmbus, hv_ptp_ids);
 static atomic64_t disruptions;
 static atomic_t opens;
 
+/* Count one; the caller publishes, then wakes readers (notify()). */
 static void disrupt(struct hv_ptp *hp, enum hv_ptp_disruption why)
 {
 	hp->pub_why = why;
 	atomic64_inc(&disruptions);
+}
+
+/* After the count is published: a woken reader must find it. */
+static void notify(struct hv_ptp *hp)
+{
 	schedule_work(&hp->notify_work);
 }
 
@@ -77,7 +83,7 @@ static void notify_work(struct work_struct *work)
 static enum hv_ptp_disruption before_sample(struct hv_ptp *hp, u64 ref)
 {
 	enum hv_ptp_disruption why = HV_PTP_DISRUPT_NONE;
-	u64 scale, offset;
+	u64 scale, offset, last = hp->last_ref_ns;
 	bool valid;
 
 	valid = hv_ref_tsc_page(&scale, &offset);
@@ -87,9 +93,11 @@ static enum hv_ptp_disruption before_sample(struct hv_ptp *hp, u64 ref)
 	hp->tsc_valid = valid;
 	hp->tsc_scale = scale;
 	hp->tsc_offset = offset;
+	/* of every sample taken, accepted or held back: one gap counts once */
+	hp->last_ref_ns = ref;
 	if (!hp->cm.pub.valid)
 		return HV_PTP_DISRUPT_NONE;
-	if ((s64)(ref - hp->cm.pub.last_sample_ref_ns) > (s64)hp->cm.p.stale_ns)
+	if ((s64)(ref - last) > (s64)hp->cm.p.stale_ns)
 		why = HV_PTP_DISRUPT_GAP;
 	return why;
 }
@@ -100,7 +108,7 @@ static void take_sample(struct hv_ptp *hp, const struct hv_ts_sample *s)
 	enum hv_ptp_disruption why;
 	enum hv_cm_result r;
 	bool had_model = hp->cm.pub.valid, was_pending = hp->cm.pending_step;
-	u64 now, ref, tsc;
+	u64 now, ref, tsc, steps = hp->cm.steps;
 
 	now = hv_ref_now_ns(&tsc);
 	/* before v4 the sample carries no reference time: take its arrival */
@@ -119,13 +127,13 @@ static void take_sample(struct hv_ptp *hp, const struct hv_ts_sample *s)
 	 * when the second confirms it: an application learns at once, and a
 	 * lone outlier that large costs no more than a false alarm.
 	 */
-	if (why == HV_PTP_DISRUPT_NONE && had_model &&
-	    (s->flags & HV_TS_FLAG_SYNC))
-		why = HV_PTP_DISRUPT_SYNC;
-	else if (why == HV_PTP_DISRUPT_NONE && !was_pending &&
-		 (r == HV_CM_STEPPED ||
-		  (r == HV_CM_OUTLIER && hp->cm.pending_step)))
-		why = HV_PTP_DISRUPT_STEP;
+	if (why == HV_PTP_DISRUPT_NONE && !was_pending) {
+		if (had_model && (s->flags & HV_TS_FLAG_SYNC))
+			why = HV_PTP_DISRUPT_SYNC;
+		else if (r == HV_CM_STEPPED || hp->cm.steps != steps ||
+			 (r == HV_CM_OUTLIER && hp->cm.pending_step))
+			why = HV_PTP_DISRUPT_STEP;
+	}
 	if (why != HV_PTP_DISRUPT_NONE)
 		disrupt(hp, why);
 
@@ -142,6 +150,8 @@ static void take_sample(struct hv_ptp *hp, const struct hv_ts_sample *s)
 	hp->pub.stratum = s->stratum;
 	publish_disruptions(hp);
 	write_sequnlock(&hp->model_lock);
+	if (why != HV_PTP_DISRUPT_NONE)
+		notify(hp);
 }
 
 /* Handle one buffer of @len bytes; returns the status to answer with. */
@@ -181,6 +191,7 @@ static u32 handle(struct hv_ptp *hp, u32 len)
 		write_seqlock(&hp->model_lock);
 		publish_disruptions(hp);
 		write_sequnlock(&hp->model_lock);
+		notify(hp);
 	}
 	hp->fw_version = fw;
 	hp->ts_version = ts;
@@ -259,6 +270,10 @@ static int hv_ptp_probe(struct hv_device *hdev,
 	if (ret) {
 		cancel_work_sync(&hp->notify_work);
 		hv_ptp_phc_unregister(hp);
+		/* no channel opened: no open to count */
+		if (hp->pub_why == HV_PTP_DISRUPT_OPEN)
+			atomic64_dec(&disruptions);
+		atomic_dec(&opens);
 		return ret;
 	}
 	dev_info(&hdev->device, "PTP clock ptp%d (\"%s\")\n",

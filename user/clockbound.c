@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,9 +31,12 @@
 #define OFF_STATUS	68
 #define OFF_SUPPORT	72
 
-static const unsigned char magic[8] = {
-	0x41, 0x4d, 0x5a, 0x4e, 0x43, 0x42, 0x02, 0x00,
-};
+/*
+ * The magic as ClockBound's own code has it: two native-endian u32,
+ * 0x414d5a4e 0x43420200 (the protocol's "0x41 0x4D 0x5A 0x4E 0x43 0x42
+ * 0x02 0x00" are their digits, not the bytes on a little-endian machine).
+ */
+static const uint32_t magic[2] = { 0x414d5a4e, 0x43420200 };
 
 const char *hps_cb_status_name(int status)
 {
@@ -143,8 +147,13 @@ int hps_cb_open(struct hps_cb_writer *w, const char *path, char *err,
 			 "another hv-ptp-sync writes it" : strerror(errno));
 		goto fail;
 	}
-	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-		ret = S_ISREG(sb.st_mode) ? -errno : -EINVAL;
+	if (fstat(fd, &sb)) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		ret = -EINVAL;
 		snprintf(err, errlen, "%s: not a regular file", path);
 		goto fail;
 	}
@@ -163,9 +172,17 @@ int hps_cb_open(struct hps_cb_writer *w, const char *path, char *err,
 	}
 	w->fd = fd;
 	w->seg = map;
-	/* a segment of ours from before: its readers see the count go on */
-	if (sb.st_size == HPS_CB_SIZE && !memcmp(w->seg, magic, sizeof(magic)))
+	/*
+	 * A segment from before (a restart): its readers, who keep it
+	 * mapped, see the generation and the marker go on.
+	 */
+	w->prev_marker = 0;
+	w->had_prev = 0;
+	if (sb.st_size == HPS_CB_SIZE && !memcmp(w->seg, magic, sizeof(magic))) {
 		gen = atomic_load_explicit(gen_of(w->seg), memory_order_relaxed);
+		get(w->seg, OFF_MARKER, &w->prev_marker, 8);
+		w->had_prev = 1;
+	}
 	w->generation = gen & ~1u;
 	/* odd: nothing in it yet to be read */
 	atomic_store_explicit(gen_of(w->seg), w->generation + 1,
@@ -224,8 +241,10 @@ int hps_cb_read(const void *seg, size_t len, int tries,
 		return -EINVAL;
 	while (tries-- > 0) {
 		g1 = atomic_load_explicit(gen_of(s), memory_order_acquire);
-		if (g1 & 1)
+		if (g1 & 1) {
+			sched_yield();	/* a writer is at it: let it finish */
 			continue;
+		}
 		memcpy(copy, s, sizeof(copy));
 		atomic_thread_fence(memory_order_acquire);
 		g2 = atomic_load_explicit(gen_of(s), memory_order_relaxed);
@@ -247,25 +266,27 @@ int hps_cb_read(const void *seg, size_t len, int tries,
 	return -EAGAIN;
 }
 
-static int64_t ts_ns(const struct timespec *ts)
+static __int128 ts_ns(const struct timespec *ts)
 {
-	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+	return (__int128)ts->tv_sec * 1000000000 + ts->tv_nsec;
 }
 
 int hps_cb_bound_at(const struct hps_cb_values *v, const struct timespec *mono,
 		    int64_t *bound_ns)
 {
-	int64_t now = ts_ns(mono), dt;
-	__int128 b;
+	__int128 now = ts_ns(mono), dt, b;
 
 	if (now > ts_ns(&v->void_after) || v->bound_ns < 0)
 		return -ESTALE;
-	/* before as-of (a reader's clock read first): the bound grows back */
+	if (v->max_drift_ppb >= 1000000000)
+		return -EINVAL;
+	/* as ClockBound's clients: within 1 us before as-of is as-of */
 	dt = now - ts_ns(&v->as_of);
+	if (dt < -1000)
+		return -ERANGE;
 	if (dt < 0)
-		dt = -dt;
-	b = v->bound_ns + ((__int128)dt * v->max_drift_ppb + 999999999) /
-			  1000000000;
+		dt = 0;
+	b = v->bound_ns + (dt * v->max_drift_ppb + 999999999) / 1000000000;
 	*bound_ns = b > INT64_MAX ? INT64_MAX : (int64_t)b;
 	return 0;
 }

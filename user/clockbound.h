@@ -5,7 +5,7 @@
  * layout ClockBound's client libraries read (aws/clock-bound,
  * docs/PROTOCOL.md). Native endian, 80 bytes:
  *
- *	 0  magic			u8[8]  "AMZNCB" 0x02 0x00
+ *	 0  magic			u32[2] 0x414d5a4e 0x43420200
  *	 8  segment size		u32    80
  *	12  version			u16    2
  *	14  generation			u16    odd while written; even after;
@@ -16,7 +16,10 @@
  *	56  disruption marker		u64    changes with every disruption
  *	64  max drift			u32    ppb, the bound's growth after as-of
  *	68  clock status		i32    enum hps_cb_status
- *	72  disruption support		u8     1
+ *	72  disruption support		u8     0: the marker is ours, not
+ *					       VMClock's (with 1, ClockBound's
+ *					       clients open /dev/vmclock0,
+ *					       which Hyper-V has not)
  *	73  padding			u8[7]
  *
  * A reader takes now = CLOCK_REALTIME, bound = bound + max drift x
@@ -58,6 +61,8 @@ struct hps_cb_writer {
 	int fd;
 	unsigned char *seg;		/* the mapping, HPS_CB_SIZE bytes */
 	uint16_t generation;
+	int had_prev;			/* a segment was there, with ... */
+	uint64_t prev_marker;		/* ... this disruption marker */
 };
 
 /*
@@ -83,9 +88,10 @@ int hps_cb_read(const void *seg, size_t len, int tries,
 		struct hps_cb_values *v);
 
 /*
- * The bound at CLOCK_MONOTONIC_COARSE @mono: bound + max drift x (mono -
- * as-of), saturated at INT64_MAX. -ESTALE (and no bound) after
- * void-after or before as-of.
+ * The bound at CLOCK_MONOTONIC @mono, as ClockBound's clients compute it:
+ * bound + max drift x (mono - as-of), saturated at INT64_MAX; -ESTALE
+ * after void-after, -ERANGE more than 1 us before as-of, -EINVAL for a
+ * max drift of 10^9 ppb or more.
  */
 int hps_cb_bound_at(const struct hps_cb_values *v, const struct timespec *mono,
 		    int64_t *bound_ns);

@@ -414,7 +414,7 @@ void hps_disc_bound(const struct hps_disc *d, int64_t coarse_ns,
 	if (!d->last_good_mono) {
 		/* nothing measured: void at once, no bound to give */
 		b->void_after_ns = coarse_ns;
-		b->bound_ns = INT64_MAX;
+		b->bound_ns = HPS_MAX_BOUND_NS;
 		b->status = d->disrupted ? HPS_CB_DISRUPTED : HPS_CB_UNKNOWN;
 		return;
 	}
@@ -423,19 +423,25 @@ void hps_disc_bound(const struct hps_disc *d, int64_t coarse_ns,
 	} else {
 		/*
 		 * Measured this poll: the error at the measurement is within
-		 * est_error; after it, the servo's phase correction only
-		 * takes |offset| away (within one poll, dead-beat or less),
-		 * so it grows by the frequency's error: three standard
-		 * errors of the servo's estimate, the host's wander as the
-		 * module allows it, and until locked the last change of the
-		 * frequency besides.
+		 * est_error. After it the clock runs at the correction in
+		 * force, which is the servo's frequency estimate plus a
+		 * phase term that takes the measured offset away over the
+		 * next poll; the error grows at most by the estimate's
+		 * error (three standard errors of it, and the host's wander
+		 * as the module allows it; until locked, the last change of
+		 * the estimate besides) plus that phase term's rate, which
+		 * over the poll only cancels the offset, but beyond it (a
+		 * late or missing poll: void-after is two polls and a
+		 * second on) would overshoot.
 		 */
-		drift = HOLDOVER_PPB + 3 * fabs(hps_servo_skew_ppb(d->servo));
+		drift = HOLDOVER_PPB + 3 * fabs(hps_servo_skew_ppb(d->servo)) +
+			fabs(st->freq_ppm * 1000 - hps_servo_drift_ppb(d->servo));
 		if (d->state != HPS_DISC_LOCKED)
 			drift += 2000 + fabs(hps_servo_residual_ppb(d->servo));
 	}
-	if (drift > UINT32_MAX)
-		drift = UINT32_MAX;
+	/* ClockBound's clients refuse 10^9 ppb or more as malformed */
+	if (drift > 999999999)
+		drift = 999999999;
 	b->max_drift_ppb = (uint32_t)ceil(drift);
 	/* est_error was at the measurement (or the missed poll): grow to as-of */
 	since = (double)(mono_ns - d->est_mono) + res_ns;
@@ -448,6 +454,12 @@ void hps_disc_bound(const struct hps_disc *d, int64_t coarse_ns,
 			   VOID_SLACK_MS * 1000000LL;
 	if (d->disrupted)
 		b->status = HPS_CB_DISRUPTED;
+	else if (st->module_disruptions < 0)
+		/*
+		 * A PHC that counts no disruptions (not hv_ptp_ext's: no
+		 * model, no bound of its own) is followed, not vouched for.
+		 */
+		b->status = HPS_CB_UNKNOWN;
 	else if (d->state == HPS_DISC_LOCKED && st->synced)
 		b->status = HPS_CB_SYNCHRONIZED;
 	else if (d->state == HPS_DISC_HOLDOVER)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,12 +70,20 @@ static int reading(const void *seg, int verbose)
 			"the segment keeps changing" : "not a ClockBound version 2 segment");
 		return EXIT_NOSEG;
 	}
-	/* as a ClockBound client: the segment, then the clocks */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &mono);
+	/* as a ClockBound client: the segment, then CLOCK_REALTIME, then
+	 * CLOCK_MONOTONIC (a late second read only widens the bound) */
 	clock_gettime(CLOCK_REALTIME, &real);
-	if (hps_cb_bound_at(&v, &mono, &bound)) {
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	ret = hps_cb_bound_at(&v, &mono, &bound);
+	if (ret == -ESTALE) {
 		printf("- - void\n");
 		return EXIT_VOID;
+	}
+	if (ret) {
+		fprintf(stderr, "hv-ptp-now: %s\n", ret == -ERANGE ?
+			"the segment was computed after now (CLOCK_MONOTONIC)" :
+			"a max drift of 10^9 ppb or more: malformed");
+		return EXIT_NOSEG;
 	}
 	now = ns_of(&real);
 	print_ns(now - bound);
@@ -112,6 +121,7 @@ int main(int argc, char **argv)
 	const char *path = HPS_CB_DEFAULT_PATH;
 	long count = 1, interval = 100;
 	int c, fd, verbose = 0, ret = EXIT_OK;
+	struct stat sb = { 0 };
 	char *end;
 	void *seg;
 
@@ -156,6 +166,13 @@ int main(int argc, char **argv)
 	if (fd < 0) {
 		fprintf(stderr, "hv-ptp-now: %s: %s%s\n", path, strerror(errno),
 			errno == ENOENT ? " (is hv-ptp-sync running?)" : "");
+		return EXIT_NOSEG;
+	}
+	/* a shorter file would fault where the mapping has no page behind */
+	if (fstat(fd, &sb) || sb.st_size < HPS_CB_SIZE) {
+		fprintf(stderr, "hv-ptp-now: %s: not a ClockBound segment (%lld bytes)\n",
+			path, (long long)sb.st_size);
+		close(fd);
 		return EXIT_NOSEG;
 	}
 	seg = mmap(NULL, HPS_CB_SIZE, PROT_READ, MAP_SHARED, fd, 0);

@@ -117,24 +117,6 @@ static int load_config(struct daemon *d, struct hps_config *c)
 	return 0;
 }
 
-/* The ClockBound segment at cfg.clockbound_file, (re)opened if it moved. */
-static void clockbound_open(struct daemon *d)
-{
-	char err[PATH_MAX + 128];
-
-	if (!strcmp(d->cb_path, d->cfg.clockbound_file) &&
-	    (d->cb.seg || !d->cb_path[0]))
-		return;
-	hps_cb_close(&d->cb);
-	snprintf(d->cb_path, sizeof(d->cb_path), "%s", d->cfg.clockbound_file);
-	if (!d->cb_path[0])
-		return;
-	if (hps_cb_open(&d->cb, d->cb_path, err, sizeof(err)))
-		hps_log(LOG_ERR, "ClockBound segment: %s; not published", err);
-	else
-		hps_log(LOG_INFO, "ClockBound segment at %s", d->cb_path);
-}
-
 static int64_t ts_to_ns(const struct timespec *ts)
 {
 	return ts->tv_sec * 1000000000LL + ts->tv_nsec;
@@ -144,6 +126,48 @@ static struct timespec ns_to_ts(int64_t ns)
 {
 	return (struct timespec){ .tv_sec = ns / 1000000000,
 				  .tv_nsec = ns % 1000000000 };
+}
+
+/* Leaving: the segment's bound is void from now on. */
+static void clockbound_void(struct daemon *d)
+{
+	struct hps_cb_values v = { .status = HPS_CB_UNKNOWN };
+	int64_t now = now_ns(CLOCK_MONOTONIC_COARSE);
+
+	if (!d->cb.seg)
+		return;
+	/* void since the epoch of CLOCK_MONOTONIC: to any reader, at once */
+	v.as_of = ns_to_ts(now);
+	v.void_after = ns_to_ts(0);
+	v.bound_ns = HPS_MAX_BOUND_NS;
+	v.disruption_marker = d->st.disruptions;
+	hps_cb_write(&d->cb, &v);
+	hps_cb_close(&d->cb);
+}
+
+/* The ClockBound segment at cfg.clockbound_file, (re)opened if it moved. */
+static void clockbound_open(struct daemon *d)
+{
+	char err[PATH_MAX + 128];
+
+	if (!strcmp(d->cb_path, d->cfg.clockbound_file) &&
+	    (d->cb.seg || !d->cb_path[0]))
+		return;
+	clockbound_void(d);
+	snprintf(d->cb_path, sizeof(d->cb_path), "%s", d->cfg.clockbound_file);
+	if (!d->cb_path[0])
+		return;
+	if (hps_cb_open(&d->cb, d->cb_path, err, sizeof(err))) {
+		hps_log(LOG_ERR, "ClockBound segment: %s; not published", err);
+		return;
+	}
+	hps_log(LOG_INFO, "ClockBound segment at %s", d->cb_path);
+	/*
+	 * A segment from before (a restart; systemd keeps the directory):
+	 * its readers saw that marker, and a restart is a disruption.
+	 */
+	if (d->cb.had_prev && d->st.disruptions <= d->cb.prev_marker)
+		d->st.disruptions = d->cb.prev_marker + 1;
 }
 
 /* The bound for applications, into the status and the segment. */
@@ -171,7 +195,8 @@ static void publish_bound(struct daemon *d)
 		.disruption_marker = b.marker,
 		.max_drift_ppb = b.max_drift_ppb,
 		.status = b.status,
-		.disruption_support = 1,
+		/* 1 would have ClockBound's clients open VMClock */
+		.disruption_support = 0,
 	};
 	hps_cb_write(&d->cb, &v);
 }
@@ -268,8 +293,12 @@ static long long disruption_armed(struct daemon *d)
 	if (d->disr_fd < 0)
 		return -1;
 	n = pread(d->disr_fd, buf, sizeof(buf) - 1, 0);
-	if (n <= 0)
+	if (n <= 0) {
+		/* gone (unbound, unloaded): poll() would say so forever */
+		close(d->disr_fd);
+		d->disr_fd = -1;
 		return -1;
+	}
 	buf[n] = 0;
 	return strtoll(buf, NULL, 10);
 }
@@ -399,6 +428,7 @@ static void reload(struct daemon *d)
 	}
 	d->cfg = c;
 	clockbound_open(d);
+	publish_bound(d);
 	hps_log_init(c.log_level);
 	hps_log(LOG_INFO, "configuration reloaded");
 }
@@ -428,24 +458,6 @@ static void wait_until(struct daemon *d, int64_t wake)
 			publish(d);
 		}
 	}
-}
-
-/* Leaving: the segment's bound is void from now on. */
-static void clockbound_void(struct daemon *d)
-{
-	struct hps_cb_values v = { .status = HPS_CB_UNKNOWN,
-				   .disruption_support = 1 };
-	int64_t now = now_ns(CLOCK_MONOTONIC_COARSE);
-
-	if (!d->cb.seg)
-		return;
-	/* void since the epoch of CLOCK_MONOTONIC: to any reader, at once */
-	v.as_of = ns_to_ts(now);
-	v.void_after = ns_to_ts(0);
-	v.bound_ns = INT64_MAX;
-	v.disruption_marker = d->st.disruptions;
-	hps_cb_write(&d->cb, &v);
-	hps_cb_close(&d->cb);
 }
 
 static int run(struct daemon *d)

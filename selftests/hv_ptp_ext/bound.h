@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "rig.h"
 
@@ -29,10 +30,16 @@ enum { CB_UNKNOWN, CB_SYNCHRONIZED, CB_FREE_RUNNING, CB_DISRUPTED };
 static inline void *cb_map(void)
 {
 	int fd = open(SEGMENT, O_RDONLY);
+	struct stat sb;
 	void *p;
 
 	if (fd < 0)
 		return NULL;
+	/* a file shorter than the mapping faults where it has no page */
+	if (fstat(fd, &sb) || sb.st_size < 80) {
+		close(fd);
+		return NULL;
+	}
 	p = mmap(NULL, 80, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	return p == MAP_FAILED ? NULL : p;
@@ -41,7 +48,8 @@ static inline void *cb_map(void)
 /* One consistent copy: 0, or -1 (not a v2 segment, or kept changing). */
 static inline int cb_read(const unsigned char *seg, struct cb *c)
 {
-	static const unsigned char magic[8] = { 'A', 'M', 'Z', 'N', 'C', 'B', 2, 0 };
+	/* as ClockBound's own code has it: two native-endian u32 */
+	static const uint32_t magic[2] = { 0x414d5a4e, 0x43420200 };
 	const _Atomic uint16_t *gen = (const _Atomic uint16_t *)(seg + 14);
 	unsigned char b[80];
 	int64_t ts[4];
@@ -59,7 +67,7 @@ static inline int cb_read(const unsigned char *seg, struct cb *c)
 			continue;
 		memcpy(&size, b + 8, 4);
 		memcpy(&version, b + 12, 2);
-		if (memcmp(b, magic, 8) || size != 80 || version != 2)
+		if (memcmp(b, magic, sizeof(magic)) || size != 80 || version != 2)
 			return -1;
 		memcpy(ts, b + 16, 32);
 		c->as_of = ts[0] * NSEC_PER_SEC + ts[1];

@@ -478,7 +478,8 @@ static int ours_instance(int index, char *name, size_t len)
 		return -errno;
 	link[n] = 0;
 	base = strrchr(link, '/');
-	snprintf(name, len, "%s", base ? base + 1 : link);
+	if (snprintf(name, len, "%s", base ? base + 1 : link) >= (int)len)
+		return -ENAMETOOLONG;
 	return 0;
 }
 
@@ -543,7 +544,7 @@ TEST_F_TIMEOUT(ours, disruptions, 240)
 		{ "tsc_page valid", "tsc_page", 2000 },
 		{ "pause 17", "gap", 25000 },
 	};
-	char why[32], inst[64];
+	char why[32], inst[256];
 	long long d0, d;
 	unsigned int i;
 	int fd;

@@ -59,15 +59,14 @@ static struct hps_cb_values sample(int64_t i)
 		.disruption_marker = 7 + i,
 		.max_drift_ppb = 600,
 		.status = HPS_CB_SYNCHRONIZED,
-		.disruption_support = 1,
 	};
 }
 
 /* The layout at its offsets, and the file's mode and size. */
 TEST(layout)
 {
-	static const unsigned char magic[8] = { 0x41, 0x4d, 0x5a, 0x4e,
-						0x43, 0x42, 0x02, 0x00 };
+	/* as ClockBound's own code writes it: two native-endian u32 */
+	static const uint32_t magic[2] = { 0x414d5a4e, 0x43420200 };
 	struct hps_cb_values v = sample(0);
 	struct hps_cb_writer w;
 	char path[128], err[256];
@@ -102,7 +101,7 @@ TEST(layout)
 	EXPECT_EQ(600, u32);
 	memcpy(&u32, s + 68, 4);
 	EXPECT_EQ(1, u32);
-	EXPECT_EQ(1, s[72]);
+	EXPECT_EQ(0, s[72]);
 	ASSERT_EQ(0, stat(path, &sb));
 	EXPECT_EQ(0644, sb.st_mode & 0777);
 	EXPECT_EQ(80, sb.st_size);
@@ -149,20 +148,25 @@ TEST(generation)
 	EXPECT_EQ(v.disruption_marker, r.disruption_marker);
 	EXPECT_EQ(v.max_drift_ppb, r.max_drift_ppb);
 	EXPECT_EQ(v.status, r.status);
-	EXPECT_EQ(1, r.disruption_support);
+	EXPECT_EQ(0, r.disruption_support);
 	hps_cb_close(&w);
 }
 
-/* Not a segment of version 2: refused. */
+/* Not a segment of version 2: refused; nor the magic's digits as bytes. */
 TEST(foreign)
 {
-	unsigned char seg[HPS_CB_SIZE] = "AMZNCB";
+	static const uint32_t magic[2] = { 0x414d5a4e, 0x43420200 };
+	unsigned char seg[HPS_CB_SIZE] = { 0 };
 	struct hps_cb_values r;
 	uint16_t g = 2, version = 1;
 	uint32_t size = 80;
 
-	seg[6] = 2;
+	memcpy(seg, "AMZNCB\x02", 8);
 	memcpy(seg + 8, &size, 4);
+	memcpy(seg + 12, &version, 2);
+	memcpy(seg + 14, &g, 2);
+	EXPECT_EQ(-EINVAL, hps_cb_read(seg, sizeof(seg), 10, &r));
+	memcpy(seg, magic, 8);
 	memcpy(seg + 12, &version, 2);
 	memcpy(seg + 14, &g, 2);
 	EXPECT_EQ(-EINVAL, hps_cb_read(seg, sizeof(seg), 10, &r));
@@ -249,13 +253,20 @@ TEST(bound_at)
 
 	ASSERT_EQ(0, hps_cb_bound_at(&v, &t, &b));
 	EXPECT_EQ(1000 + 1200, b);	/* 2 s at 600 ppb */
-	t.tv_sec = 99;
+	/* as the clients: up to 1 us before as-of is as-of, more is refused */
+	t.tv_sec = 100;
+	t.tv_nsec = 5 - 1000;
 	ASSERT_EQ(0, hps_cb_bound_at(&v, &t, &b));
-	EXPECT_EQ(1000 + 600, b);
+	EXPECT_EQ(1000, b);
+	t.tv_nsec = 5 - 1001;
+	EXPECT_EQ(-ERANGE, hps_cb_bound_at(&v, &t, &b));
 	t.tv_sec = 103;
 	t.tv_nsec = 6;
 	EXPECT_EQ(-ESTALE, hps_cb_bound_at(&v, &t, &b));
-	v.max_drift_ppb = UINT32_MAX;
+	t.tv_sec = 101;
+	v.max_drift_ppb = 1000000000;
+	EXPECT_EQ(-EINVAL, hps_cb_bound_at(&v, &t, &b));
+	v.max_drift_ppb = 999999999;
 	v.void_after.tv_sec = INT32_MAX;
 	t.tv_sec = INT32_MAX - 1;
 	v.bound_ns = INT64_MAX - 5;
