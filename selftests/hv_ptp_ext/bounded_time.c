@@ -8,7 +8,10 @@
  * clock differs), a SYNC, the TSC page invalid for 10 s, 20 s without
  * samples (a freeze, as the guest sees one) and the TSC page rescaled by
  * 100 ppm (a migration to a host with another TSC frequency: the system
- * clock runs 100 ppm slow from then on), the segment says "disrupted"
+ * clock runs 100 ppm slow from then on), and a resume after a 30 s
+ * freeze (the host's time 30 s ahead of the guest's, with SYNC and
+ * without; simulated by that step: the simulated host lives in the guest
+ * and would freeze with it), the segment says "disrupted"
  * or holds, never a silent violation; the disruption marker changes; and
  * the clock is back (synchronized, bound under 10 us) in seconds.
  * The segment is read as bound.h says.
@@ -144,6 +147,15 @@ TEST_F_TIMEOUT(bounded, events, 900)
 		{ "TSC page invalid 10 s", "tsc_page invalid", "tsc_page valid", 10, 0, 2 },
 		{ "no samples for 20 s", "pause 20", NULL, 0, 0, 1 },
 		{ "TSC page rescaled +100 ppm", "tsc_page rate 100", NULL, 0, 1, 1 },
+		/*
+		 * A 30 s freeze as the guest finds it on resume: its clocks
+		 * and reference time stood still while the host's ran on
+		 * (the host's time 30 s ahead of them), with SYNC and
+		 * without. The module counts one; the daemon's step of the
+		 * system clock (beyond makestep's 1 s) is the other.
+		 */
+		{ "resume after 30 s, SYNC", "step 30000000000; sync", NULL, 0, 1, 2 },
+		{ "resume after 30 s, no SYNC", "step 30000000000", NULL, 0, 1, 2 },
 	};
 	long long err = 0, bound = 0;
 	uint64_t marker0;
