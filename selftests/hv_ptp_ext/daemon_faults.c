@@ -280,12 +280,16 @@ TEST_F_TIMEOUT(faults, day_off, 180)
 	EXPECT_EQ(0, kill(self->pid, 0));
 }
 
-/* The files the daemon holds open: the PHC, and no other path. */
+/*
+ * The files the daemon holds open: the PHC, the ClockBound segment, the
+ * module's disruptions attribute (where the PHC has one), and no other
+ * path.
+ */
 TEST_F_TIMEOUT(faults, open_files, 120)
 {
 	char path[320], link[256];
 	struct dirent *de;
-	int n, phc = 0;
+	int n, phc = 0, segment = 0;
 	DIR *d;
 
 	self->pid = start_on(self->device, "");
@@ -305,14 +309,19 @@ TEST_F_TIMEOUT(faults, open_files, 120)
 		TH_LOG("fd %s: %s", de->d_name, link);
 		if (!strcmp(link, self->device))
 			phc++;
+		else if (!strcmp(link, "/run/clockbound/shm0"))
+			segment++;
 		else
 			EXPECT_TRUE(!strncmp(link, "socket:", 7) ||
+				    (!strncmp(link, "/sys/", 5) &&
+				     strstr(link, "/timesync/disruptions")) ||
 				    !strncmp(link, "anon_inode:", 11) ||
 				    !strncmp(link, "pipe:", 5))
 				TH_LOG("unexpected: %s", link);
 	}
 	closedir(d);
 	EXPECT_EQ(1, phc);
+	EXPECT_EQ(1, segment);
 }
 
 TEST_HARNESS_MAIN
