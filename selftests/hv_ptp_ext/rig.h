@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/timex.h>
+#include <termios.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -299,6 +301,54 @@ static inline void sleep_ms(long ms)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
+}
+
+/*
+ * rig_freeze(SECONDS, &ns): the whole guest stopped with QEMU's "stop"
+ * for SECONDS while the host's clock runs on, then resumed ("cont"), by
+ * run-vm.sh on a request over the control port (RIG_CTL, from rig.ctl=).
+ * Under TCG every clock of the guest stands still meanwhile. Sets *ns to
+ * how long the VM stood still as the host's clock measured it; returns 0,
+ * -ENODEV without a control port (not run by run-vm.sh), or -EIO.
+ */
+static inline int rig_freeze(int seconds, long long *ns)
+{
+	const char *port = getenv("RIG_CTL");
+	char line[128];
+	struct pollfd p;
+	struct termios t;
+	size_t n = 0;
+	int fd, rc = -EIO;
+
+	if (!port)
+		return -ENODEV;
+	fd = open(port, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -ENODEV;
+	if (tcgetattr(fd, &t))
+		goto out;
+	cfmakeraw(&t);
+	if (tcsetattr(fd, TCSANOW, &t) || tcflush(fd, TCIOFLUSH))
+		goto out;
+	if (dprintf(fd, "freeze %d\n", seconds) < 0)
+		goto out;
+	/* the guest's clocks stand still while frozen: a minute of its own */
+	p.fd = fd;
+	p.events = POLLIN;
+	while (n < sizeof(line) - 1 && poll(&p, 1, 60000) == 1) {
+		if (read(fd, line + n, 1) != 1)
+			break;
+		if (line[n] == '\n') {
+			line[n] = 0;
+			if (sscanf(line, "frozen %lld", ns) == 1 && *ns > 0)
+				rc = 0;
+			break;
+		}
+		n++;
+	}
+out:
+	close(fd);
+	return rc;
 }
 
 #endif /* HV_PTP_EXT_RIG_H */

@@ -6,6 +6,14 @@
 #
 #   ttyS0 (kernel console) -> build/KVER/console.log
 #   ttyS1 (TAP 13)         -> build/KVER/tap.log, streamed live as "[6.1] ..."
+#   ttyS2 (the rig's control port, rig.ctl=ttyS2) <-> freezer below
+#
+# The control port lets a test freeze the whole guest: it writes
+# "freeze SECONDS" there; the freezer stops the VM with QEMU's "stop" (QMP,
+# on a pipe), lets the host's clock run on for SECONDS, resumes it with
+# "cont" and answers "frozen NS LO HI": how long the VM stood still, as the
+# midpoint of the commands' round trips and its bounds (under TCG the
+# guest's clocks, its TSC among them, stand still while it is stopped).
 #
 # Then prints one line "KVER: N passed, N failed, N skipped", counting test
 # cases (each program's "# Totals:" line; a program that ended without one
@@ -60,6 +68,48 @@ tap=$LOGS/tap.log
 : >"$console"
 : >"$tap"
 rm -f "$LOGS/boot.time"
+rm -f "$LOGS"/ctl.in "$LOGS"/ctl.out "$LOGS"/qmp.in "$LOGS"/qmp.out
+mkfifo "$LOGS"/ctl.in "$LOGS"/ctl.out "$LOGS"/qmp.in "$LOGS"/qmp.out
+append+=" rig.ctl=ttyS2"
+
+# freezer: serves the control port (see the top) until QEMU is gone.
+freezer() {
+	local line s t0 t1 t2 t3
+	# read-write opens: neither end blocks for the other
+	exec 3<>"$LOGS/qmp.in" 4<>"$LOGS/qmp.out" 5<>"$LOGS/ctl.in" 6<>"$LOGS/ctl.out"
+	qmp() {
+		local reply
+		echo "{\"execute\": \"$1\"}" >&3
+		# skip events ({"event": ...}) up to the command's reply
+		while IFS= read -r -t 60 reply <&4; do
+			[[ $reply == *'"return"'* ]] && return 0
+			[[ $reply == *'"error"'* ]] && { log "freezer: QMP $1: $reply"; return 1; }
+		done
+		log "freezer: QMP $1: no reply"
+		return 1
+	}
+	IFS= read -r -t 60 _ <&4 || { log "freezer: no QMP greeting"; return; }
+	qmp qmp_capabilities || return
+	while IFS= read -r line <&6; do
+		line=${line%$'\r'}
+		case $line in
+		freeze\ [1-9]|freeze\ [1-9][0-9]|freeze\ [1-5][0-9][0-9])
+			s=${line#freeze }
+			t0=$(date +%s%N)
+			qmp stop || { echo "error stop" >&5; continue; }
+			t1=$(date +%s%N)
+			sleep "$s"
+			t2=$(date +%s%N)
+			qmp cont || { echo "error cont" >&5; continue; }
+			t3=$(date +%s%N)
+			log "froze the guest for $(((t2 + t3 - t0 - t1) / 2000000)) ms (stop took $(((t1 - t0) / 1000000)) ms, cont $(((t3 - t2) / 1000000)) ms)"
+			echo "frozen $(((t2 + t3 - t0 - t1) / 2)) $((t2 - t1)) $((t3 - t0))" >&5
+			;;
+		*) log "freezer: unknown request \"$line\""
+		   echo "error unknown request" >&5 ;;
+		esac
+	done
+}
 
 log "booting $KVER (timeout ${TIMEOUT}s)"
 start=$(date +%s.%N)
@@ -69,6 +119,8 @@ timeout -k 10 "$TIMEOUT" \
 	-nographic -nodefaults -no-reboot \
 	-kernel "$kernel" -initrd "$initrd" -append "$append" \
 	-serial "file:$console" -serial "file:$tap" \
+	-chardev "pipe,id=ctl,path=$LOGS/ctl" -serial chardev:ctl \
+	-chardev "pipe,id=qmp,path=$LOGS/qmp" -mon chardev=qmp,mode=control \
 	${RIG_QEMU_ARGS:-} </dev/null &
 qpid=$!
 
@@ -84,10 +136,15 @@ tail -n +1 -f --pid="$qpid" "$tap" 2>/dev/null |
 		printf '[%s] %s\n' "$SHORT" "$line"
 	done &
 tpid=$!
+freezer &
+fpid=$!
 
 qrc=0
 wait "$qpid" || qrc=$?
 wait "$tpid" || true
+kill "$fpid" 2>/dev/null || true
+wait "$fpid" 2>/dev/null || true
+rm -f "$LOGS"/ctl.in "$LOGS"/ctl.out "$LOGS"/qmp.in "$LOGS"/qmp.out
 elapsed=$(printf '%.0f' "$(echo "$(date +%s.%N) - $start" | bc)")
 boot=$(cat "$LOGS/boot.time" 2>/dev/null || echo "?")
 [[ $boot == "?" ]] || boot=$(printf '%.1f' "$boot")
