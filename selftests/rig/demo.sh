@@ -42,6 +42,13 @@ mkdir -p "$OUT"
 tr -d '\r' <"$TOP/build/$kver/tap.log" |
 	sed -n 's/^# DATA //p' >"$OUT/demo.dat"
 [[ -s $OUT/demo.dat ]] || { echo "demo: no data from the guest" >&2; exit 1; }
+# the in-tree PHC's RMS error, measured before hv_ptp_ext took over: a
+# line in the plot to compare with
+intree_rms=$(tr -d '\r' <"$TOP/build/$kver/tap.log" |
+	sed -n 's/^# in-tree hyperv PHC over .*error RMS \([0-9]*\) ns.*/\1/p' | tail -n 1)
+intree_line=
+[[ -n $intree_rms ]] &&
+	intree_line=", $intree_rms/1000.0 with lines dashtype 2 title \"in-tree hyperv PHC (hv_utils): RMS error $intree_rms ns, measured before\""
 
 # plot TERMINAL [FILE]: without FILE, to standard output
 plot() {
@@ -56,7 +63,7 @@ plot() {
 	set format y "%g"
 	set grid
 	plot "$OUT/demo.dat" using 1:(abs(\$2)/1000.0 + 0.001) with lines title "system clock |error|", \
-	     "$OUT/demo.dat" using 1:(abs(\$3)/1000.0 + 0.001) with lines title "hv_ptp_ext PHC |error|"
+	     "$OUT/demo.dat" using 1:(abs(\$3)/1000.0 + 0.001) with lines title "hv_ptp_ext PHC |error|"$intree_line
 	GP
 }
 plot "pngcairo size 1000,600" "$OUT/demo.png" 2>/dev/null ||
@@ -84,4 +91,6 @@ awk -v secs="$SECS" '
 			printf "system clock error over the last %d s: RMS %.0f ns, max %.0f ns\n",
 				secs - int(secs / 2), sqrt(s2 / n), m
 	}' "$OUT/demo.dat"
+[[ -z $intree_rms ]] ||
+	echo "the in-tree hyperv PHC (hv_utils), before hv_ptp_ext took over: RMS error $intree_rms ns"
 echo "demo: plot in $OUT/demo.png, data in $OUT/demo.dat"
