@@ -359,6 +359,37 @@ TEST(random_walk_host_3s)
 	wander_check(_metadata, &c);
 }
 
+/*
+ * A fit of one or two samples (after a load, a SYNC) has no standard
+ * error of its own: its bound must still cover the noise of its points.
+ * 200 seeds of 1 us noise, read at the samples and 2.5 s on.
+ */
+TEST(bound_few_points)
+{
+	struct hv_cm cm;
+	unsigned long long t, seed;
+	int outside = 0, n = 0, k, i;
+	long long e, b;
+
+	for (seed = 1; seed <= 200; seed++) {
+		struct host h = { .ppb = 3500, .noise_ns = 1000, .rng = seed };
+
+		for (k = 1; k <= 2; k++) {
+			hv_cm_init(&cm, &params);
+			t = feed(&cm, &h, SEC, k);
+			for (i = 0; i < 2; i++) {
+				t = cm.pub.ref0_ns + i * 2500000000ULL;
+				e = hv_cm_eval(&cm.pub, t) - truth(&h, t);
+				b = (long long)hv_cm_error_bound(&cm.pub, t);
+				outside += llabs(e) > b;
+				n++;
+			}
+		}
+	}
+	TH_LOG("%d of %d readings outside", outside, n);
+	EXPECT_EQ(0, outside);
+}
+
 /* Continuity: a new sample never moves the published time by > 1 ns. */
 TEST(continuous_and_monotonic)
 {
