@@ -231,6 +231,49 @@ TEST(converge_from_50ms_100ppm)
 }
 
 /*
+ * A clean start (the accuracy issue's starts): 50 ms / +100 ppm,
+ * 500 ms / -50 ppm and 5 ms / 0 ppm, slewed (below makestep's 1 s). The
+ * approach is monotone within 10 % of the initial offset: never beyond
+ * zero by more than that, and never back out past it once within it.
+ */
+TEST(clean_start)
+{
+	static const struct { double off_ns, ppb; } c[] = {
+		{ 50e6, 100000 }, { 500e6, -50000 }, { 5e6, 0 },
+		{ -50e6, -100000 }, { -500e6, 50000 },
+	};
+	struct sim s;
+	double t10, worst, err0;
+	unsigned int i;
+	int k, n;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		sim_init(&s, c[i].ppb);
+		err0 = s.err_ns = c[i].off_ns;
+		worst = 0;
+		t10 = -1;
+		n = llround(60 * 1000.0 / s.cfg.poll_ms);
+		for (k = 1; k <= n; k++) {
+			poll_once(&s);
+			/* past zero: the sign against the initial offset's */
+			if (s.err_ns * (err0 > 0 ? -1 : 1) > worst)
+				worst = s.err_ns * (err0 > 0 ? -1 : 1);
+			if (fabs(s.err_ns) > 10000)
+				t10 = -1;
+			else if (t10 < 0)
+				t10 = k * s.cfg.poll_ms / 1000.0;
+		}
+		TH_LOG("from %+.0f ms, %+.0f ppm: within 10 us after %.1f s, overshoot %.0f ns (%.2f %% of the start), %d steps",
+		       err0 / 1e6, c[i].ppb / 1000, t10, worst,
+		       100 * worst / fabs(err0), s.steps_applied);
+		EXPECT_LT(0, t10);
+		EXPECT_GE(0.1 * fabs(err0), worst);
+		EXPECT_EQ(0, s.steps_applied);
+		sim_done(&s);
+	}
+}
+
+/*
  * daemon.holdover_and_reopen: locked, the PHC gone for 30 s while the
  * clock's own rate moves by 0.3 ppm, then back under another device.
  * Holdover keeps the locked frequency, its estimate covers the truth all
