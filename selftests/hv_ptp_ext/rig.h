@@ -335,8 +335,12 @@ static inline int rig_freeze(int seconds, long long *ns)
 	/* the guest's clocks stand still while frozen: a minute of its own */
 	p.fd = fd;
 	p.events = POLLIN;
-	while (n < sizeof(line) - 1 && poll(&p, 1, 60000) == 1) {
-		if (read(fd, line + n, 1) != 1)
+	while (n < sizeof(line) - 1) {
+		int r = poll(&p, 1, 60000);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r != 1 || read(fd, line + n, 1) != 1)
 			break;
 		if (line[n] == '\n') {
 			line[n] = 0;

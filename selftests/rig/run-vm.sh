@@ -72,36 +72,68 @@ rm -f "$LOGS"/ctl.in "$LOGS"/ctl.out "$LOGS"/qmp.in "$LOGS"/qmp.out
 mkfifo "$LOGS"/ctl.in "$LOGS"/ctl.out "$LOGS"/qmp.in "$LOGS"/qmp.out
 append+=" rig.ctl=ttyS2"
 
-# freezer: serves the control port (see the top) until QEMU is gone.
+# freezer QPID: serves the control port (see the top) while QPID (QEMU's
+# timeout) lives. Once the VM is stopped it is resumed whatever else fails.
 freezer() {
-	local line s t0 t1 t2 t3
+	local qpid=$1 id=0 line part buf='' s t0 t1 t2 t3 spid resumed
+	trap '[[ -n ${spid:-} ]] && kill "$spid" 2>/dev/null; exit 0' TERM
 	# read-write opens: neither end blocks for the other
 	exec 3<>"$LOGS/qmp.in" 4<>"$LOGS/qmp.out" 5<>"$LOGS/ctl.in" 6<>"$LOGS/ctl.out"
+	# qmp CMD: 0 once QEMU answers this command (its "id"), 1 on an error
+	# or no answer in 30 s; events and late answers are skipped
 	qmp() {
 		local reply
-		echo "{\"execute\": \"$1\"}" >&3
-		# skip events ({"event": ...}) up to the command's reply
-		while IFS= read -r -t 60 reply <&4; do
+		id=$((id + 1))
+		echo "{\"execute\": \"$1\", \"id\": $id}" >&3
+		while IFS= read -r -t 30 reply <&4; do
+			[[ $reply == *"\"id\": $id}"* ]] || continue
 			[[ $reply == *'"return"'* ]] && return 0
-			[[ $reply == *'"error"'* ]] && { log "freezer: QMP $1: $reply"; return 1; }
+			log "freezer: QMP $1: $reply"
+			return 1
 		done
-		log "freezer: QMP $1: no reply"
+		log "freezer: QMP $1: no answer"
 		return 1
 	}
 	IFS= read -r -t 60 _ <&4 || { log "freezer: no QMP greeting"; return; }
 	qmp qmp_capabilities || return
-	while IFS= read -r line <&6; do
+	while :; do
+		# a line from the guest; every 5 s without one, is QEMU still there?
+		if IFS= read -r -t 5 part <&6; then
+			line=$buf$part
+			buf=
+		else
+			(($? > 128)) || return
+			buf+=$part
+			kill -0 "$qpid" 2>/dev/null || return
+			continue
+		fi
 		line=${line%$'\r'}
 		case $line in
 		freeze\ [1-9]|freeze\ [1-9][0-9]|freeze\ [1-5][0-9][0-9])
 			s=${line#freeze }
 			t0=$(date +%s%N)
-			qmp stop || { echo "error stop" >&5; continue; }
+			if ! qmp stop; then
+				# it may have stopped all the same
+				qmp cont || true
+				echo "error stop" >&5
+				continue
+			fi
 			t1=$(date +%s%N)
-			sleep "$s"
+			sleep "$s" >/dev/null &
+			spid=$!
+			wait "$spid"
+			spid=
 			t2=$(date +%s%N)
-			qmp cont || { echo "error cont" >&5; continue; }
+			resumed=0
+			for _ in 1 2 3 4 5; do
+				qmp cont && { resumed=1; break; }
+				sleep 1
+			done
 			t3=$(date +%s%N)
+			if ((!resumed)); then
+				log "freezer: the guest could not be resumed"
+				return
+			fi
 			log "froze the guest for $(((t2 + t3 - t0 - t1) / 2000000)) ms (stop took $(((t1 - t0) / 1000000)) ms, cont $(((t3 - t2) / 1000000)) ms)"
 			echo "frozen $(((t2 + t3 - t0 - t1) / 2)) $((t2 - t1)) $((t3 - t0))" >&5
 			;;
@@ -136,8 +168,10 @@ tail -n +1 -f --pid="$qpid" "$tap" 2>/dev/null |
 		printf '[%s] %s\n' "$SHORT" "$line"
 	done &
 tpid=$!
-freezer &
+freezer "$qpid" &
 fpid=$!
+# however this script ends, the freezer and its pipes go with it
+trap 'kill "$fpid" 2>/dev/null || true; rm -f "$LOGS"/ctl.in "$LOGS"/ctl.out "$LOGS"/qmp.in "$LOGS"/qmp.out' EXIT
 
 qrc=0
 wait "$qpid" || qrc=$?
