@@ -26,6 +26,9 @@
  * from the previous window's estimate after a restart (a step or SYNC).
  */
 #define NOISE_MIN_POINTS 8
+#define EXCESS_SAMPLES	64	/* samples in the mean of the excess */
+#define EXCESS_GATE	25	/* % of the variances: its significance */
+#define EXCESS_CLIP	15	/* a sample's excess: at most this many variances */
 /*
  * A line through a window lags a host whose rate moves: the residuals then
  * bend. Their component along the part of x^2 a line cannot follow (the
@@ -134,9 +137,11 @@ enum hv_cm_leap hv_cm_leap_pending(const struct hv_cm_model *m, u64 ref_ns)
 u64 hv_cm_error_bound(const struct hv_cm_model *m, u64 ref_ns)
 {
 	u64 d = abs64((s64)(ref_ns - m->ref0_ns));
+	u64 hold = d > m->hold_after_ns ? d - m->hold_after_ns : 0;
 
 	return m->err0_ns + m->doubt_ns + m->latency_ns +
-	       mul_u64_u64_shr(d, m->err_rate64, 64);
+	       mul_u64_u64_shr(d - hold, m->err_rate64, 64) +
+	       mul_u64_u64_shr(hold, m->hold_rate64, 64);
 }
 
 enum hv_cm_state hv_cm_state(const struct hv_cm_model *m, u64 now_ns)
@@ -415,6 +420,65 @@ static u64 threshold(const struct hv_cm *cm, u64 ref_ns)
 	       cm->p.outlier_min_ns;
 }
 
+/*
+ * How well the fit predicted a sample it is about to take in: @resid, the
+ * sample minus the fit, is the fit's error there plus the sample's noise.
+ * What its square has beyond the noise's variance and the fit's own
+ * (its standard error at the sample) is error the model does not
+ * account for: the host's rate wandering faster than a line over the
+ * window follows. Its mean over about EXCESS_SAMPLES samples.
+ */
+static void track_excess(struct hv_cm *cm, u64 ref_ns, s64 resid)
+{
+	u64 age = abs64((s64)(ref_ns - cm->fit_ref_ns));
+	u64 sd = cm->sigma_now_ns +
+		 mul_u64_u64_div_u64(age, cm->sigma_freq_ppt, PPT_PER_UNIT);
+	u64 var;
+	s64 v;
+
+	if (!cm->have_freq || cm->n < NOISE_MIN_POINTS)
+		return;
+	if (resid > (1LL << 26))
+		resid = 1LL << 26;
+	if (resid < -(1LL << 26))
+		resid = -(1LL << 26);
+	if (sd > (1ULL << 26))
+		sd = 1ULL << 26;
+	var = cm->noise_ns * cm->noise_ns + sd * sd;
+	/*
+	 * a late sample that passed as no outlier counts as a four-sigma
+	 * one: its error is the window's (held in the fit's noise), not a
+	 * sign of wander, which moves every prediction
+	 */
+	v = resid * resid - (s64)var;
+	if (v > (s64)(EXCESS_CLIP * var))
+		v = EXCESS_CLIP * var;
+	if (cm->excess_n < EXCESS_SAMPLES)
+		cm->excess_n++;
+	cm->excess_ns2 += div64_s64(v - cm->excess_ns2, cm->excess_n);
+}
+
+/*
+ * The bound's allowance for that unaccounted error: four of its standard
+ * deviations, counted once the mean square clears its own uncertainty
+ * (about sqrt(2 / n) of the variances it is the difference of, over n
+ * samples) with a margin: EXCESS_GATE percent of them over EXCESS_SAMPLES,
+ * more over fewer.
+ */
+static u64 excess_allowance(const struct hv_cm *cm)
+{
+	u64 var = cm->noise_ns * cm->noise_ns + cm->sigma_now_ns * cm->sigma_now_ns;
+	s64 gate;
+
+	if (!cm->excess_n)
+		return 0;
+	gate = (s64)div64_u64(var * EXCESS_GATE * isqrt64(EXCESS_SAMPLES),
+			      100 * isqrt64(cm->excess_n));
+	if (cm->excess_ns2 <= gate)
+		return 0;
+	return 4 * isqrt64((u64)(cm->excess_ns2 - gate));
+}
+
 static void publish(struct hv_cm *cm, u64 now_ns, bool step)
 {
 	struct hv_cm_model *m = &cm->pub;
@@ -456,14 +520,37 @@ static void publish(struct hv_cm *cm, u64 now_ns, bool step)
 		m->slew_rate64 = delta < 0 ? -(s64)r : (s64)r;
 	}
 
+	/*
+	 * Three standard errors of the fit at the last sample and three of
+	 * the mean of its points (which, below three points, is all the fit
+	 * knows of its error), plus what the fit's predictions showed it
+	 * does not account for (excess_allowance()).
+	 */
 	m->err0_ns = 3 * (cm->sigma_now_ns + cm->noise_ns / isqrt64(cm->n ?: 1)) +
+		     excess_allowance(cm) +
 		     QUANT_NS + abs64(delta) + cm->misfit_ns +
 		     mul_u64_u64_div_u64(abs64((s64)(now_ns - cm->fit_ref_ns)),
 					 cm->misfit_ppt, PPT_PER_UNIT);
-	growth_ppb = cm->have_freq ? (3 * cm->sigma_freq_ppt + cm->misfit_ppt) / 1000 +
-				     cm->p.holdover_ppb :
-				     UNFITTED_PPB;
-	m->err_rate64 = ppb_to_rate64(growth_ppb);
+	/*
+	 * The error grows at the rate's uncertainty plus the host's wander:
+	 * wander_ppb while samples come as they have (for twice the
+	 * window's mean interval), holdover_ppb once one is overdue, and
+	 * from the start while the fit has too few points to know the rate's
+	 * uncertainty.
+	 */
+	growth_ppb = (3 * cm->sigma_freq_ppt + cm->misfit_ppt) / 1000;
+	m->err_rate64 = ppb_to_rate64(cm->have_freq ?
+				      growth_ppb + cm->p.wander_ppb : UNFITTED_PPB);
+	m->hold_rate64 = ppb_to_rate64(cm->have_freq ?
+				       growth_ppb + cm->p.holdover_ppb : UNFITTED_PPB);
+	m->hold_after_ns = 0;
+	if (cm->n >= 3) {
+		u64 span = win_at(cm, cm->n - 1)->ref_ns - win_at(cm, 0)->ref_ns;
+
+		m->hold_after_ns = div64_u64(span, cm->n - 1) * 2;
+		if (m->hold_after_ns > cm->p.stale_ns)
+			m->hold_after_ns = cm->p.stale_ns;
+	}
 	m->last_sample_ref_ns = win_at(cm, cm->n - 1)->ref_ns;
 	m->stale_ns = cm->p.stale_ns;
 	m->doubt_ns = 0;
@@ -678,6 +765,7 @@ enum hv_cm_result hv_cm_add(struct hv_cm *cm, u64 ref_ns, s64 host_ns,
 
 	cm->n_pending = 0;
 	cm->pending_step = false;
+	track_excess(cm, ref_ns, resid);
 	win_push(cm, ref_ns, host_ns);
 	win_trim(cm);
 	fit(cm);

@@ -47,7 +47,8 @@ struct hv_cm_params {
 	s64 step_threshold_ns;	/* larger deviations are stepped, not slewed */
 	s64 outlier_min_ns;	/* floor of the outlier threshold */
 	u32 outlier_sigmas;	/* outlier threshold in noise sigmas */
-	u32 holdover_ppb;	/* rate wander allowed for in the error bound */
+	u32 wander_ppb;		/* rate wander allowed for between samples */
+	u32 holdover_ppb;	/* ... once a sample is overdue */
 	u64 stale_ns;		/* no sample for this long: holdover */
 	u64 slew_ns;		/* a phase correction is spread over this long */
 	u64 latency_ns;		/* allowed for samples timed by their arrival */
@@ -62,7 +63,9 @@ struct hv_cm_model {
 	u64 slew_end_ns;	/* slewing stops this long after the anchor */
 	s64 slew_ns;		/* total phase correction of the slew */
 	u64 err0_ns;		/* error bound at the anchor */
-	u64 err_rate64;		/* its growth, 2^-64 */
+	u64 err_rate64;		/* its growth, 2^-64, while samples come */
+	u64 hold_after_ns;	/* this long after the anchor, a sample is due */
+	u64 hold_rate64;	/* the growth from then on, 2^-64 */
 	u64 last_sample_ref_ns;	/* reference time of the last accepted sample */
 	u64 stale_ns;		/* copied from the parameters */
 	s64 leap_at_ns;		/* host time from which leap_ns applies */
@@ -98,6 +101,8 @@ struct hv_cm {
 	u64 sigma_now_ns;	/* standard error of the fit at the last sample */
 	u64 misfit_ns;		/* the line's bias at the last sample, bounded */
 	u64 misfit_ppt;		/* ... and of its rate */
+	s64 excess_ns2;		/* mean square of prediction errors unexplained */
+	u32 excess_n;		/* samples in that mean (at most 64) */
 	bool have_freq;
 
 	struct hv_cm_model pub;

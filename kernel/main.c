@@ -66,8 +66,10 @@ HV_PTP_PARAM(outlier_sigmas, 6, 2, 1000,
 	     "Outlier threshold, in noise standard deviations");
 HV_PTP_PARAM(outlier_min_ns, 1000, 0, 1000000000,
 	     "Floor of the outlier threshold, ns");
+HV_PTP_PARAM(wander_ppb, 100, 0, 1000000,
+	     "Host rate wander allowed for in the error bound while samples come, ppb");
 HV_PTP_PARAM(holdover_ppb, 500, 0, 1000000,
-	     "Host rate wander allowed for in the error bound, ppb");
+	     "Host rate wander allowed for in the error bound once a sample is overdue, ppb");
 HV_PTP_PARAM(stale_ms, 15000, 1000, 3600000,
 	     "No sample for this long (ms): holdover");
 HV_PTP_PARAM(slew_ms, 5000, 100, 600000,
@@ -181,11 +183,18 @@ static int __init hv_ptp_init(void)
 {
 	int ret;
 
+	/* a sample overdue cannot make the host's clock more predictable */
+	if (wander_ppb.val > holdover_ppb.val) {
+		pr_err("wander_ppb=%llu: more than holdover_ppb=%llu\n",
+		       wander_ppb.val, holdover_ppb.val);
+		return -EINVAL;
+	}
 	hv_ptp_cm_params = (struct hv_cm_params) {
 		.window = window.val,
 		.step_threshold_ns = step_threshold_ns.val,
 		.outlier_sigmas = outlier_sigmas.val,
 		.outlier_min_ns = outlier_min_ns.val,
+		.wander_ppb = wander_ppb.val,
 		.holdover_ppb = holdover_ppb.val,
 		.stale_ns = stale_ms.val * NSEC_PER_MSEC,
 		.slew_ns = slew_ms.val * NSEC_PER_MSEC,

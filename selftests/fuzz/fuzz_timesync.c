@@ -235,6 +235,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.outlier_sigmas = 2 + take(&in, 1) % 999;
 	p.outlier_min_ns = (s64)(take(&in, 2) % 1001) * 1000;
 	p.holdover_ppb = take(&in, 2) * 16 % 1000001;
+	p.wander_ppb = take(&in, 2) * 16 % (p.holdover_ppb + 1);
 	p.stale_ns = (1000 + take(&in, 2) % 60000) * 1000000ULL;
 	p.slew_ns = slew_ms[take(&in, 1) % ARRAY_SIZE(slew_ms)] * 1000000ULL;
 	p.latency_ns = 10000000;	/* the default; it only adds */

@@ -692,17 +692,23 @@ static int kmsg_recent(const char *needle)
 }
 
 /* insmod hv_ptp_ext with one parameter; 0 when it loaded (and unloads it). */
-static int load_with(const char *param)
+static int load_with2(const char *param, const char *with)
 {
 	char cmd[256];
 	int ret;
 
 	snprintf(cmd, sizeof(cmd),
-		 "/sbin/insmod /rig/mod/hv_ptp_ext.ko '%s' 2>/dev/null", param);
+		 "/sbin/insmod /rig/mod/hv_ptp_ext.ko '%s' %s 2>/dev/null", param,
+		 with ? with : "");
 	ret = system(cmd);
 	if (!ret && system("/sbin/rmmod hv_ptp_ext"))
 		return -1;
 	return ret ? 1 : 0;
+}
+
+static int load_with(const char *param)
+{
+	return load_with2(param, NULL);
 }
 
 /* Files of @pattern that are writable by mode, or open for writing. */
@@ -747,18 +753,20 @@ static int writable(struct __test_metadata *_metadata, const char *pattern)
  */
 TEST_F_TIMEOUT(ours, module_input, 180)
 {
+	/* with: a second parameter, where the first's bounds need it */
 	static const struct {
-		const char *name, *lo, *hi, *below, *above;
+		const char *name, *lo, *hi, *below, *above, *with;
 	} p[] = {
-		{ "window", "2", "64", "1", "65" },
-		{ "step_threshold_ns", "1000", "1000000000000", "999", "1000000000001" },
-		{ "outlier_sigmas", "2", "1000", "1", "1001" },
-		{ "outlier_min_ns", "0", "1000000000", "-1", "1000000001" },
-		{ "holdover_ppb", "0", "1000000", "-1", "1000001" },
-		{ "stale_ms", "1000", "3600000", "999", "3600001" },
-		{ "slew_ms", "100", "600000", "99", "600001" },
-		{ "latency_us", "0", "1000000", "-1", "1000001" },
-		{ "clocksource_rating", "1", "499", "0", "500" },
+		{ "window", "2", "64", "1", "65", NULL },
+		{ "step_threshold_ns", "1000", "1000000000000", "999", "1000000000001", NULL },
+		{ "outlier_sigmas", "2", "1000", "1", "1001", NULL },
+		{ "outlier_min_ns", "0", "1000000000", "-1", "1000000001", NULL },
+		{ "wander_ppb", "0", "1000000", "-1", "1000001", "holdover_ppb=1000000" },
+		{ "holdover_ppb", "0", "1000000", "-1", "1000001", "wander_ppb=0" },
+		{ "stale_ms", "1000", "3600000", "999", "3600001", NULL },
+		{ "slew_ms", "100", "600000", "99", "600001", NULL },
+		{ "latency_us", "0", "1000000", "-1", "1000001", NULL },
+		{ "clocksource_rating", "1", "499", "0", "500", NULL },
 	};
 	const char *bad[3];
 	char arg[96], path[128];
@@ -775,10 +783,16 @@ TEST_F_TIMEOUT(ours, module_input, 180)
 			EXPECT_TRUE(kmsg_recent(arg)) TH_LOG("no message for %s", arg);
 		}
 		snprintf(arg, sizeof(arg), "%s=%s", p[i].name, p[i].lo);
-		EXPECT_EQ(0, load_with(arg)) TH_LOG("%s refused", arg);
+		EXPECT_EQ(0, load_with2(arg, p[i].with)) TH_LOG("%s refused", arg);
 		snprintf(arg, sizeof(arg), "%s=%s", p[i].name, p[i].hi);
-		EXPECT_EQ(0, load_with(arg)) TH_LOG("%s refused", arg);
+		EXPECT_EQ(0, load_with2(arg, p[i].with)) TH_LOG("%s refused", arg);
 	}
+	/* the wander while samples come is at most that once one is overdue */
+	EXPECT_EQ(1, load_with2("wander_ppb=501", "holdover_ppb=500"));
+	EXPECT_TRUE(kmsg_recent("wander_ppb=501: more than holdover_ppb=500"));
+	EXPECT_EQ(1, load_with("holdover_ppb=99"));
+	EXPECT_TRUE(kmsg_recent("wander_ppb=100: more than holdover_ppb=99"));
+	EXPECT_EQ(0, load_with2("wander_ppb=500", "holdover_ppb=500"));
 	EXPECT_EQ(1, load_with("clock_name="));
 	EXPECT_EQ(1, load_with("clock_name=abcdefghijklmnopqrstuvwxyz012345"));
 	EXPECT_TRUE(kmsg_recent("clock_name: 1 to 31 characters"));

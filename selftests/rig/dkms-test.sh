@@ -33,7 +33,7 @@ VERSION=$(cat "$TOP/VERSION")
 MOD=hv_ptp_ext
 ALIAS=vmbus:30e62795aed07b49adcee80ab0175caf
 PARAMS=(clock_name takeover window step_threshold_ns outlier_sigmas
-	outlier_min_ns holdover_ppb stale_ms slew_ms clocksource_rating)
+	outlier_min_ns wander_ppb holdover_ppb stale_ms slew_ms clocksource_rating)
 FLAVOURS=(amd64 cloud-amd64 rt-amd64)
 read -ra SUITES <<<"${RIG_DKMS_SUITES:-bookworm trixie sid}"
 OUT=$TOP/build/dkms

@@ -17,6 +17,7 @@ static const struct hv_cm_params params = {
 	.step_threshold_ns = 1000000,	/* 1 ms */
 	.outlier_min_ns = 1000,
 	.outlier_sigmas = 6,
+	.wander_ppb = 100,
 	.holdover_ppb = 500,
 	.stale_ns = 15 * SEC,
 	.slew_ns = 5 * SEC,
@@ -360,6 +361,147 @@ TEST(random_walk_host_3s)
 }
 
 /*
+ * A host clock for the long runs below: 1 us of white noise on each
+ * sample, a rate (from +3.5 ppm) that random-walks by walk_ppb a sample
+ * and is constant between samples. Readings every 100 ms from 300 s on:
+ * how many fall outside the bound, the worst |error| / bound, and the
+ * median bound against the RMS error (what a commit-wait pays).
+ */
+struct long_run {
+	int outside, readings;
+	double worst, rms, ratio;
+};
+
+static void long_run(unsigned int interval_s, double walk_ppb, unsigned int secs,
+		     unsigned long long seed, struct long_run *res)
+{
+	static long long bounds[40000];
+	struct host h = { .rng = seed };
+	double rate = 3500, off = 2e6, sum2 = 0;
+	unsigned long long t, r;
+	long long e, b, x;
+	struct hv_cm cm;
+	int i, j, n = 0;
+
+	memset(res, 0, sizeof(*res));
+	hv_cm_init(&cm, &params);
+	for (t = SEC; t < secs * SEC; t += interval_s * SEC) {
+		hv_cm_add(&cm, t, EPOCH + (long long)t + llround(off + 1000 * gauss(&h)),
+			  false, t + 1000000);
+		for (r = t + 1000000; r < t + interval_s * SEC && t >= 300 * SEC;
+		     r += 100000000) {
+			e = hv_cm_eval(&cm.pub, r) -
+			    (EPOCH + (long long)r + llround(off + rate * 1e-9 * (r - t)));
+			b = (long long)hv_cm_error_bound(&cm.pub, r);
+			sum2 += (double)e * e;
+			res->outside += llabs(e) > b;
+			if ((double)llabs(e) / b > res->worst)
+				res->worst = (double)llabs(e) / b;
+			if (n < (int)ARRAY_SIZE(bounds))
+				bounds[n++] = b;
+			res->readings++;
+		}
+		off += rate * interval_s;
+		rate += walk_ppb * gauss(&h);
+	}
+	/* the median, by insertion sort: a test's time, not a kernel's */
+	for (i = 1; i < n; i++) {
+		x = bounds[i];
+		for (j = i; j > 0 && bounds[j - 1] > x; j--)
+			bounds[j] = bounds[j - 1];
+		bounds[j] = x;
+	}
+	res->rms = sqrt(sum2 / res->readings);
+	res->ratio = bounds[n / 2] / res->rms;
+}
+
+/*
+ * A host whose rate random-walks by 35 ppb a sample (the simulator's
+ * wander profile), an hour at 3 s and at 5 s, two seeds each: no reading
+ * outside the bound. The line's misfit alone fell short here: 27 of the
+ * 132000 readings outside, up to 15 % beyond the bound; the fit's own
+ * prediction errors (the module's excess_allowance()) make up for it.
+ */
+TEST(random_walk_host_hour)
+{
+	static const unsigned int interval[] = { 3, 5 };
+	struct long_run res;
+	unsigned long long seed;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(interval); i++) {
+		for (seed = 1; seed <= 2; seed++) {
+			long_run(interval[i], 35, 3600, seed, &res);
+			TH_LOG("every %us, seed %llu: RMS %.0f ns, bound median %.1fx of it, %d of %d readings outside (worst %.3f of the bound)",
+			       interval[i], seed, res.rms, res.ratio,
+			       res.outside, res.readings, res.worst);
+			EXPECT_EQ(0, res.outside);
+		}
+	}
+}
+
+/*
+ * How tight the bound is on an azure-like host (1 us of noise, a rate
+ * that walks by 1 ppb a sample) at Hyper-V's interval, 5 s, and at 1 s:
+ * 30 minutes, four seeds each. None outside; the median bound against
+ * the RMS error over the four. With the holdover allowance (500 ppb) from
+ * the last sample on it was 10.7x at 5 s and 8.2x at 1 s; wander_ppb
+ * until a sample is overdue makes it 7.9x and 7.6x (over 32 seeds of an
+ * hour: 7.0x and 7.1x, 0 outside, the worst reading at 0.97 and 0.99 of
+ * its bound).
+ */
+TEST(bound_tightness)
+{
+	static const struct { unsigned int interval_s; double max; } c[] = {
+		{ 5, 8.5 }, { 1, 8.0 },
+	};
+	struct long_run res;
+	unsigned long long seed;
+	unsigned int i;
+	double sum;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		sum = 0;
+		for (seed = 1; seed <= 4; seed++) {
+			long_run(c[i].interval_s, 1, 1800, seed, &res);
+			sum += res.ratio;
+			EXPECT_EQ(0, res.outside);
+		}
+		TH_LOG("every %us: the median bound %.2fx the RMS error, over 4 seeds",
+		       c[i].interval_s, sum / 4);
+		EXPECT_GE(c[i].max, sum / 4);
+	}
+}
+
+/*
+ * The host's wander while samples come, holdover's once one is overdue:
+ * a sample every 5 s, then none. The bound grows at wander_ppb (plus the
+ * rate's uncertainty) for twice the interval, at holdover_ppb after.
+ */
+TEST(bound_growth_overdue)
+{
+	struct host h = { .ppb = 3500, .rng = 3 };
+	long long b0, b5, b10, b20;
+	unsigned long long a;
+	struct hv_cm cm;
+
+	hv_cm_init(&cm, &params);
+	feed(&cm, &h, SEC, 32);
+	a = cm.pub.ref0_ns;
+	b0 = hv_cm_error_bound(&cm.pub, a);
+	b5 = hv_cm_error_bound(&cm.pub, a + 5 * SEC);
+	b10 = hv_cm_error_bound(&cm.pub, a + 10 * SEC);
+	b20 = hv_cm_error_bound(&cm.pub, a + 20 * SEC);
+	TH_LOG("bound %lld ns at the last sample, %lld after 5 s, %lld after 10 s, %lld after 20 s",
+	       b0, b5, b10, b20);
+	EXPECT_EQ(10 * SEC, cm.pub.hold_after_ns);
+	/* exact samples: the rate's uncertainty is nil, the wander remains */
+	EXPECT_GE(20, llabs(b5 - b0 - 5 * 100));
+	EXPECT_GE(20, llabs(b10 - b5 - 5 * 100));
+	EXPECT_GE(50, llabs(b20 - b10 - 10 * 500));
+}
+
+/*
  * A fit of one or two samples (after a load, a SYNC) has no standard
  * error of its own: its bound must still cover the noise of its points.
  * 200 seeds of 1 us noise, read at the samples and 2.5 s on.
@@ -568,9 +710,12 @@ TEST(sync_after_pause)
 	hv_cm_init(&cm, &params);
 	t = feed(&cm, &h, SEC, 10);
 	rate = hv_cm_rate64_to_ppb(cm.pub.rate64);
-	/* 60 s without samples: holdover, the bound has grown, truth inside */
+	/*
+	 * 60 s without samples: holdover, the bound has grown (at
+	 * holdover_ppb from two intervals on), truth inside
+	 */
 	EXPECT_EQ(HV_CM_HOLDOVER, hv_cm_state(&cm.pub, t + 60 * SEC));
-	EXPECT_GE(hv_cm_error_bound(&cm.pub, t + 60 * SEC), 60 * 500);
+	EXPECT_GE(hv_cm_error_bound(&cm.pub, t + 60 * SEC), 50 * 500);
 	EXPECT_LE(llabs(hv_cm_eval(&cm.pub, t + 60 * SEC) - truth(&h, t + 60 * SEC)),
 		  hv_cm_error_bound(&cm.pub, t + 60 * SEC));
 	t += 60 * SEC;
