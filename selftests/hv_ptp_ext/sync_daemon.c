@@ -243,6 +243,27 @@ TEST_F_TIMEOUT(daemon, host_unsynchronised, 240)
 }
 
 /*
+ * One 100 ms tick of pause_10_minutes' ClockBound reader: a reading, and
+ * the tick at which the simulator's pause ended and, after it, the first
+ * at which the segment says synchronized with a bound under 10 us.
+ */
+static void pause_tick(struct tally *y, const void *seg, struct cb *c,
+		       long long *err, long long *bound, int tick, int *ended,
+		       int *recovered)
+{
+	enum reading r;
+
+	sleep_ms(100);
+	r = reading(seg, c, err, bound);
+	count(y, r, *err, *bound);
+	if (*ended < 0 && sim_stat_is("paused", "0"))
+		*ended = tick;
+	if (*ended >= 0 && *recovered < 0 && r == R_INSIDE &&
+	    c->status == CB_SYNCHRONIZED && *bound < 10000)
+		*recovered = tick;
+}
+
+/*
  * A 10-minute pause of the samples: every second, the system clock is
  * within the daemon's error estimate or marked unsynchronised, and the
  * PHC within its own error bound; at 10 Hz, the ClockBound segment's
@@ -253,6 +274,7 @@ TEST_F_TIMEOUT(daemon, pause_10_minutes, 900)
 {
 	long long err, phc_err = 0, bound, worst = 0, phc_worst = 0, cb_err = 0, cb_bound = 0;
 	int i, k, fd, index, unsync_from = -1, silent = 0, phc_outside = 0;
+	int tick = 0, ended = -1, recovered = -1;
 	struct tally y = { 0 };
 	uint64_t marker0;
 	struct timex tx;
@@ -275,10 +297,9 @@ TEST_F_TIMEOUT(daemon, pause_10_minutes, 900)
 	ASSERT_EQ(0, sim_control("pause 600"));
 	for (i = 0; i < 600; i++) {
 		/* the segment at 10 Hz, as a ClockBound client might read it */
-		for (k = 0; k < 10; k++) {
-			sleep_ms(100);
-			count(&y, reading(seg, &c, &cb_err, &cb_bound), cb_err, cb_bound);
-		}
+		for (k = 0; k < 10; k++)
+			pause_tick(&y, seg, &c, &cb_err, &cb_bound, ++tick, &ended,
+				   &recovered);
 		err = sys_error();
 		ASSERT_EQ(0, kernel_status(&tx) < 0);
 		if (llabs(err) > llabs(worst))
@@ -308,6 +329,14 @@ TEST_F_TIMEOUT(daemon, pause_10_minutes, 900)
 	EXPECT_EQ(0, phc_outside);
 	EXPECT_TRUE(state_is("state", "holdover") || state_is("state", "locked") ||
 		    state_is("state", "tracking"));
+	/* at 10 Hz still, until synchronized again */
+	while (recovered < 0 && tick < 6000 + 900)
+		pause_tick(&y, seg, &c, &cb_err, &cb_bound, ++tick, &ended,
+			   &recovered);
+	TH_LOG("the pause ended at %.1f s; synchronized with a bound under 10 us %.1f s later",
+	       ended / 10.0, (recovered - ended) / 10.0);
+	EXPECT_LT(0, ended);
+	EXPECT_LT(0, recovered);
 	/* the SYNC sample ends it */
 	EXPECT_TRUE(wait_state("synced", "1", 90000));
 	ASSERT_EQ(0, kernel_status(&tx) < 0);
