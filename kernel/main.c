@@ -66,6 +66,7 @@ HV_PTP_PARAM(outlier_sigmas, 6, 2, 1000,
 	     "Outlier threshold, in noise standard deviations");
 HV_PTP_PARAM(outlier_min_ns, 1000, 0, 1000000000,
 	     "Floor of the outlier threshold, ns");
+#define WANDER_PPB_DEFAULT 100	/* wander_ppb's default, below */
 HV_PTP_PARAM(wander_ppb, 100, 0, 1000000,
 	     "Host rate wander allowed for in the error bound while samples come, ppb");
 HV_PTP_PARAM(holdover_ppb, 500, 0, 1000000,
@@ -183,11 +184,19 @@ static int __init hv_ptp_init(void)
 {
 	int ret;
 
-	/* a sample overdue cannot make the host's clock more predictable */
+	/*
+	 * A sample overdue cannot make the host's clock more predictable:
+	 * wander_ppb beyond holdover_ppb is refused, and its default follows
+	 * a holdover_ppb set below it (as a setting made before wander_ppb
+	 * existed may be).
+	 */
 	if (wander_ppb.val > holdover_ppb.val) {
-		pr_err("wander_ppb=%llu: more than holdover_ppb=%llu\n",
-		       wander_ppb.val, holdover_ppb.val);
-		return -EINVAL;
+		if (wander_ppb.val != WANDER_PPB_DEFAULT) {
+			pr_err("wander_ppb=%llu: more than holdover_ppb=%llu\n",
+			       wander_ppb.val, holdover_ppb.val);
+			return -EINVAL;
+		}
+		wander_ppb.val = holdover_ppb.val;
 	}
 	hv_ptp_cm_params = (struct hv_cm_params) {
 		.window = window.val,

@@ -790,9 +790,11 @@ TEST_F_TIMEOUT(ours, module_input, 180)
 	/* the wander while samples come is at most that once one is overdue */
 	EXPECT_EQ(1, load_with2("wander_ppb=501", "holdover_ppb=500"));
 	EXPECT_TRUE(kmsg_recent("wander_ppb=501: more than holdover_ppb=500"));
-	EXPECT_EQ(1, load_with("holdover_ppb=99"));
-	EXPECT_TRUE(kmsg_recent("wander_ppb=100: more than holdover_ppb=99"));
+	EXPECT_EQ(1, load_with2("wander_ppb=1", "holdover_ppb=0"));
+	EXPECT_TRUE(kmsg_recent("wander_ppb=1: more than holdover_ppb=0"));
 	EXPECT_EQ(0, load_with2("wander_ppb=500", "holdover_ppb=500"));
+	/* its default follows a holdover_ppb set below it */
+	EXPECT_EQ(0, load_with("holdover_ppb=99"));
 	EXPECT_EQ(1, load_with("clock_name="));
 	EXPECT_EQ(1, load_with("clock_name=abcdefghijklmnopqrstuvwxyz012345"));
 	EXPECT_TRUE(kmsg_recent("clock_name: 1 to 31 characters"));
