@@ -137,7 +137,8 @@ enum hv_cm_leap hv_cm_leap_pending(const struct hv_cm_model *m, u64 ref_ns)
 u64 hv_cm_error_bound(const struct hv_cm_model *m, u64 ref_ns)
 {
 	u64 d = abs64((s64)(ref_ns - m->ref0_ns));
-	u64 hold = d > m->hold_after_ns ? d - m->hold_after_ns : 0;
+	s64 overdue = (s64)(ref_ns - m->last_sample_ref_ns - m->hold_after_ns);
+	u64 hold = overdue <= 0 ? 0 : (u64)overdue < d ? (u64)overdue : d;
 
 	return m->err0_ns + m->doubt_ns + m->latency_ns +
 	       mul_u64_u64_shr(d - hold, m->err_rate64, 64) +

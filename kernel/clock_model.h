@@ -64,7 +64,7 @@ struct hv_cm_model {
 	s64 slew_ns;		/* total phase correction of the slew */
 	u64 err0_ns;		/* error bound at the anchor */
 	u64 err_rate64;		/* its growth, 2^-64, while samples come */
-	u64 hold_after_ns;	/* this long after the anchor, a sample is due */
+	u64 hold_after_ns;	/* this long after the last, a sample is due */
 	u64 hold_rate64;	/* the growth from then on, 2^-64 */
 	u64 last_sample_ref_ns;	/* reference time of the last accepted sample */
 	u64 stale_ns;		/* copied from the parameters */
