@@ -2,13 +2,20 @@
 /*
  * bench-run: one run of "make bench", in the guest.
  *
- *   bench-run SETUP PROFILE SEED SECONDS
+ *   bench-run SETUP PROFILE SEED SECONDS [SUITE]
  *
  *   A  Debian's chronyd, Azure's documented refclock line, hv_utils' PHC
  *   B  Debian's phc2sys -O 0, hv_utils' PHC
  *   C  as A, on hv_ptp_ext's PHC
  *   D  as B, on hv_ptp_ext's PHC
  *   E  hv-ptp-sync (its defaults), on hv_ptp_ext's PHC
+ *   F  as A with the refclock polled at 2^-1 s ("poll -1 dpoll -2"),
+ *      the tuning Azure users ask for, hv_utils' PHC
+ *   G  as F, on hv_ptp_ext's PHC
+ *
+ * SUITE (default bookworm) is the Debian suite whose chrony and linuxptp
+ * run: bookworm's from /usr/sbin, a newer suite's from /peers/SUITE
+ * through that suite's own dynamic loader and libraries (peers.sh).
  *
  * Loads the rig for the setup (the simulator on PROFILE with SEED), links
  * /dev/ptp_hyperv to the PHC under test, as Azure's udev rule does, puts
@@ -25,6 +32,7 @@
 #include "../hv_ptp_ext/measure.h"
 
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -75,33 +83,69 @@ static int ref_error(unsigned long long ref_ns, long long *err)
 
 static const char *const daemons[] = {
 	['A'] = "chronyd", ['B'] = "phc2sys", ['C'] = "chronyd",
-	['D'] = "phc2sys", ['E'] = "hv-ptp-sync",
+	['D'] = "phc2sys", ['E'] = "hv-ptp-sync", ['F'] = "chronyd",
+	['G'] = "chronyd",
 };
+
+static bool is_chronyd(char setup)
+{
+	return setup == 'A' || setup == 'C' || setup == 'F' || setup == 'G';
+}
+
+/* Runs @prog (chronyd or phc2sys) of @suite with @args (NULL-ended). */
+static void exec_peer(const char *suite, const char *prog, char **args)
+{
+	char path[128], loader[128] = "", libs[128];
+	char *argv[24];
+	int n = 0;
+
+	if (!strcmp(suite, "bookworm")) {
+		snprintf(path, sizeof(path), "/usr/sbin/%s", prog);
+		argv[n++] = (char *)prog;
+	} else {
+		snprintf(path, sizeof(path), "/peers/%s/%s", suite, prog);
+		snprintf(loader, sizeof(loader), "/peers/%s/lib/ld-linux-x86-64.so.2", suite);
+		snprintf(libs, sizeof(libs), "/peers/%s/lib", suite);
+		argv[n++] = loader;
+		argv[n++] = "--library-path";
+		argv[n++] = libs;
+		argv[n++] = "--argv0";
+		argv[n++] = (char *)prog;
+		argv[n++] = path;
+	}
+	while (*args && n < 23)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	execv(loader[0] ? loader : path, argv);
+}
 
 /*
  * chronyd reads /dev/ptp_hyperv, as in Azure's documentation; phc2sys
  * 3.1 needs the /dev/ptpN name (it parses the index out of it): @dev.
  */
-static pid_t start(char setup, const char *dev)
+static pid_t start(char setup, const char *dev, const char *suite)
 {
 	static const char conf[] =
 		"# Azure's documented refclock and step policy\n"
-		"refclock PHC /dev/ptp_hyperv poll 3 dpoll -2 offset 0 stratum 2\n"
+		"refclock PHC /dev/ptp_hyperv poll %d dpoll -2 offset 0 stratum 2\n"
 		"makestep 1.0 -1\n"
 		"# no command sockets, no files outside /tmp\n"
 		"cmdport 0\n"
 		"bindcmdaddress /\n"
 		"pidfile /tmp/chronyd.pid\n";
+	char *chrony_args[] = { "-d", "-u", "root", "-f", "/tmp/chrony.conf", NULL };
+	char *phc2sys_args[] = { "-s", (char *)dev, "-c", "CLOCK_REALTIME",
+				 "-O", "0", "-m", NULL };
 	char logname[64];
 	pid_t pid;
 	FILE *f;
 	int fd;
 
-	if (setup == 'A' || setup == 'C') {
+	if (is_chronyd(setup)) {
 		f = fopen("/tmp/chrony.conf", "w");
 		if (!f)
 			return -1;
-		fputs(conf, f);
+		fprintf(f, conf, setup == 'F' || setup == 'G' ? -1 : 3);
 		fclose(f);
 	}
 	mkdir("/run/hv-ptp-sync", 0755);
@@ -114,12 +158,10 @@ static pid_t start(char setup, const char *dev)
 		dup2(fd, 1);
 		dup2(fd, 2);
 	}
-	if (setup == 'A' || setup == 'C')
-		execl("/usr/sbin/chronyd", "chronyd", "-d", "-u", "root", "-f",
-		      "/tmp/chrony.conf", (char *)NULL);
+	if (is_chronyd(setup))
+		exec_peer(suite, "chronyd", chrony_args);
 	else if (setup == 'B' || setup == 'D')
-		execl("/usr/sbin/phc2sys", "phc2sys", "-s", dev,
-		      "-c", "CLOCK_REALTIME", "-O", "0", "-m", (char *)NULL);
+		exec_peer(suite, "phc2sys", phc2sys_args);
 	else
 		execl("/usr/sbin/hv-ptp-sync", "hv-ptp-sync", (char *)NULL);
 	_exit(127);
@@ -241,7 +283,7 @@ int main(int argc, char **argv)
 	struct err_stats phc = { 0 }, steady = { 0 }, ref = { 0 };
 	long long t0, e, p, r, window;
 	int fd, index, n, i, seconds, status, died, ours;
-	const char *mode = "?", *profile;
+	const char *mode = "?", *profile, *suite;
 	struct sim_truth truth;
 	struct timespec ts;
 	char setup, cmd[160], path[32];
@@ -250,16 +292,19 @@ int main(int argc, char **argv)
 	struct stat sb;
 	pid_t pid;
 
-	if (argc != 5 || strlen(argv[1]) != 1 || argv[1][0] < 'A' ||
-	    argv[1][0] > 'E' || atoi(argv[4]) < 10 || atoi(argv[4]) > 36000) {
-		fprintf(stderr, "usage: bench-run A|B|C|D|E PROFILE SEED SECONDS(10..36000)\n");
+	if ((argc != 5 && argc != 6) || strlen(argv[1]) != 1 ||
+	    argv[1][0] < 'A' || argv[1][0] > 'G' || atoi(argv[4]) < 10 ||
+	    atoi(argv[4]) > 36000 || (argc == 6 && strcmp(argv[5], "bookworm") &&
+	    strcmp(argv[5], "trixie") && strcmp(argv[5], "sid"))) {
+		fprintf(stderr, "usage: bench-run A..G PROFILE SEED SECONDS(10..36000) [bookworm|trixie|sid]\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	setup = argv[1][0];
 	profile = argv[2];
 	seconds = atoi(argv[4]);
-	ours = setup >= 'C';
+	suite = argc == 6 ? argv[5] : "bookworm";
+	ours = setup >= 'C' && setup != 'F';
 
 	snprintf(cmd, sizeof(cmd), "rig-load %s profile=%s seed=%s",
 		 ours ? "--ours --no-hv-utils" : "", profile, argv[3]);
@@ -280,7 +325,7 @@ int main(int argc, char **argv)
 	window = read_window(fd, &mode);
 	if (start_point())
 		return 1;
-	pid = start(setup, path);
+	pid = start(setup, path, suite);
 	if (pid < 0)
 		return 1;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -322,8 +367,8 @@ int main(int argc, char **argv)
 	memcpy(sorted, sys + seconds * 5, (n - seconds * 5) * sizeof(*sorted));
 	qsort(sorted, n - seconds * 5, sizeof(*sorted), cmp_abs);
 	i = (n - seconds * 5) * 99 / 100;
-	printf("RESULT profile=%s setup=%c seed=%s seconds=%d daemon=%s phc_rms=%.0f phc_max=%lld sys_rms=%.0f sys_p99=%lld sys_max=%lld t1=%.1f t10=%.1f cpu_s=%.2f rss_kb=%ld mode=%s window_ns=%lld ref_rms=%.0f died=%d\n",
-	       profile, setup, argv[3], seconds, daemons[(int)setup],
+	printf("RESULT profile=%s setup=%c suite=%s seed=%s seconds=%d daemon=%s phc_rms=%.0f phc_max=%lld sys_rms=%.0f sys_p99=%lld sys_max=%lld t1=%.1f t10=%.1f cpu_s=%.2f rss_kb=%ld mode=%s window_ns=%lld ref_rms=%.0f died=%d\n",
+	       profile, setup, suite, argv[3], seconds, daemons[(int)setup],
 	       stats_rms(&phc), llabs(phc.max), stats_rms(&steady),
 	       llabs(sorted[i]), llabs(steady.max), settled(when, sys, n, 1000),
 	       settled(when, sys, n, 10000), cpu_s, rss_kb, mode, window,

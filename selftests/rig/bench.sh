@@ -6,28 +6,39 @@
 # each setup on each profile from the same start (system clock 50 ms ahead
 # of the truth, 100 ppm fast) with the same simulator seed:
 #
-#   A  Debian's chrony, Azure's documented refclock line, on hv_utils' PHC
-#   B  Debian's phc2sys -O 0 on hv_utils' PHC
+#   A  Debian 12's chrony, Azure's documented refclock line, on hv_utils' PHC
+#   B  Debian 12's phc2sys -O 0 on hv_utils' PHC
 #   C  A's chrony configuration on hv_ptp_ext's PHC
 #   D  phc2sys -O 0 on hv_ptp_ext's PHC
 #   E  hv-ptp-sync on hv_ptp_ext's PHC
 #
 # and, unless BENCH_SEED2 is empty, the azure profile again with a second
-# seed. One guest per profile and seed, two at a time. Writes the tables
+# seed; then, on azure with the first seed, the newer suites' peers
+# (peers.sh: each runs on its own suite's libraries): Debian 13's chrony
+# and linuxptp in A to D, Debian unstable's in A to D and in
+#
+#   F  chrony with the tuning Azure users ask for ("poll -1 dpoll -2")
+#      on hv_utils' PHC
+#   G  F on hv_ptp_ext's PHC
+#
+# One guest per profile, seed and suite, two at a time. Writes the tables
 # to docs/benchmarks.md and the plots to docs/img/ (BENCH_DOCS=DIR
 # elsewhere), the data under build/bench/.
 #
 #   bench.sh [--smoke | --report]
 #
 #   BENCH_PROFILES  comma-separated (default ideal,azure,harsh)
-#   BENCH_SETUPS    letters (default ABCDE)
+#   BENCH_SETUPS    letters A to E for Debian 12's peers (default ABCDE)
 #   BENCH_SECONDS   per run (default 180; 10..3600)
 #   BENCH_SEED      simulator seed (default 1)
 #   BENCH_SEED2     azure's second seed (default 2; empty: none)
+#   BENCH_SUITES    the newer peers' suites (default trixie,sid; empty:
+#                   none)
 #
-# --smoke: every setup for 20 s on azure, no second seed, into
-# build/bench-smoke; checks each run finished with its daemon alive and
-# prints "bench-smoke: N passed, N failed, 0 skipped"; no docs.
+# --smoke: every setup for 20 s on azure, Debian 12's and unstable's
+# peers, no second seed, into build/bench-smoke; checks each run finished
+# with its daemon alive and prints "bench-smoke: N passed, N failed, 0
+# skipped"; no docs.
 # --report: only the docs again, from the data of the last run (same
 # BENCH_* settings).
 set -Eeuo pipefail
@@ -45,7 +56,7 @@ case ${1:-} in
 esac
 
 if ((smoke)); then
-	PROFILES=azure SETUPS=ABCDE SECS=20 SEED=1 SEED2=
+	PROFILES=azure SETUPS=ABCDE SECS=20 SEED=1 SEED2="" SUITES=sid
 	OUT=$TOP/build/bench-smoke
 else
 	PROFILES=${BENCH_PROFILES:-ideal,azure,harsh}
@@ -53,8 +64,11 @@ else
 	SECS=${BENCH_SECONDS:-180}
 	SEED=${BENCH_SEED:-1}
 	SEED2=${BENCH_SEED2-2}
+	SUITES=${BENCH_SUITES-trixie,sid}
 	OUT=$TOP/build/bench
 fi
+# The newer suites' setups: A to D; unstable's chrony also tuned.
+declare -A NEWER=([trixie]=ABCD [sid]=ABCDFG)
 DOCS=${BENCH_DOCS:-$TOP/docs}
 
 die() { echo "bench: error: $*" >&2; exit 1; }
@@ -66,13 +80,26 @@ die() { echo "bench: error: $*" >&2; exit 1; }
 for p in ${PROFILES//,/ }; do
 	[[ $p =~ ^(ideal|azure|harsh)$ ]] || die "unknown profile '$p'"
 done
+for x in ${SUITES//,/ }; do
+	[[ -n ${NEWER[$x]:-} ]] || die "BENCH_SUITES: trixie, sid"
+done
 
+# A job is a guest: PROFILE:SEED:SUITE:SETUPS. The longest first.
 start=$SECONDS
 jobs=()
-for p in ${PROFILES//,/ }; do
-	jobs+=("$p:$SEED")
+for x in ${SUITES//,/ }; do
+	jobs+=("azure:$SEED:$x:${NEWER[$x]}")
 done
-[[ -n $SEED2 && ,$PROFILES, == *,azure,* ]] && jobs+=("azure:$SEED2")
+for p in ${PROFILES//,/ }; do
+	jobs+=("$p:$SEED:bookworm:$SETUPS")
+done
+[[ -n $SEED2 && ,$PROFILES, == *,azure,* ]] && jobs+=("azure:$SEED2:bookworm:$SETUPS")
+# jobdir JOB: its data directory
+jobdir() {
+	local IFS=: j
+	read -r -a j <<<"$1"
+	echo "$OUT/${j[0]}-s${j[1]}$([[ ${j[2]} == bookworm ]] || echo "-${j[2]}")"
+}
 
 if ((report)); then
 	kver=$(grep -E '^6\.12\.' "$TOP/.cache/kernels/list" | tail -n 1)
@@ -84,7 +111,8 @@ if ((!smoke)) && ! command -v gnuplot >/dev/null; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends gnuplot-nox >/dev/null
 fi
-"$RIG/peers.sh"
+# shellcheck disable=SC2086 # split on purpose
+"$RIG/peers.sh" bookworm ${SUITES//,/ }
 "$RIG/kernels.sh"
 kver=$(grep -E '^6\.12\.' "$TOP/.cache/kernels/list" | tail -n 1)
 [[ -n $kver ]] || die "no 6.12 kernel in the cache"
@@ -96,17 +124,24 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 git -C "$TOP" describe --always --dirty >"$OUT/revision" 2>/dev/null || echo unknown >"$OUT/revision"
 date -u +%Y-%m-%d >"$OUT/date"
-runs=$(( ${#jobs[@]} * ${#SETUPS} ))
-echo "== bench: $runs runs of ${SECS} s in ${#jobs[@]} guests, two at a time (about $(( (${#jobs[@]} + 1) / 2 * ${#SETUPS} * (SECS + 20) / 60 + 1 )) min)"
+for x in bookworm ${SUITES//,/ }; do
+	cp "$TOP/.cache/peers/$x.versions" "$OUT/$x.versions"
+done
+runs=0
 for j in "${jobs[@]}"; do
-	p=${j%:*} s=${j#*:}
+	su=${j##*:}
+	runs=$((runs + ${#su}))
+done
+echo "== bench: $runs runs of ${SECS} s in ${#jobs[@]} guests, two at a time (about $(( (runs + 1) * (SECS + 27) / 120 + 1 )) min)"
+for j in "${jobs[@]}"; do
+	IFS=: read -r p s x su <<<"$j"
 	while (($(jobs -rp | wc -l) >= 2)); do
 		wait -n || true
 	done
-	RIG_OUT=$OUT/$p-s$s RIG_APPEND="rig.bench=$p:$SETUPS:$SECS:$s" \
-		RIG_TIMEOUT=$(( ${#SETUPS} * (SECS + 60) + 300 )) \
+	RIG_OUT=$(jobdir "$j") RIG_APPEND="rig.bench=$p:$su:$SECS:$s:$x" \
+		RIG_TIMEOUT=$(( ${#su} * (SECS + 60) + 300 )) \
 		"$RIG/run-vm.sh" "$kver" 2>&1 |
-		sed -u "s/^\[6\.[0-9]*\]/[$p seed $s]/" | grep --line-buffered -E '^\[.*\] (ok|not ok|# RESULT|# bench)' &
+		sed -u "s/^\[6\.[0-9]*\]/[$p seed $s $x]/" | grep --line-buffered -E '^\[.*\] (ok|not ok|# RESULT|# bench)' &
 done
 wait
 fi
@@ -115,13 +150,16 @@ fi
 # results (the RESULT lines' key=value pairs).
 fail=0 pass=0
 for j in "${jobs[@]}"; do
-	d=$OUT/${j%:*}-s${j#*:}
+	d=$(jobdir "$j") su=${j##*:}
+	x=${j#*:*:}
+	x=${x%%:*}
+	[[ -f $d/versions || ! -f $OUT/$x.versions ]] || cp "$OUT/$x.versions" "$d/versions"
 	tr -d '\r' <"$d/tap.log" | awk -v d="$d" '
 		/^# bench: / { x = $6; sub(",", "", x) }
 		/^# DATA / { print $3, $4, $5, $6 > (d "/" x ".dat") }
 		/^# RESULT / { sub("^# RESULT ", ""); print > (d "/results") }'
 	pass=$((pass + $(grep -c '^ok ' "$d/tap.log" || true)))
-	fail=$((fail + ${#SETUPS} - $(grep -c '^ok ' "$d/tap.log" || true)))
+	fail=$((fail + ${#su} - $(grep -c '^ok ' "$d/tap.log" || true)))
 done
 if ((smoke)); then
 	echo "bench-smoke: $pass passed, $fail failed, 0 skipped ($((SECONDS - start)) s)"
@@ -139,18 +177,29 @@ field() {
 	}' "$1"
 }
 
+# phc SETUP: whose PHC the setup reads
+phc() { [[ $1 == [ABF] ]] && echo hv_utils || echo hv_ptp_ext; }
+# label DIR SETUP: "A: chronyd 4.9", "E: hv-ptp-sync"
+label() {
+	local d=$1 x=$2 dm v=
+	dm=$(field "$d/results" "$x" daemon)
+	[[ $dm == chronyd ]] && v=$(awk '$1 == "chrony" { print $2 }' "$d/versions" 2>/dev/null)
+	[[ $dm == phc2sys ]] && v=$(awk '$1 == "linuxptp" { print $2 }' "$d/versions" 2>/dev/null)
+	echo "$x: $dm${v:+ ${v%%-*}}$([[ $x == [FG] ]] && echo ", poll -1")"
+}
+
 mkdir -p "$DOCS/img"
-plot() {	# plot PROFILE DIR PNG
+plot() {	# plot TITLE DIR PNG SETUPS
 	local p=$1 d=$2 png=$3 cmds=() x t
-	for x in $(echo "$SETUPS" | grep -o .); do
+	for x in $(echo "$4" | grep -o .); do
 		[[ -s $d/$x.dat ]] || continue
-		t="$x: $(field "$d/results" "$x" daemon) on $( [[ $x < C ]] && echo hv_utils || echo hv_ptp_ext)"
+		t="$(label "$d" "$x") on $(phc "$x")"
 		cmds+=("\"$d/$x.dat\" using 1:(abs(\$2)/1000.0 + 0.001) with lines title \"$t\"")
 	done
 	gnuplot <<-GP
 	set terminal pngcairo size 1000,600 noenhanced
 	set output "$png"
-	set title "System clock |error| vs true host time, $p profile (from 50 ms / +100 ppm)"
+	set title "System clock |error| vs true host time, $p (from 50 ms / +100 ppm)"
 	set xlabel "seconds"
 	set ylabel "microseconds (log)"
 	set logscale y 10
@@ -178,17 +227,17 @@ plot_phc() {	# plot_phc PROFILE DIR PNG
 us() { awk -v v="$1" 'BEGIN { if (v == "" ) print "-"; else if (v < 0) print "never"; else if (v < 1000) printf "%d ns", v; else if (v < 1e6) printf "%.2f µs", v / 1000; else printf "%.2f ms", v / 1e6 }'; }
 secs() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else if (v < 0) print "never"; else printf "%.1f s", v }'; }
 
-table() {	# table DIR
+table() {	# table DIR SETUPS
 	local d=$1 x
 	echo "| setup | PHC | offset read | window | PHC error RMS / max | system RMS | p99 | max | within 10 µs after | within 1 µs after | CPU | peak RSS |"
 	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-	for x in $(echo "$SETUPS" | grep -o .); do
+	for x in $(echo "$2" | grep -o .); do
 		f() { field "$d/results" "$x" "$1"; }
 		[[ -n $(f setup) ]] || { echo "| $x | (no result) |||||||||||"; continue; }
-		echo "| $x: $(f daemon)$( [[ $(f died) == 1 ]] && echo " (died)") | $( [[ $x < C ]] && echo hv_utils || echo hv_ptp_ext) | $(f mode) | $(us "$(f window_ns)") | $(us "$(f phc_rms)") / $(us "$(f phc_max)") | $(us "$(f sys_rms)") | $(us "$(f sys_p99)") | $(us "$(f sys_max)") | $(secs "$(f t10)") | $(secs "$(f t1)") | $(f cpu_s) s | $(f rss_kb) KiB |"
+		echo "| $(label "$d" "$x")$( [[ $(f died) == 1 ]] && echo " (died)") | $(phc "$x") | $(f mode) | $(us "$(f window_ns)") | $(us "$(f phc_rms)") / $(us "$(f phc_max)") | $(us "$(f sys_rms)") | $(us "$(f sys_p99)") | $(us "$(f sys_max)") | $(secs "$(f t10)") | $(secs "$(f t1)") | $(f cpu_s) s | $(f rss_kb) KiB |"
 	done
 	echo
-	echo "Reference limit (an estimator that knows the host's true rate and averages its last 32 samples), second half: RMS $(us "$(field "$d/results" "$(echo "$SETUPS" | tail -c 2)" ref_rms)")."
+	echo "Reference limit (an estimator that knows the host's true rate and averages its last 32 samples), second half: RMS $(us "$(field "$d/results" "$(echo "$2" | tail -c 2)" ref_rms)")."
 }
 
 # ratio A B: A / B, two digits; "-" when either is missing or B is 0
@@ -218,9 +267,40 @@ goals() {	# goals DIR
 	echo "| E within 2× of the reference limit | $(us "$e") vs $(us "$(g E ref_rms)") | $r | $(met "$r" 2) |"
 }
 
+# goals_newer DIR EDIR: hv-ptp-sync (E, of the same profile and seed, in
+# EDIR) against a newer suite's peers (DIR)
+goals_newer() {
+	local d=$1 ed=$2 e best t r x v
+	g() { field "$d/results" "$1" "$2"; }
+	e=$(field "$ed/results" E sys_rms)
+	echo "| goal | measured | ratio | met |"
+	echo "|---|---|---|---|"
+	met() { awk -v r="$1" -v l="$2" 'BEGIN { if (r == "-") print "-"; else print (r <= l ? "yes" : "**no**") }'; }
+	best=$(for x in C D G; do v=$(g $x sys_rms); [[ -n $v ]] && echo "$v $x"; done | sort -g | head -n 1)
+	r=$(ratio "$e" "${best% *}")
+	echo "| system RMS: E ≤ 1/2 of the best peer on hv_ptp_ext's PHC (${best#* }) | $(us "$e") vs $(us "${best% *}") | $r | $(met "$r" 0.5) |"
+	best=$(for x in A B F; do v=$(g $x sys_rms); [[ -n $v ]] && echo "$v $x"; done | sort -g | head -n 1)
+	r=$(ratio "$e" "${best% *}")
+	echo "| system RMS: E ≤ 1/10 of the best peer on hv_utils' PHC (${best#* }) | $(us "$e") vs $(us "${best% *}") | $r | $(met "$r" 0.1) |"
+	t=$(for x in A B C D F G; do v=$(g $x t10); [[ -n $v ]] && awk -v v="$v" -v x="$x" 'BEGIN { if (v >= 0) print v, x }'; done | sort -g | head -n 1)
+	r=$(ratio "$(field "$ed/results" E t10)" "${t% *}")
+	echo "| within 10 µs: E no later than the fastest peer (${t#* }) | $(secs "$(field "$ed/results" E t10)") vs $(secs "${t% *}") | $r | $(met "$r" 1) |"
+	t=$(for x in A B C D F G; do v=$(g $x t1); [[ -n $v ]] && awk -v v="$v" -v x="$x" 'BEGIN { if (v >= 0) print v, x }'; done | sort -g | head -n 1)
+	r=$(ratio "$(field "$ed/results" E t1)" "${t% *}")
+	echo "| within 1 µs: E ≤ 1/2 of the fastest peer (${t#* }) | $(secs "$(field "$ed/results" E t1)") vs $(secs "${t% *}") | $r | $(met "$r" 0.5) |"
+	for x in A F; do
+		v=$(g $x cpu_s)
+		[[ -n $v ]] || continue
+		r=$(ratio "$(field "$ed/results" E cpu_s)" "$v")
+		echo "| CPU: E ≤ $(label "$d" "$x") | $(field "$ed/results" E cpu_s) s vs $v s | $r | $(met "$r" 1) |"
+	done
+}
+
 cmd="make bench"
-[[ -n ${BENCH_PROFILES:-}${BENCH_SETUPS:-}${BENCH_SECONDS:-}${BENCH_SEED:-} || ${BENCH_SEED2-2} != 2 ]] &&
-	cmd="BENCH_PROFILES=$PROFILES BENCH_SETUPS=$SETUPS BENCH_SECONDS=$SECS BENCH_SEED=$SEED BENCH_SEED2=$SEED2 make bench"
+[[ -n ${BENCH_PROFILES:-}${BENCH_SETUPS:-}${BENCH_SECONDS:-}${BENCH_SEED:-} || ${BENCH_SEED2-2} != 2 ||
+   ${BENCH_SUITES-trixie,sid} != trixie,sid ]] &&
+	cmd="BENCH_PROFILES=$PROFILES BENCH_SETUPS=$SETUPS BENCH_SECONDS=$SECS BENCH_SEED=$SEED BENCH_SEED2=$SEED2 BENCH_SUITES=$SUITES make bench"
+suite_name() { case $1 in bookworm) echo "Debian 12 (bookworm)" ;; trixie) echo "Debian 13 (trixie)" ;; sid) echo "Debian unstable (sid)" ;; esac; }
 md=$DOCS/benchmarks.md
 {
 	echo "# Benchmarks"
@@ -229,17 +309,18 @@ md=$DOCS/benchmarks.md
 	echo
 	echo "- Machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); Debian $(cat /etc/debian_version); $(qemu-system-x86_64 --version | head -n 1), TCG, 2 vCPUs per guest, two guests at a time."
 	echo "- Guest kernel: Debian's $kver; simulated host: selftests/host_sim; hv_utils: Debian's, unmodified."
-	echo "- Peers, Debian's packages as they are: $(paste -sd ',' "$TOP/.cache/peers/versions" | sed 's/,/, /g')."
+	echo "- Peers, Debian's packages as they are, each on its own suite's libraries: $(for x in bookworm ${SUITES//,/ }; do echo "$(suite_name "$x") $(paste -sd ',' "$OUT/$x.versions" | sed 's/,/, /g')"; done | paste -sd ';' | sed 's/;/; /g')."
 	echo "- hv_ptp_ext and hv-ptp-sync: revision $(cat "$OUT/revision"), default parameters."
 	echo "- Each run: $SECS s from the daemon's start; system clock 50 ms ahead of the true host time and 100 ppm fast at the start; errors sampled from the simulator's truth at 10 Hz. \"RMS\", \"p99\", \"max\" and the PHC error are over the second half of the run; \"within … after\" is when the error came within the bound for good (\"never\": not by the end). CPU is user + system time of the daemon's process, peak RSS its VmHWM. The window is the offset-measurement window of the PHC's best offset ioctl, which chronyd, phc2sys and hv-ptp-sync all probe first (PRECISE, then EXTENDED, then the basic one); best of 10."
-	echo "- Setups: A chronyd with \`refclock PHC /dev/ptp_hyperv poll 3 dpoll -2 offset 0 stratum 2\` and \`makestep 1.0 -1\` (Azure's documented configuration) on hv_utils' PHC; B \`phc2sys -s /dev/ptpN -c CLOCK_REALTIME -O 0\` on it; C and D the same on hv_ptp_ext's PHC; E \`hv-ptp-sync\` with its defaults."
+	echo "- Setups: A chronyd with \`refclock PHC /dev/ptp_hyperv poll 3 dpoll -2 offset 0 stratum 2\` and \`makestep 1.0 -1\` (Azure's documented configuration) on hv_utils' PHC; B \`phc2sys -s /dev/ptpN -c CLOCK_REALTIME -O 0\` on it; C and D the same on hv_ptp_ext's PHC; E \`hv-ptp-sync\` with its defaults; F and G (newer suites) A and C with \`poll -1 dpoll -2\`, the tuning Azure users ask for (cloudfoundry/bosh-linux-stemcell-builder#442). The tables of Debian 12's peers come first, then the newer suites' on azure with the same seed, against E of that seed."
 	for j in "${jobs[@]}"; do
-		p=${j%:*} s=${j#*:}
-		d=$OUT/$p-s$s
+		IFS=: read -r p s x su <<<"$j"
+		[[ $x == bookworm ]] || continue
+		d=$(jobdir "$j")
 		echo
 		echo "## $p profile, seed $s"
 		echo
-		table "$d"
+		table "$d" "$su"
 		if [[ $p == azure ]]; then
 			echo
 			echo "Goals on this run:"
@@ -247,13 +328,32 @@ md=$DOCS/benchmarks.md
 			goals "$d"
 		fi
 		if [[ $s == "$SEED" ]]; then
-			plot "$p" "$d" "$DOCS/img/bench-$p-system.png"
+			plot "$p profile" "$d" "$DOCS/img/bench-$p-system.png" "$su"
 			plot_phc "$p" "$d" "$DOCS/img/bench-$p-phc.png"
 			echo
 			echo "![system clock error, $p](img/bench-$p-system.png)"
 			[[ -f $DOCS/img/bench-$p-phc.png ]] &&
 				echo "![PHC error, $p](img/bench-$p-phc.png)"
 		fi
+	done
+	for j in "${jobs[@]}"; do
+		IFS=: read -r p s x su <<<"$j"
+		[[ $x != bookworm ]] || continue
+		d=$(jobdir "$j")
+		echo
+		echo "## $p profile, seed $s: $(suite_name "$x")'s peers"
+		echo
+		table "$d" "$su"
+		ed=$(jobdir "$p:$s:bookworm:E")
+		if [[ -s $ed/results ]]; then
+			echo
+			echo "hv-ptp-sync (E, from the Debian 12 table of this profile and seed) against these peers:"
+			echo
+			goals_newer "$d" "$ed"
+		fi
+		plot "$p profile, $(suite_name "$x")'s peers" "$d" "$DOCS/img/bench-$p-$x-system.png" "$su"
+		echo
+		echo "![system clock error, $p, $(suite_name "$x")'s peers](img/bench-$p-$x-system.png)"
 	done
 } >"$md"
 echo "== bench: done in $((SECONDS - start)) s: $md, plots in $DOCS/img/, data in $OUT/"

@@ -54,7 +54,7 @@ roots_pid=$!
 "$RIG/sysroot.sh" trixie >"$TOP/build/prefetch-sysroot.out" 2>&1 &
 sysroot_pid=$!
 step peers
-"$RIG/peers.sh"
+"$RIG/peers.sh" bookworm
 step kernels
 "$RIG/kernels.sh"
 mapfile -t kvers <"$TOP/.cache/kernels/list"

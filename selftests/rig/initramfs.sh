@@ -91,6 +91,12 @@ if [[ -x $PEERS/usr/sbin/chronyd && -x $PEERS/usr/sbin/phc2sys ]]; then
 else
 	log "no chronyd/phc2sys (selftests/rig/peers.sh): make bench cannot run"
 fi
+# Newer suites' peers, each with its own loader and libraries.
+for s in trixie sid; do
+	[[ -x $TOP/.cache/peers/$s/chronyd ]] || continue
+	mkdir -p "$STAGE/peers"
+	cp -r "$TOP/.cache/peers/$s" "$STAGE/peers/$s"
+done
 
 install -m 755 "$RIG/guest-init" "$STAGE/init"
 install -m 755 "$RIG/rig-load" "$STAGE/sbin/rig-load"
