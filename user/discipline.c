@@ -76,6 +76,7 @@ int hps_disc_init(struct hps_disc *d, const struct hps_config *cfg,
 	if (!d->servo)
 		return -ENOMEM;
 	hps_servo_set_freq(d->servo, freq_ppb);
+	hps_servo_set_poll(d->servo, cfg->poll_ms * 1000000LL);
 	d->hold_growth = HOLDOVER_PPB + 2000;
 	d->state = HPS_DISC_STARTING;
 	st->poll_ms = cfg->poll_ms;
@@ -99,6 +100,7 @@ int hps_disc_reconfigure(struct hps_disc *d, const struct hps_config *cfg)
 	if (!s)
 		return -ENOMEM;
 	hps_servo_set_freq(s, d->st->freq_ppm * 1000);
+	hps_servo_set_poll(s, cfg->poll_ms * 1000000LL);
 	hps_servo_destroy(d->servo);
 	d->servo = s;
 	d->cfg = *cfg;
@@ -208,6 +210,7 @@ void hps_disc_missed(struct hps_disc *d, int64_t mono_ns,
 	int64_t age;
 
 	memset(out, 0, sizeof(*out));
+	d->measured = 0;
 	st->reach = (st->reach << 1) & 0xff;
 	if (d->lock_count || d->state == HPS_DISC_TRACKING) {
 		/*
@@ -237,6 +240,7 @@ void hps_disc_missed(struct hps_disc *d, int64_t mono_ns,
 
 		out->set_freq = 1;
 		out->freq_ppb = ppb;
+		hps_servo_held(d->servo, ppb, mono_ns);
 		st->freq_ppm = ppb / 1000;
 		d->hold_growth = HOLDOVER_PPB + 3 * d->hold_dev +
 				 (d->hold_n ? fabs(d->hold_ppb - drift) : 0) +
@@ -321,6 +325,7 @@ void hps_disc_update(struct hps_disc *d, const struct hps_disc_in *in,
 	double ppb;
 
 	memset(out, 0, sizeof(*out));
+	d->measured = 1;
 	host_state(d, &in->attrs, out);
 	leap = leap_pending(d, in, out);
 	if (!in->attrs.freq_ret) {
@@ -400,6 +405,23 @@ void hps_disc_update(struct hps_disc *d, const struct hps_disc_in *in,
 	 */
 	if (d->disrupted)
 		d->disrupted = out->synced ? d->disrupted - 1 : LOCK_COUNT;
+}
+
+void hps_disc_applied(struct hps_disc *d, int64_t mono_ns)
+{
+	/* an update's correction; holdover's is hps_servo_held()'s */
+	if (d->measured)
+		hps_servo_applied(d->servo, mono_ns);
+}
+
+int64_t hps_disc_next_poll_ns(const struct hps_disc *d)
+{
+	int64_t poll_ns = d->cfg.poll_ms * 1000000LL;
+
+	/* retrying a PHC that is gone: at the configured pace */
+	if (d->state == HPS_DISC_HOLDOVER || d->state == HPS_DISC_NO_PHC)
+		return poll_ns;
+	return hps_servo_next_ns(d->servo);
 }
 
 void hps_disc_bound(const struct hps_disc *d, int64_t coarse_ns,

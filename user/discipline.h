@@ -101,6 +101,7 @@ struct hps_disc {
 	int n_offsets;
 	int lock_count;
 	int ever_locked;
+	int measured;		/* the last poll measured (not missed) */
 	int host_unsync;		/* the host says stratum 16 or leap 3 */
 	double hold_ppb;		/* average correction while locked */
 	double hold_dev;		/* average |correction - hold_ppb| */
@@ -165,6 +166,15 @@ void hps_disc_update(struct hps_disc *d, const struct hps_disc_in *in,
 /* A poll without one (no PHC, or it failed): hold the frequency. */
 void hps_disc_missed(struct hps_disc *d, int64_t mono_ns,
 		     struct hps_disc_out *out);
+
+/* The frequency in @out of the last update was applied at @mono_ns. */
+void hps_disc_applied(struct hps_disc *d, int64_t mono_ns);
+
+/*
+ * When to poll next, ns after this poll: poll_ms, or sooner while the
+ * servo starts or slews a large offset out after a measurement.
+ */
+int64_t hps_disc_next_poll_ns(const struct hps_disc *d);
 
 /* The step asked for in @out was made; @out's frequency is updated. */
 void hps_disc_stepped(struct hps_disc *d, struct hps_disc_out *out);

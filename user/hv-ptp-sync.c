@@ -229,8 +229,27 @@ static void publish(struct daemon *d)
 static void apply(struct daemon *d, struct hps_disc_out *out)
 {
 	enum hps_disc_state state = out->state;
-	int ret;
+	int ret, step_ret = 0;
 
+	/* the clock first, the log after: the servo counts the delay */
+	if (out->step) {
+		step_ret = hps_clock_step(-out->step_offset_ns);
+		if (!step_ret)
+			hps_disc_stepped(&d->disc, out);
+	}
+	if (out->set_freq) {
+		ret = hps_clock_set_freq(&d->adj, out->freq_ppb);
+		if (ret)
+			hps_log(LOG_ERR, "adjtimex (frequency): %s",
+				strerror(-ret));
+		else
+			hps_disc_applied(&d->disc, now_ns(CLOCK_MONOTONIC));
+	}
+	if (step_ret)
+		hps_log(LOG_ERR, "adjtimex (step): %s", strerror(-step_ret));
+	else if (out->step)
+		hps_log(LOG_NOTICE, "stepped the system clock by %+.9f s",
+			-out->step_offset_ns / 1e9);
 	if (out->events & HPS_EV_STATE)
 		hps_log(state == HPS_DISC_HOLDOVER || state == HPS_DISC_NO_PHC ?
 			LOG_WARNING : LOG_INFO, "state: %s",
@@ -244,22 +263,7 @@ static void apply(struct daemon *d, struct hps_disc_out *out)
 			d->disc.leap == HPS_LEAP_INSERT ? "announced: inserting 23:59:60 at the end of the day" :
 			d->disc.leap == HPS_LEAP_DELETE ? "announced: deleting 23:59:59 at the end of the day" :
 			"no longer pending");
-	if (out->step) {
-		ret = hps_clock_step(-out->step_offset_ns);
-		if (ret) {
-			hps_log(LOG_ERR, "adjtimex (step): %s", strerror(-ret));
-		} else {
-			hps_disc_stepped(&d->disc, out);
-			hps_log(LOG_NOTICE, "stepped the system clock by %+.9f s",
-				-out->step_offset_ns / 1e9);
-		}
-	}
-	if (out->set_freq) {
-		ret = hps_clock_set_freq(&d->adj, out->freq_ppb);
-		if (ret)
-			hps_log(LOG_ERR, "adjtimex (frequency): %s",
-				strerror(-ret));
-	}
+
 	ret = hps_clock_set_sync(&d->adj, out->synced, out->leap,
 				 out->est_error_ns, out->est_error_ns);
 	if (ret) {
@@ -377,10 +381,19 @@ static void update(struct daemon *d, int64_t mono)
 	}
 	if (st->updates % REPROBE_EVERY == REPROBE_EVERY - 1)
 		d->phc.mode = HPS_MODE_PRECISE;	/* falls back by itself */
-	ret = hps_phc_measure(&d->phc, d->cfg.samples, &in.m);
-	/* the module's view, when the PHC is hv_ptp_ext's */
-	if (!ret)
-		ret = hps_phc_error_bound(&d->phc, &in.bound_ns);
+	/*
+	 * The module's view (when the PHC is hv_ptp_ext's) and its other
+	 * attributes first, the offset last: the correction then follows
+	 * its measurement by the servo's arithmetic alone, and the servo is
+	 * told when it took effect (at a slew's 5 %, each millisecond
+	 * between the two is 50 us).
+	 */
+	ret = hps_phc_error_bound(&d->phc, &in.bound_ns);
+	if (!ret) {
+		read_attrs(d, &in.attrs);
+		ret = hps_phc_measure(&d->phc, d->cfg.samples, &in.m);
+		in.mono_ns = now_ns(CLOCK_MONOTONIC);
+	}
 	if (ret) {
 		st->read_errors++;
 		if (!hps_phc_transient(ret)) {
@@ -402,7 +415,6 @@ static void update(struct daemon *d, int64_t mono)
 		hps_log(LOG_NOTICE, "%s answers again", d->phc.path);
 	d->read_err_logged = 0;
 	snprintf(st->mode, sizeof(st->mode), "%s", hps_mode_name(d->phc.mode));
-	read_attrs(d, &in.attrs);
 	in.interfered = hps_clock_interfered(&d->adj, what, sizeof(what)) > 0;
 	if (in.interfered)
 		hps_log(LOG_WARNING, "another program changed the clock: %s",
@@ -503,9 +515,10 @@ static int run(struct daemon *d)
 			update(d, mono);
 			publish(d);
 			/*
-			 * The next poll a whole poll_ms after this one, even
-			 * when this one ran late (a loaded machine), not back
-			 * on the grid: the servo turns an offset into a
+			 * The next poll a whole interval (poll_ms, or the
+			 * servo's shorter one while it starts or slews) after
+			 * this one, even when this one ran late (a loaded
+			 * machine), not back on the grid: the servo turns an offset into a
 			 * frequency over the interval since the last poll (ppb
 			 * = ns / s), so catching up 25 ms after a late poll at
 			 * 250 ms multiplied its gains tenfold. A 5 us offset,
@@ -515,7 +528,7 @@ static int run(struct daemon *d)
 			 * of an update to be the offsets' jitter per poll_ms,
 			 * did not cover it.
 			 */
-			next = mono + d->cfg.poll_ms * 1000000LL;
+			next = mono + hps_disc_next_poll_ns(&d->disc);
 		}
 		if (wd_usec && now_ns(CLOCK_MONOTONIC) >= next_wd) {
 			sd_notify(0, "WATCHDOG=1");

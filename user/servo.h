@@ -49,6 +49,32 @@ double hps_servo_measured(struct hps_servo *s, int64_t offset_ns,
 			  int64_t mono_ns, enum hps_servo_state *state);
 
 /*
+ * The caller measures every @poll_ns, or as hps_servo_next_ns() says;
+ * 0 (the default): at any pace, each interval taken to be as long as
+ * the one before.
+ */
+void hps_servo_set_poll(struct hps_servo *s, int64_t poll_ns);
+
+/*
+ * The correction returned by the last hps_servo_measured() took effect
+ * at @mono_ns (CLOCK_MONOTONIC, ns), not at the measurement: the servo
+ * counts the one before it in force until then. Not called: at once.
+ */
+void hps_servo_applied(struct hps_servo *s, int64_t mono_ns);
+
+/*
+ * No measurement at @mono_ns: the caller holds @freq_ppb from then on
+ * instead of the last correction (holdover).
+ */
+void hps_servo_held(struct hps_servo *s, double freq_ppb, int64_t mono_ns);
+
+/*
+ * When to measure next, ns after this measurement: the poll, or sooner
+ * while the servo starts or slews a large offset out.
+ */
+int64_t hps_servo_next_ns(const struct hps_servo *s);
+
+/*
  * The clock was stepped by minus the last measurement's offset: the phase is
  * now zero. Returns the correction to apply from now on (the frequency
  * estimate, without a phase term), in ppb.

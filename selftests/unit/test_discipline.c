@@ -34,6 +34,10 @@ struct sim {
 	double phc_noise_ns;		/* PHC error, uniform +- */
 	int64_t bound_ns;		/* the PHC's published error bound */
 	int phc_ok;			/* 0: no PHC (no measurement) */
+	double late_ns;			/* polls late by up to this */
+	int64_t apply_ns;		/* corrections take effect up to this late */
+	int64_t lag_ns;			/* the last one's, at random */
+	double corr_before;		/* the correction until then */
 	int interfered;
 	unsigned long long rng;
 	/* the kernel's sync state, as applied */
@@ -64,7 +68,7 @@ static void sim_init(struct sim *s, double kernel_freq_ppb)
 	s->phc_noise_ns = 100;
 	s->bound_ns = 1000;
 	s->rng = 1;
-	s->corr_ppb = kernel_freq_ppb;
+	s->corr_ppb = s->corr_before = kernel_freq_ppb;
 	/* hv_ptp_ext's attributes: a synchronised host at stratum 2 */
 	s->attrs.stratum = 2;
 	s->attrs.leapflags = 0;
@@ -121,14 +125,25 @@ static void check_bound(struct sim *s)
 	}
 }
 
-/* One poll: the clock runs poll_ms, then read -> decide -> apply. */
+/*
+ * One poll: the clock runs for the interval the daemon waits
+ * (hps_disc_next_poll_ns(), late by up to late_ns at random), then
+ * read -> decide -> apply.
+ */
 static void poll_once(struct sim *s)
 {
-	int64_t dt = s->cfg.poll_ms * 1000000LL;
+	int64_t dt = hps_disc_next_poll_ns(&s->d), a;
 	struct hps_disc_in in = { 0 };
 	struct hps_disc_out out;
 
-	s->err_ns += (s->natural_ppb + s->corr_ppb) * dt / 1e9;
+	if (s->late_ns)
+		dt += llround(s->late_ns * (uniform(s) + 1) / 2);
+
+	/* a new correction takes effect apply_ns after the poll */
+	a = dt < s->lag_ns ? dt : s->lag_ns;
+	s->err_ns += ((s->natural_ppb + s->corr_before) * a +
+		      (s->natural_ppb + s->corr_ppb) * (dt - a)) / 1e9;
+	s->corr_before = s->corr_ppb;
 	s->mono += dt;
 	s->polls++;
 	in.mono_ns = s->mono;
@@ -154,32 +169,35 @@ static void poll_once(struct sim *s)
 		s->steps_applied++;
 		hps_disc_stepped(&s->d, &out);
 	}
-	if (out.set_freq)
+	if (out.set_freq) {
 		s->corr_ppb = out.freq_ppb;
+		s->lag_ns = llround(s->apply_ns * (uniform(s) + 1) / 2);
+		hps_disc_applied(&s->d, s->mono + s->lag_ns);
+	}
 	apply_sync(s, &out);
 	check_bound(s);
 }
 
 static void run_s(struct sim *s, double seconds)
 {
-	int n = llround(seconds * 1000 / s->cfg.poll_ms);
+	int64_t end = s->mono + llround(seconds * 1e9);
 
-	while (n--)
+	while (s->mono < end)
 		poll_once(s);
 }
 
 /* Seconds until |error| stays under @ns for good, within @max_s; -1 never. */
 static double settle_s(struct sim *s, double ns, double max_s)
 {
+	int64_t start = s->mono, end = s->mono + llround(max_s * 1e9);
 	double t = -1;
-	int n = llround(max_s * 1000 / s->cfg.poll_ms), i;
 
-	for (i = 1; i <= n; i++) {
+	while (s->mono < end) {
 		poll_once(s);
 		if (fabs(s->err_ns) > ns)
 			t = -1;
 		else if (t < 0)
-			t = i * s->cfg.poll_ms / 1000.0;
+			t = (s->mono - start) / 1e9;
 	}
 	return t;
 }
@@ -233,27 +251,42 @@ TEST(converge_from_50ms_100ppm)
 /*
  * A clean start (the accuracy issue's starts): 50 ms / +100 ppm,
  * 500 ms / -50 ppm and 5 ms / 0 ppm, slewed (below makestep's 1 s). The
- * approach is monotone within 10 % of the initial offset: never beyond
- * zero by more than that, and never back out past it once within it.
+ * approach is monotone: never beyond zero by more than the measurement
+ * noise, far within 10 % of the initial offset, with polls on time and
+ * with polls late by up to 50 ms and each correction taking effect up to
+ * 8 ms after its measurement (a loaded guest; the daemon tells the servo
+ * when it applied it). Within 10 us no later
+ * than phc2sys, which steps at its second update, a second in (2.2 s in
+ * docs/benchmarks.md), where the clamp allows it: 50 ms and 5 ms; 500 ms
+ * at 5 % takes 10 s. Beyond the step threshold (makestep 0.1 here) the
+ * clock is stepped once, at the second measurement, and is within 10 us
+ * a second later.
  */
 TEST(clean_start)
 {
-	static const struct { double off_ns, ppb; } c[] = {
-		{ 50e6, 100000 }, { 500e6, -50000 }, { 5e6, 0 },
-		{ -50e6, -100000 }, { -500e6, 50000 },
+	static const struct {
+		double off_ns, ppb, within_s, makestep;
+	} c[] = {
+		{ 50e6, 100000, 2.0, 1.0 }, { 500e6, -50000, 11.0, 1.0 },
+		{ 5e6, 0, 1.0, 1.0 }, { -50e6, -100000, 2.0, 1.0 },
+		{ -500e6, 50000, 11.0, 1.0 }, { 500e6, -50000, 1.0, 0.1 },
 	};
 	struct sim s;
 	double t10, worst, err0;
 	unsigned int i;
-	int k, n;
+	int late;
 
-	for (i = 0; i < ARRAY_SIZE(c); i++) {
-		sim_init(&s, c[i].ppb);
-		err0 = s.err_ns = c[i].off_ns;
+	for (i = 0; i < 2 * ARRAY_SIZE(c); i++) {
+		late = i >= ARRAY_SIZE(c);
+		sim_init(&s, c[i % ARRAY_SIZE(c)].ppb);
+		s.cfg.makestep_threshold = c[i % ARRAY_SIZE(c)].makestep;
+		ASSERT_EQ(0, hps_disc_reconfigure(&s.d, &s.cfg));
+		s.late_ns = late ? 50e6 : 0;
+		s.apply_ns = late ? 8000000 : 0;
+		err0 = s.err_ns = c[i % ARRAY_SIZE(c)].off_ns;
 		worst = 0;
 		t10 = -1;
-		n = llround(60 * 1000.0 / s.cfg.poll_ms);
-		for (k = 1; k <= n; k++) {
+		while (s.mono < 60 * SEC) {
 			poll_once(&s);
 			/* past zero: the sign against the initial offset's */
 			if (s.err_ns * (err0 > 0 ? -1 : 1) > worst)
@@ -261,14 +294,26 @@ TEST(clean_start)
 			if (fabs(s.err_ns) > 10000)
 				t10 = -1;
 			else if (t10 < 0)
-				t10 = k * s.cfg.poll_ms / 1000.0;
+				t10 = s.mono / 1e9;
 		}
-		TH_LOG("from %+.0f ms, %+.0f ppm: within 10 us after %.1f s, overshoot %.0f ns (%.2f %% of the start), %d steps",
-		       err0 / 1e6, c[i].ppb / 1000, t10, worst,
+		TH_LOG("from %+.0f ms, %+.0f ppm, makestep %.1f, polls %s: within 10 us after %.2f s, overshoot %.0f ns (%.4f %% of the start), %d steps",
+		       err0 / 1e6, c[i % ARRAY_SIZE(c)].ppb / 1000,
+		       s.cfg.makestep_threshold,
+		       late ? "late (<= 50 ms, applied <= 8 ms after)" : "on time",
+		       t10, worst,
 		       100 * worst / fabs(err0), s.steps_applied);
 		EXPECT_LT(0, t10);
+		EXPECT_GE(c[i % ARRAY_SIZE(c)].within_s, t10);
 		EXPECT_GE(0.1 * fabs(err0), worst);
-		EXPECT_EQ(0, s.steps_applied);
+		/*
+		 * The PHC's noise: +-100 ns, and after a step the frequency
+		 * the start measured over 100 ms, which carries it as up to
+		 * 2 ppm until the loop has taken that out.
+		 */
+		EXPECT_GE(1000, worst);
+		EXPECT_EQ(fabs(err0) > s.cfg.makestep_threshold * 1e9,
+			  s.steps_applied);
+		EXPECT_STREQ("locked", s.st.state);
 		sim_done(&s);
 	}
 }
