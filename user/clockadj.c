@@ -39,7 +39,7 @@ int hps_clock_get_freq(double *ppb)
 	return 0;
 }
 
-int hps_clock_set_freq(struct hps_clockadj *a, double ppb)
+int hps_clock_set_freq(struct hps_clockadj *a, double ppb, int64_t *at_ns)
 {
 	struct timex tx = { .modes = ADJ_FREQUENCY | ADJ_TICK };
 	long t;
@@ -56,6 +56,10 @@ int hps_clock_set_freq(struct hps_clockadj *a, double ppb)
 	if (!ret) {
 		a->tick = tx.tick;
 		a->freq = tx.freq;
+		/* the kernel's CLOCK_REALTIME at the call, us or ns */
+		if (at_ns)
+			*at_ns = tx.time.tv_sec * 1000000000LL +
+				 tx.time.tv_usec * (tx.status & STA_NANO ? 1 : 1000);
 	}
 	return ret;
 }

@@ -24,8 +24,12 @@ enum { HPS_LEAP_NONE, HPS_LEAP_INSERT, HPS_LEAP_DELETE, HPS_LEAP_UNSYNC };
 /* The correction in force (tick and frequency together), in ppb. */
 int hps_clock_get_freq(double *ppb);
 
-/* Apply @ppb (positive: faster), splitting it into tick and frequency. */
-int hps_clock_set_freq(struct hps_clockadj *a, double ppb);
+/*
+ * Apply @ppb (positive: faster), splitting it into tick and frequency;
+ * *@at_ns (unless NULL) gets CLOCK_REALTIME as the kernel read it in the
+ * same call: the change took effect then.
+ */
+int hps_clock_set_freq(struct hps_clockadj *a, double ppb, int64_t *at_ns);
 
 /* Step CLOCK_REALTIME by @delta_ns. */
 int hps_clock_step(int64_t delta_ns);

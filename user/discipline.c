@@ -240,7 +240,7 @@ void hps_disc_missed(struct hps_disc *d, int64_t mono_ns,
 
 		out->set_freq = 1;
 		out->freq_ppb = ppb;
-		hps_servo_held(d->servo, ppb, mono_ns);
+		hps_servo_held(d->servo, ppb, mono_ns + d->at_minus_mono);
 		st->freq_ppm = ppb / 1000;
 		d->hold_growth = HOLDOVER_PPB + 3 * d->hold_dev +
 				 (d->hold_n ? fabs(d->hold_ppb - drift) : 0) +
@@ -348,7 +348,9 @@ void hps_disc_update(struct hps_disc *d, const struct hps_disc_in *in,
 	allow_step = abs_off > d->cfg.makestep_threshold * 1e9 &&
 		     (d->cfg.makestep_limit < 0 ||
 		      st->updates < (uint64_t)d->cfg.makestep_limit);
-	ppb = hps_servo_measured(d->servo, s->offset_ns, in->mono_ns, &state);
+	d->at_minus_mono = in->at_ns ? in->at_ns - in->mono_ns : 0;
+	ppb = hps_servo_measured(d->servo, s->offset_ns,
+				 in->mono_ns + d->at_minus_mono, &state);
 	if (allow_step && state != HPS_SERVO_UNLOCKED) {
 		out->step = 1;
 		out->step_offset_ns = s->offset_ns;
@@ -371,7 +373,12 @@ void hps_disc_update(struct hps_disc *d, const struct hps_disc_in *in,
 	st->est_error_ns = sat_add(sat_add(in->bound_ns, abs_off),
 				   s->window_ns / 2);
 
-	if (state == HPS_SERVO_LOCKED && abs_off < d->cfg.lock_us * 1000) {
+	/*
+	 * Locked by the PI loop's updates only: a slew's 100 ms ones come
+	 * before the frequency estimate has had the time to settle.
+	 */
+	if (state == HPS_SERVO_LOCKED && !hps_servo_slewing(d->servo) &&
+	    abs_off < d->cfg.lock_us * 1000) {
 		if (d->lock_count) {
 			double step = (double)(s->offset_ns - d->lock_prev);
 
@@ -407,11 +414,11 @@ void hps_disc_update(struct hps_disc *d, const struct hps_disc_in *in,
 		d->disrupted = out->synced ? d->disrupted - 1 : LOCK_COUNT;
 }
 
-void hps_disc_applied(struct hps_disc *d, int64_t mono_ns)
+void hps_disc_applied(struct hps_disc *d, int64_t at_ns)
 {
 	/* an update's correction; holdover's is hps_servo_held()'s */
 	if (d->measured)
-		hps_servo_applied(d->servo, mono_ns);
+		hps_servo_applied(d->servo, at_ns);
 }
 
 int64_t hps_disc_next_poll_ns(const struct hps_disc *d)

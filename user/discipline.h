@@ -58,6 +58,13 @@ struct hps_disc_attrs {
 /* One poll's input. */
 struct hps_disc_in {
 	int64_t mono_ns;		/* CLOCK_MONOTONIC */
+	/*
+	 * The measurement's instant on a time base the clock's own
+	 * corrections do not scale, ns (the PHC's time: CLOCK_MONOTONIC
+	 * runs 5 % slow while the clock is slewed 5 % slow, and a servo
+	 * timing its slew on it misjudges it by as much); 0: mono_ns.
+	 */
+	int64_t at_ns;
 	int64_t realtime_ns;		/* CLOCK_REALTIME */
 	struct hps_measurement m;	/* the PHC offset measurement */
 	int64_t bound_ns;		/* the PHC's error bound, 0 unknown */
@@ -102,6 +109,7 @@ struct hps_disc {
 	int lock_count;
 	int ever_locked;
 	int measured;		/* the last poll measured (not missed) */
+	int64_t at_minus_mono;	/* the servo's time base - CLOCK_MONOTONIC */
 	int host_unsync;		/* the host says stratum 16 or leap 3 */
 	double hold_ppb;		/* average correction while locked */
 	double hold_dev;		/* average |correction - hold_ppb| */
@@ -167,8 +175,11 @@ void hps_disc_update(struct hps_disc *d, const struct hps_disc_in *in,
 void hps_disc_missed(struct hps_disc *d, int64_t mono_ns,
 		     struct hps_disc_out *out);
 
-/* The frequency in @out of the last update was applied at @mono_ns. */
-void hps_disc_applied(struct hps_disc *d, int64_t mono_ns);
+/*
+ * The frequency in @out of the last update was applied at @at_ns, on
+ * the time base of hps_disc_in's at_ns.
+ */
+void hps_disc_applied(struct hps_disc *d, int64_t at_ns);
 
 /*
  * When to poll next, ns after this poll: poll_ms, or sooner while the

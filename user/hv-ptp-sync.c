@@ -52,6 +52,9 @@ struct daemon {
 	struct hps_cb_writer cb;	/* the ClockBound segment, if any */
 	char cb_path[PATH_MAX];		/* ... and where it is */
 	int disr_fd;			/* the module's disruptions attribute */
+	int64_t rt_mono;		/* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	/* the last measurement: servo time, PHC, MONOTONIC, REALTIME */
+	int64_t meas_at, meas_phc, meas_mono, meas_sys;
 	int phc_logged;			/* "no PHC" said once */
 	int read_err_logged;		/* a transient read error said once */
 };
@@ -230,6 +233,7 @@ static void apply(struct daemon *d, struct hps_disc_out *out)
 {
 	enum hps_disc_state state = out->state;
 	int ret, step_ret = 0;
+	int64_t at;
 
 	/* the clock first, the log after: the servo counts the delay */
 	if (out->step) {
@@ -238,12 +242,14 @@ static void apply(struct daemon *d, struct hps_disc_out *out)
 			hps_disc_stepped(&d->disc, out);
 	}
 	if (out->set_freq) {
-		ret = hps_clock_set_freq(&d->adj, out->freq_ppb);
+		ret = hps_clock_set_freq(&d->adj, out->freq_ppb, &at);
 		if (ret)
 			hps_log(LOG_ERR, "adjtimex (frequency): %s",
 				strerror(-ret));
-		else
-			hps_disc_applied(&d->disc, now_ns(CLOCK_MONOTONIC));
+		else if (!out->step)
+			/* on the measurement's time base (the PHC's) */
+			hps_disc_applied(&d->disc, d->meas_at +
+					 (at - d->meas_sys));
 	}
 	if (step_ret)
 		hps_log(LOG_ERR, "adjtimex (step): %s", strerror(-step_ret));
@@ -361,6 +367,68 @@ static void read_attrs(struct daemon *d, struct hps_disc_attrs *a)
 					     &a->disruptions);
 }
 
+/*
+ * CLOCK_REALTIME - CLOCK_MONOTONIC: the kernel slews both alike, so this
+ * holds until the clock is stepped. Read between two readings of
+ * CLOCK_MONOTONIC close together (a preemption between them would shift
+ * it), the closest of three tries.
+ */
+static int64_t realtime_minus_monotonic(void)
+{
+	int64_t m1, r, m2, best = INT64_MAX, diff = 0;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		m1 = now_ns(CLOCK_MONOTONIC);
+		r = now_ns(CLOCK_REALTIME);
+		m2 = now_ns(CLOCK_MONOTONIC);
+		if (m2 - m1 < best) {
+			best = m2 - m1;
+			diff = r - m1 - (m2 - m1) / 2;
+		}
+		if (best < 20000)
+			break;
+	}
+	return diff;
+}
+
+/*
+ * The measurement's instant on CLOCK_MONOTONIC: its own system timestamp
+ * (the crosstimestamp's, or the middle of the best window), not a clock
+ * read after it returns, which a preemption can make milliseconds late
+ * (at a slew's 5 %, 50 us of phase each). Read after the measurement
+ * when that is implausible: before the poll began, or after now.
+ */
+static int64_t measured_at(struct daemon *d, const struct hps_measurement *m,
+			   int64_t poll_mono)
+{
+	int64_t now = now_ns(CLOCK_MONOTONIC), at = m->sys_ns - d->rt_mono;
+
+	return at >= poll_mono && at <= now ? at : now;
+}
+
+/*
+ * The measurement's instant on the servo's time base, which the system
+ * clock's corrections do not scale: it advances as the PHC's time
+ * (sys_ns - offset_ns) does, or, where that moved otherwise than
+ * CLOCK_MONOTONIC since the last measurement (a step of the host's
+ * time, another PHC), as CLOCK_MONOTONIC did.
+ */
+static int64_t servo_time(struct daemon *d, const struct hps_disc_in *in)
+{
+	int64_t phc = in->m.sys_ns - in->m.offset_ns, at = phc;
+	int64_t dp = phc - d->meas_phc, dm = in->mono_ns - d->meas_mono;
+
+	if (d->meas_mono)
+		at = d->meas_at +
+		     (dm > 0 && llabs(dp - dm) <= dm / 8 + 1000000 ? dp : dm);
+	d->meas_at = at;
+	d->meas_phc = phc;
+	d->meas_mono = in->mono_ns;
+	d->meas_sys = in->m.sys_ns;
+	return at;
+}
+
 /* One poll, at @mono (CLOCK_MONOTONIC, ns): read, decide, apply. */
 static void update(struct daemon *d, int64_t mono)
 {
@@ -391,8 +459,10 @@ static void update(struct daemon *d, int64_t mono)
 	ret = hps_phc_error_bound(&d->phc, &in.bound_ns);
 	if (!ret) {
 		read_attrs(d, &in.attrs);
+		d->rt_mono = realtime_minus_monotonic();
 		ret = hps_phc_measure(&d->phc, d->cfg.samples, &in.m);
-		in.mono_ns = now_ns(CLOCK_MONOTONIC);
+		in.mono_ns = measured_at(d, &in.m, mono);
+		in.at_ns = servo_time(d, &in);
 	}
 	if (ret) {
 		st->read_errors++;
@@ -588,6 +658,7 @@ int main(int argc, char **argv)
 	int i, check = 0, print = 0, json = 0, is_status = 0;
 	char *arg, *eq, err[160];
 
+	hps_status_init();
 	d.config_path = HPS_DEFAULT_CONFIG;
 	d.overrides = calloc(argc, sizeof(*d.overrides));
 	if (!d.overrides)

@@ -45,6 +45,7 @@
 #define SLEW_EXIT_NS	10000	/* ... until under this */
 #define SLEW_POLL_NS	100000000LL	/* measurements while slewing, ns */
 #define SLEW_SPAN	1.5	/* intervals a slew update aims to take */
+#define CLEAN_PPB	1e7	/* a change of less: the same correction */
 /*
  * An unexpected offset faster than this over the interval (twice the
  * kernel's 500 ppm frequency range) is no clock's frequency error: the
@@ -80,7 +81,8 @@ struct hps_servo {
 	double fit_ff;		/* ppb: feed-forward since */
 	double fit_c, fit_t;	/* ns, s: the last point */
 	double fit_prev;	/* ns: the last offset */
-	double fit_n, fit_st, fit_sc, fit_stt, fit_stc;
+	double fit_n, fit_st, fit_sc, fit_stt, fit_stc;	/* this segment */
+	double fit_sxx, fit_sxy;	/* the closed ones', centred */
 };
 
 struct hps_servo *hps_servo_create(double kp, double ki, double max_ppb)
@@ -175,6 +177,15 @@ static double moved(const struct hps_servo *s, double t, double base)
  * falls as the slew goes on (two points 100 ms apart make a PHC's read
  * noise of a microsecond tens of ppm; ten over a second, one or two),
  * where the integrator would only carry the last reading's noise on.
+ *
+ * Only intervals over which the correction changed by less than
+ * CLEAN_PPB count: the instant a change took effect is known to some
+ * microseconds only (the kernel reads the time, then changes the rate),
+ * which is tens of nanoseconds of phase per percent of change; in a
+ * guest the start's first slew (5 %) moved the estimate by 4 ppm, and
+ * the first steps down from it by 17. Each run of intervals that count
+ * is a segment with an intercept of its own, and the slope is the one
+ * that fits all segments best.
  */
 static void fit_start(struct hps_servo *s, int64_t offset_ns)
 {
@@ -186,33 +197,50 @@ static void fit_start(struct hps_servo *s, int64_t offset_ns)
 	s->fit_prev = offset_ns;
 	s->fit_n = 1;
 	s->fit_st = s->fit_sc = s->fit_stt = s->fit_stc = 0;
+	s->fit_sxx = s->fit_sxy = 0;
+}
+
+/* The current segment's centred sums, added to the closed ones'. */
+static void fit_sums(const struct hps_servo *s, double *sxx, double *sxy)
+{
+	*sxx = s->fit_sxx;
+	*sxy = s->fit_sxy;
+	if (s->fit_n > 1) {
+		*sxx += s->fit_stt - s->fit_st * s->fit_st / s->fit_n;
+		*sxy += s->fit_stc - s->fit_st * s->fit_sc / s->fit_n;
+	}
 }
 
 /*
  * The next point, @t s after the last, over which the corrections moved
- * the clock by @move ns beyond ref + ff; returns the frequency estimate.
+ * the clock by @move ns beyond ref + ff, and stayed within CLEAN_PPB of
+ * each other (@clean) or not; returns the frequency estimate.
  */
 static double fit_add(struct hps_servo *s, int64_t offset_ns, double t,
-		      double move)
+		      double move, int clean)
 {
-	double d;
+	double sxx, sxy;
 
 	/* the offset moved at natural + freq: take what freq did out */
 	s->fit_c += offset_ns - s->fit_prev - move;
 	s->fit_t += t;
 	s->fit_prev = offset_ns;
+	if (!clean) {
+		/* a new segment from this point */
+		fit_sums(s, &s->fit_sxx, &s->fit_sxy);
+		s->fit_n = 0;
+		s->fit_st = s->fit_sc = s->fit_stt = s->fit_stc = 0;
+	}
 	s->fit_n++;
 	s->fit_st += s->fit_t;
 	s->fit_sc += s->fit_c;
 	s->fit_stt += s->fit_t * s->fit_t;
 	s->fit_stc += s->fit_t * s->fit_c;
-	d = s->fit_n * s->fit_stt - s->fit_st * s->fit_st;
-	if (d <= 0)
+	fit_sums(s, &sxx, &sxy);
+	if (sxx <= 0)
 		return s->drift;
 	/* the slope is natural + ref: the estimate is ref + ff - slope */
-	return clamp(s->fit_ref + s->fit_ff -
-		     (s->fit_n * s->fit_stc - s->fit_st * s->fit_sc) / d,
-		     s->max_ppb);
+	return clamp(s->fit_ref + s->fit_ff - sxy / sxx, s->max_ppb);
 }
 
 /*
@@ -235,9 +263,14 @@ void hps_servo_set_poll(struct hps_servo *s, int64_t poll_ns)
 	s->poll_ns = poll_ns;
 }
 
+int hps_servo_slewing(const struct hps_servo *s)
+{
+	return s->count < 2 || s->slewed;
+}
+
 int64_t hps_servo_next_ns(const struct hps_servo *s)
 {
-	if ((s->count < 2 || s->slewed) && s->poll_ns > SLEW_POLL_NS)
+	if (hps_servo_slewing(s) && s->poll_ns > SLEW_POLL_NS)
 		return SLEW_POLL_NS;
 	return s->poll_ns;
 }
@@ -252,11 +285,13 @@ double hps_servo_measured(struct hps_servo *s, int64_t offset_ns,
 			  int64_t mono_ns, enum hps_servo_state *state)
 {
 	double old = s->drift, t, p, i, u, expect, fit_move;
+	int clean;
 
 	t = (mono_ns - s->last_mono) / 1e9;
 	/* what the last update's correction should have led to */
 	expect = s->slew_from + moved(s, t, s->exp_drift);
 	fit_move = moved(s, t, s->fit_ref + s->fit_ff);
+	clean = fabs(s->freq - s->freq_before) <= CLEAN_PPB;
 	/* the correction in force stays until this one's is applied */
 	s->freq_before = s->freq;
 	s->lag = 0;
@@ -271,7 +306,7 @@ double hps_servo_measured(struct hps_servo *s, int64_t offset_ns,
 		 * The natural error is the offset's slope minus s->freq:
 		 * the fit of these two points.
 		 */
-		s->drift = fit_add(s, offset_ns, t, fit_move);
+		s->drift = fit_add(s, offset_ns, t, fit_move, clean);
 		note_residual(s, old);
 		s->freq = s->drift;
 		s->exp_drift = s->drift;
@@ -308,7 +343,8 @@ double hps_servo_measured(struct hps_servo *s, int64_t offset_ns,
 		i = s->ki * u / fmax(t, s->poll_ns / 1e9);
 		if (llabs(offset_ns) > SLEW_NS || s->left ||
 		    (s->slewed && llabs(offset_ns) > SLEW_EXIT_NS)) {
-			s->drift = s->fit ? fit_add(s, offset_ns, t, fit_move) :
+			s->drift = s->fit ? fit_add(s, offset_ns, t, fit_move,
+						    clean) :
 				   clamp(s->drift - i, s->max_ppb);
 			note_residual(s, old);
 			s->exp_drift = s->drift;

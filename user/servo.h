@@ -68,6 +68,9 @@ void hps_servo_applied(struct hps_servo *s, int64_t mono_ns);
  */
 void hps_servo_held(struct hps_servo *s, double freq_ppb, int64_t mono_ns);
 
+/* Whether the servo is starting, or slewing a large offset out. */
+int hps_servo_slewing(const struct hps_servo *s);
+
 /*
  * When to measure next, ns after this measurement: the poll, or sooner
  * while the servo starts or slews a large offset out.

@@ -224,6 +224,15 @@ fail:
 /* Doubles with as many digits as the text views could ever show. */
 #define JSON_FLAGS	(JSON_COMPACT | JSON_REAL_PRECISION(9))
 
+void hps_status_init(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	json_object_seed(((size_t)ts.tv_nsec ^ (size_t)ts.tv_sec << 20 ^
+			  (size_t)getpid()) | 1);
+}
+
 int hps_status_write(const char *path, const struct hps_status *st)
 {
 	json_t *o = state_json(st);

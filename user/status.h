@@ -57,6 +57,15 @@ struct hps_status {
 	int64_t cb_max_drift_ppb; /* ... and growth */
 };
 
+/*
+ * Seeds jansson's hash tables from the time and the process id, not from
+ * the kernel's random pool: jansson reads /dev/urandom at its first
+ * object otherwise, and early after boot, before the pool is ready, that
+ * read waited a second (inside the first update of the clock). The state
+ * file is ours; there is no one to flood its hash tables. Call first.
+ */
+void hps_status_init(void);
+
 /* Write @st to @path atomically. Returns 0 or -errno. */
 int hps_status_write(const char *path, const struct hps_status *st);
 
