@@ -66,7 +66,7 @@ struct hps_servo {
 	double residual;	/* last change of drift, ppb */
 	double skew;		/* average |residual|, ppb */
 	int64_t last_offset;	/* ns, the first measurement's */
-	int64_t last_mono;	/* ns, CLOCK_MONOTONIC of the last measurement */
+	int64_t last_at;	/* ns: the last measurement's instant */
 	int count;		/* 0, 1: measurements since reset; 2: tracking */
 	int slewed;		/* the last update slewed ... */
 	int left;		/* ... and clamped: phase left to slew */
@@ -127,20 +127,20 @@ void hps_servo_feedforward(struct hps_servo *s, double delta_ppb)
 	s->fit_ff += delta_ppb;
 }
 
-void hps_servo_applied(struct hps_servo *s, int64_t mono_ns)
+void hps_servo_applied(struct hps_servo *s, int64_t at_ns)
 {
-	s->lag = mono_ns > s->last_mono ? (mono_ns - s->last_mono) / 1e9 : 0;
+	s->lag = at_ns > s->last_at ? (at_ns - s->last_at) / 1e9 : 0;
 	s->lag_est += (s->lag_seen ? LAG_WEIGHT : 1) * (s->lag - s->lag_est);
 	s->lag_seen = 1;
 }
 
-void hps_servo_held(struct hps_servo *s, double freq_ppb, int64_t mono_ns)
+void hps_servo_held(struct hps_servo *s, double freq_ppb, int64_t at_ns)
 {
 	if (freq_ppb == s->freq)
 		return;
 	s->freq_before = s->freq;
 	s->freq = freq_ppb;
-	s->lag = mono_ns > s->last_mono ? (mono_ns - s->last_mono) / 1e9 : 0;
+	s->lag = at_ns > s->last_at ? (at_ns - s->last_at) / 1e9 : 0;
 }
 
 /*
@@ -282,12 +282,12 @@ static void note_residual(struct hps_servo *s, double old_drift)
 }
 
 double hps_servo_measured(struct hps_servo *s, int64_t offset_ns,
-			  int64_t mono_ns, enum hps_servo_state *state)
+			  int64_t at_ns, enum hps_servo_state *state)
 {
 	double old = s->drift, t, p, i, u, expect, fit_move;
 	int clean;
 
-	t = (mono_ns - s->last_mono) / 1e9;
+	t = (at_ns - s->last_at) / 1e9;
 	/* what the last update's correction should have led to */
 	expect = s->slew_from + moved(s, t, s->exp_drift);
 	fit_move = moved(s, t, s->fit_ref + s->fit_ff);
@@ -314,14 +314,14 @@ double hps_servo_measured(struct hps_servo *s, int64_t offset_ns,
 		s->left = 0;
 		if (llabs(offset_ns) > SLEW_NS)
 			slew(s, offset_ns);
-		s->last_mono = mono_ns;
+		s->last_at = at_ns;
 		s->count = 2;
 		*state = HPS_SERVO_JUMP;
 		return s->freq;
 	default:
 		if (t <= 0)
 			t = 1e-3;
-		s->last_mono = mono_ns;
+		s->last_at = at_ns;
 		*state = HPS_SERVO_LOCKED;
 		/*
 		 * Only the unexpected is frequency: the offset the last
@@ -367,7 +367,7 @@ double hps_servo_measured(struct hps_servo *s, int64_t offset_ns,
 		return s->freq;
 	}
 	s->last_offset = offset_ns;
-	s->last_mono = mono_ns;
+	s->last_at = at_ns;
 	s->count = 1;
 	fit_start(s, offset_ns);
 	*state = HPS_SERVO_UNLOCKED;

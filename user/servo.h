@@ -7,7 +7,10 @@
  * Units and signs: offset_ns is system clock minus PHC (positive: the
  * system clock is ahead). A frequency is the correction applied to the
  * system clock in ppb (positive speeds it up), so a positive offset is
- * answered with a lower frequency.
+ * answered with a lower frequency. Instants (at_ns) are ns on the
+ * caller's time base, which the correction must not scale: not
+ * CLOCK_MONOTONIC, which the kernel slews with the clock (hv-ptp-sync
+ * gives the PHC's time).
  */
 #ifndef HPS_SERVO_H
 #define HPS_SERVO_H
@@ -40,13 +43,13 @@ void hps_servo_set_freq(struct hps_servo *s, double freq_ppb);
 void hps_servo_feedforward(struct hps_servo *s, double delta_ppb);
 
 /*
- * One measurement: @offset_ns at @mono_ns (CLOCK_MONOTONIC, ns). Returns
+ * One measurement: @offset_ns at @at_ns. Returns
  * the correction to apply from now on, in ppb, and sets *@state. After a
  * JUMP the caller either steps the clock by -offset_ns and calls
  * hps_servo_stepped(), or carries on: the next measurement is tracked.
  */
 double hps_servo_measured(struct hps_servo *s, int64_t offset_ns,
-			  int64_t mono_ns, enum hps_servo_state *state);
+			  int64_t at_ns, enum hps_servo_state *state);
 
 /*
  * The caller measures every @poll_ns, or as hps_servo_next_ns() says;
@@ -57,16 +60,16 @@ void hps_servo_set_poll(struct hps_servo *s, int64_t poll_ns);
 
 /*
  * The correction returned by the last hps_servo_measured() took effect
- * at @mono_ns (CLOCK_MONOTONIC, ns), not at the measurement: the servo
+ * at @at_ns, not at the measurement: the servo
  * counts the one before it in force until then. Not called: at once.
  */
-void hps_servo_applied(struct hps_servo *s, int64_t mono_ns);
+void hps_servo_applied(struct hps_servo *s, int64_t at_ns);
 
 /*
- * No measurement at @mono_ns: the caller holds @freq_ppb from then on
+ * No measurement at @at_ns: the caller holds @freq_ppb from then on
  * instead of the last correction (holdover).
  */
-void hps_servo_held(struct hps_servo *s, double freq_ppb, int64_t mono_ns);
+void hps_servo_held(struct hps_servo *s, double freq_ppb, int64_t at_ns);
 
 /* Whether the servo is starting, or slewing a large offset out. */
 int hps_servo_slewing(const struct hps_servo *s);
