@@ -65,7 +65,6 @@ struct hps_servo {
 	int lag_seen;		/* of any lag at all */
 	double residual;	/* last change of drift, ppb */
 	double skew;		/* average |residual|, ppb */
-	int64_t last_offset;	/* ns, the first measurement's */
 	int64_t last_at;	/* ns: the last measurement's instant */
 	int count;		/* 0, 1: measurements since reset; 2: tracking */
 	int slewed;		/* the last update slewed ... */
@@ -366,7 +365,6 @@ double hps_servo_measured(struct hps_servo *s, int64_t offset_ns,
 		s->exp_drift = s->drift;
 		return s->freq;
 	}
-	s->last_offset = offset_ns;
 	s->last_at = at_ns;
 	s->count = 1;
 	fit_start(s, offset_ns);
