@@ -201,14 +201,20 @@ struct sim_sample {
 	u64 parenttime;		/* 100 ns since 1601, with the host's error */
 	u64 ref;		/* 100 ns ticks */
 	s64 err_ns;		/* parenttime minus the true host time */
+	s64 host_ns;		/* the true host time, ns */
 };
 
-/* The stream's last samples and their errors, for the "samples" file. */
+/*
+ * The last samples sent, the stream's and those a device gets alone when
+ * its negotiation completes, for the "samples" file.
+ */
 #define SAMPLE_LOG	256
 static struct {
 	u64 n, ref_ns;
-	s64 err_ns;
+	s64 err_ns, host_ns;
+	unsigned int devs;	/* devices it was sent to */
 } sample_log[SAMPLE_LOG];
+static u64 samples_logged;	/* under sample_log_lock */
 static DEFINE_SPINLOCK(sample_log_lock);
 
 static struct sim_sample sim_take_sample(void)
@@ -228,6 +234,7 @@ static struct sim_sample sim_take_sample(void)
 	host = truth + sim_clock_sample_error_ns();
 	s.parenttime = WLTIMEDELTA + DIV_ROUND_CLOSEST(host, 100);
 	s.err_ns = (s64)(s.parenttime - WLTIMEDELTA) * 100 - truth;
+	s.host_ns = truth;
 	return s;
 }
 
@@ -315,22 +322,27 @@ static void send_time_msg(struct sim_dev *sd, const struct sim_sample *s,
 static void send_sample(enum sim_kind kind, struct sim_dev *only)
 {
 	struct sim_sample s = sim_take_sample();
-	unsigned int i;
+	unsigned int i, sent = 0;
+	unsigned long flags;
+	u64 n;
 
 	for (i = 0; i < n_devs; i++)
-		if ((!only || devs[i] == only) && sim_dev_ready(devs[i]))
+		if ((!only || devs[i] == only) && sim_dev_ready(devs[i])) {
 			send_time_msg(devs[i], &s, kind);
+			sent++;
+		}
 	if (!only) {
-		u64 n = atomic64_inc_return(&samples_sent);
-		unsigned long flags;
-
+		atomic64_inc(&samples_sent);
 		atomic64_set(&last_sample_ref, s.ref);
-		spin_lock_irqsave(&sample_log_lock, flags);
-		sample_log[n % SAMPLE_LOG].n = n;
-		sample_log[n % SAMPLE_LOG].ref_ns = s.ref * 100;
-		sample_log[n % SAMPLE_LOG].err_ns = s.err_ns;
-		spin_unlock_irqrestore(&sample_log_lock, flags);
 	}
+	spin_lock_irqsave(&sample_log_lock, flags);
+	n = ++samples_logged;
+	sample_log[n % SAMPLE_LOG].n = n;
+	sample_log[n % SAMPLE_LOG].ref_ns = s.ref * 100;
+	sample_log[n % SAMPLE_LOG].err_ns = s.err_ns;
+	sample_log[n % SAMPLE_LOG].host_ns = s.host_ns;
+	sample_log[n % SAMPLE_LOG].devs = sent;
+	spin_unlock_irqrestore(&sample_log_lock, flags);
 }
 
 static void send_negotiate(struct sim_dev *sd, bool malformed)
@@ -702,21 +714,26 @@ static const struct file_operations truth_fops = {
 
 static int samples_show(struct seq_file *s, void *unused)
 {
-	u64 last = atomic64_read(&samples_sent), n;
 	unsigned long flags;
-	s64 err;
-	u64 ref;
+	unsigned int devs;
+	s64 err, host;
+	u64 last, n, ref;
 
+	spin_lock_irqsave(&sample_log_lock, flags);
+	last = samples_logged;
+	spin_unlock_irqrestore(&sample_log_lock, flags);
 	n = last > SAMPLE_LOG ? last - SAMPLE_LOG + 1 : 1;
 	for (; n <= last; n++) {
 		spin_lock_irqsave(&sample_log_lock, flags);
 		ref = sample_log[n % SAMPLE_LOG].ref_ns;
 		err = sample_log[n % SAMPLE_LOG].err_ns;
+		host = sample_log[n % SAMPLE_LOG].host_ns;
+		devs = sample_log[n % SAMPLE_LOG].devs;
 		if (sample_log[n % SAMPLE_LOG].n != n)
 			ref = 0;
 		spin_unlock_irqrestore(&sample_log_lock, flags);
 		if (ref)
-			seq_printf(s, "%llu %llu %lld\n", n, ref, err);
+			seq_printf(s, "%llu %llu %lld %lld %u\n", n, ref, err, host, devs);
 	}
 	return 0;
 }
@@ -731,6 +748,8 @@ static int stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "last_sample_ref %lld\n", (long long)atomic64_read(&last_sample_ref));
 	seq_printf(s, "freq_ppt %lld\n", sim_clock_freq_ppt());
 	seq_printf(s, "interval_ms %u\n", READ_ONCE(cur_interval_ms));
+	seq_printf(s, "noise_ns %lld\nwander_ppb %lld\noutlier_permille %lld\noutlier_ns %lld\n",
+		   cfg.noise_ns, cfg.wander_ppb, cfg.outlier_permille, cfg.outlier_ns);
 	seq_printf(s, "paused %d\n", !!READ_ONCE(pause_until));
 	seq_printf(s, "leap %u\nstratum %u\n", cur_leap, cur_stratum);
 	mutex_lock(&host_mutex);

@@ -12,6 +12,8 @@
  *   F  as A with the refclock polled at 2^-1 s ("poll -1 dpoll -2"),
  *      the tuning Azure users ask for, hv_utils' PHC
  *   G  as F, on hv_ptp_ext's PHC
+ *   P  hv_ptp_ext's PHC alone, from the module's load: its error by age
+ *      against the oracle's (oracle.h), no daemon, the system clock left
  *
  * SUITE (default bookworm) is the Debian suite whose chrony and linuxptp
  * run: bookworm's from /usr/sbin, a newer suite's from /peers/SUITE
@@ -27,9 +29,16 @@
  * error). Prints "DATA t sys_ns phc_ns ref_ns" lines, for the plots, and
  * one "RESULT key=value ..." line; "steady" is the second half of the run.
  * Exits 1 if the daemon died or nothing could be measured.
+ *
+ * P prints "AGE age_s phc_ns oracle_ns oracle_sd_ns" lines instead, the
+ * age counted from the first sample, and in its RESULT, for each age A of
+ * AGES (readings within A +- 10 %): aA_n readings, aA_phc2 and aA_or2 the
+ * sums of the squared errors of the PHC and the oracle, aA_var the sum of
+ * the oracle's variances (what it expects).
  */
 #define _GNU_SOURCE
 #include "../hv_ptp_ext/measure.h"
+#include "oracle.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -40,23 +49,30 @@
 #define REF_WINDOW	32	/* hv_ptp_ext's default window */
 #define MAX_SAMPLES	(1 << 14)
 
-/* The sample log of the simulator: sample number -> error, ns. */
-static long long log_err[MAX_SAMPLES];
+/*
+ * The sample log of the simulator: sample number -> reference time, error
+ * and true host time, ns; only samples sent to a device are kept.
+ */
+static long long log_err[MAX_SAMPLES], log_host[MAX_SAMPLES];
 static unsigned long long log_ref[MAX_SAMPLES];
 static long long log_last;
 
 static void read_sample_log(void)
 {
 	unsigned long long n, ref;
-	long long err;
+	long long err, host;
+	unsigned int devs;
+	char line[128];
 	FILE *f = fopen(SIM_DIR "/samples", "r");
 
 	if (!f)
 		return;
-	while (fscanf(f, "%llu %llu %lld", &n, &ref, &err) == 3)
-		if (n < MAX_SAMPLES) {
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llu %llu %lld %lld %u", &n, &ref, &err, &host,
+			   &devs) == 5 && n < MAX_SAMPLES && devs) {
 			log_err[n] = err;
 			log_ref[n] = ref;
+			log_host[n] = host;
 			if ((long long)n > log_last)
 				log_last = n;
 		}
@@ -81,10 +97,92 @@ static int ref_error(unsigned long long ref_ns, long long *err)
 	return 0;
 }
 
+/* The ages of setup P, s; each judged over the readings within +- 10 %. */
+static const int ages[] = { 30, 60, 120, 300, 600 };
+#define N_AGES	(sizeof(ages) / sizeof(ages[0]))
+/* The oracle uses a sample from this long after it (its delivery), ns. */
+#define ORACLE_DELIVERY_NS	10000000
+
+/*
+ * Setup P: hv_ptp_ext's PHC alone, read at 10 Hz for @seconds from the
+ * first sample, and the oracle run afterwards on the simulator's log of
+ * the same samples (their true host times and errors) with its true noise
+ * and wander, read at the same instants.
+ */
+static int run_ages(int fd, int seconds, const char *profile, const char *seed)
+{
+	static unsigned long long at[36000 * 10];
+	static long long theta[36000 * 10], phc[36000 * 10];
+	double sum_p[N_AGES] = { 0 }, sum_o[N_AGES] = { 0 }, sum_v[N_AGES] = { 0 };
+	struct oracle_params op = { 0 };
+	long cnt[N_AGES] = { 0 };
+	long long k = 1, base, p = 0;
+	struct sim_truth truth;
+	unsigned int a;
+	unsigned long long t0;
+	struct oracle o;
+	double age, var, est;
+	int n, m = 0;
+
+	/* the first sample the PHC got: at its channel's negotiation */
+	read_sample_log();
+	while (k < MAX_SAMPLES && !log_ref[k])
+		k++;
+	if (k == MAX_SAMPLES) {
+		fprintf(stderr, "bench-run: the simulator logged no sample\n");
+		return 1;
+	}
+	t0 = log_ref[k];
+	/* theta: host time minus reference time, from the first sample's */
+	base = log_host[k] - (long long)t0;
+	op.noise_ns = sim_stat("noise_ns");
+	op.wander_ppb = sim_stat("wander_ppb");
+	op.outlier_ns = sim_stat("outlier_permille") > 0 ? sim_stat("outlier_ns") : 0;
+	for (n = 0; n < seconds * 10; n++) {
+		sleep_ms(100);
+		if (n % 100 == 0)
+			read_sample_log();
+		if (ours_error(fd, &p) || sim_truth(&truth))
+			continue;
+		if (truth.ref_ns > t0 + (unsigned long long)seconds * NSEC_PER_SEC)
+			break;
+		at[m] = truth.ref_ns;
+		theta[m] = truth.host_ns - (long long)truth.ref_ns - base;
+		phc[m++] = p;
+	}
+	read_sample_log();
+	oracle_init(&o, &op);
+	for (n = 0; n < m; n++) {
+		for (; k <= log_last &&
+		       (!log_ref[k] || log_ref[k] + ORACLE_DELIVERY_NS <= at[n]); k++)
+			if (log_ref[k])
+				oracle_sample(&o, (log_ref[k] - t0) / 1e9,
+					      log_host[k] - (long long)log_ref[k] - base +
+					      log_err[k], log_err[k]);
+		age = (at[n] - t0) / 1e9;
+		est = oracle_estimate(&o, age, &var) - theta[n];
+		printf("AGE %.1f %lld %.0f %.0f\n", age, phc[n], est, sqrt(var));
+		for (a = 0; a < N_AGES; a++)
+			if (age >= 0.9 * ages[a] && age <= 1.1 * ages[a]) {
+				sum_p[a] += (double)phc[n] * phc[n];
+				sum_o[a] += est * est;
+				sum_v[a] += var;
+				cnt[a]++;
+			}
+	}
+	printf("RESULT profile=%s setup=P suite=bookworm seed=%s seconds=%d daemon=none readings=%d noise_ns=%.0f wander_ppb=%.0f outlier_ns=%.0f",
+	       profile, seed, seconds, m, op.noise_ns, op.wander_ppb, op.outlier_ns);
+	for (a = 0; a < N_AGES; a++)
+		printf(" a%d_n=%ld a%d_phc2=%.0f a%d_or2=%.0f a%d_var=%.0f", ages[a],
+		       cnt[a], ages[a], sum_p[a], ages[a], sum_o[a], ages[a], sum_v[a]);
+	printf(" died=0\n");
+	return m ? 0 : 1;
+}
+
 static const char *const daemons[] = {
 	['A'] = "chronyd", ['B'] = "phc2sys", ['C'] = "chronyd",
 	['D'] = "phc2sys", ['E'] = "hv-ptp-sync", ['F'] = "chronyd",
-	['G'] = "chronyd",
+	['G'] = "chronyd", ['P'] = "none",
 };
 
 static bool is_chronyd(char setup)
@@ -293,10 +391,10 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	if ((argc != 5 && argc != 6) || strlen(argv[1]) != 1 ||
-	    argv[1][0] < 'A' || argv[1][0] > 'G' || atoi(argv[4]) < 10 ||
+	    !strchr("ABCDEFGP", argv[1][0]) || atoi(argv[4]) < 10 ||
 	    atoi(argv[4]) > 36000 || (argc == 6 && strcmp(argv[5], "bookworm") &&
 	    strcmp(argv[5], "trixie") && strcmp(argv[5], "sid"))) {
-		fprintf(stderr, "usage: bench-run A..G PROFILE SEED SECONDS(10..36000) [bookworm|trixie|sid]\n");
+		fprintf(stderr, "usage: bench-run A..G|P PROFILE SEED SECONDS(10..36000) [bookworm|trixie|sid]\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -320,6 +418,8 @@ int main(int argc, char **argv)
 	if (symlink(path + 5, "/dev/ptp_hyperv"))
 		return 1;
 	pin_cpu(0);
+	if (setup == 'P')
+		return run_ages(fd, seconds, profile, argv[3]);
 	/* a first sample to model from, as on a VM that has been up a while */
 	sleep_ms(6000);
 	window = read_window(fd, &mode);

@@ -21,6 +21,13 @@
 #      on hv_utils' PHC
 #   G  F on hv_ptp_ext's PHC
 #
+# and, on azure with the seeds of BENCH_AGE_SEEDS,
+#
+#   P  hv_ptp_ext's PHC alone from the module's load, no daemon: its error
+#      30, 60, 120, 300 and 600 s after the first sample against the
+#      oracle's, a Kalman filter given the simulator's true noise and
+#      wander, run on the same samples (selftests/rig/oracle.h)
+#
 # One guest per profile, seed and suite, two at a time. Writes the tables
 # to docs/benchmarks.md and the plots to docs/img/ (BENCH_DOCS=DIR
 # elsewhere), the data under build/bench/.
@@ -34,9 +41,13 @@
 #   BENCH_SEED2     azure's second seed (default 2; empty: none)
 #   BENCH_SUITES    the newer peers' suites (default trixie,sid; empty:
 #                   none)
+#   BENCH_AGE_SEEDS azure's seeds for P (default 3,4,5; empty: none)
+#   BENCH_AGE_SECONDS  per P run (default 670: the last age, 600 s,
+#                   is judged up to 660 s)
 #
 # --smoke: every setup for 20 s on azure, Debian 12's and unstable's
-# peers, one guest at a time, no second seed, into build/bench-smoke;
+# peers, and P for 35 s (its first age), one guest at a time, no second
+# seed, into build/bench-smoke;
 # checks each run finished
 # with its daemon alive and prints "bench-smoke: N passed, N failed, 0
 # skipped"; no docs.
@@ -58,6 +69,7 @@ esac
 
 if ((smoke)); then
 	PROFILES=azure SETUPS=ABCDE SECS=20 SEED=1 SEED2="" SUITES=sid
+	AGE_SEEDS=1 AGE_SECS=35
 	OUT=$TOP/build/bench-smoke
 	# one guest at a time: make check's guests run beside it
 	SLOTS=1
@@ -68,6 +80,8 @@ else
 	SEED=${BENCH_SEED:-1}
 	SEED2=${BENCH_SEED2-2}
 	SUITES=${BENCH_SUITES-trixie,sid}
+	AGE_SEEDS=${BENCH_AGE_SEEDS-3,4,5}
+	AGE_SECS=${BENCH_AGE_SECONDS:-670}
 	OUT=$TOP/build/bench
 	SLOTS=2
 fi
@@ -81,6 +95,10 @@ die() { echo "bench: error: $*" >&2; exit 1; }
 [[ $SETUPS =~ ^[A-E]+$ ]] || die "BENCH_SETUPS: letters A to E"
 [[ $SEED =~ ^[0-9]+$ && ( -z $SEED2 || $SEED2 =~ ^[0-9]+$ ) ]] ||
 	die "BENCH_SEED and BENCH_SEED2 are numbers"
+[[ -z $AGE_SEEDS || $AGE_SEEDS =~ ^[0-9]+(,[0-9]+)*$ ]] ||
+	die "BENCH_AGE_SEEDS: comma-separated numbers"
+[[ $AGE_SECS =~ ^[0-9]+$ ]] && ((AGE_SECS >= 10 && AGE_SECS <= 3600)) ||
+	die "BENCH_AGE_SECONDS must be 10..3600"
 for p in ${PROFILES//,/ }; do
 	[[ $p =~ ^(ideal|azure|harsh)$ ]] || die "unknown profile '$p'"
 done
@@ -98,11 +116,16 @@ for p in ${PROFILES//,/ }; do
 	jobs+=("$p:$SEED:bookworm:$SETUPS")
 done
 [[ -n $SEED2 && ,$PROFILES, == *,azure,* ]] && jobs+=("azure:$SEED2:bookworm:$SETUPS")
+for s in ${AGE_SEEDS//,/ }; do
+	jobs+=("azure:$s:bookworm:P")
+done
+# secs_of SETUPS: each run's length
+secs_of() { [[ $1 == P ]] && echo "$AGE_SECS" || echo "$SECS"; }
 # jobdir JOB: its data directory
 jobdir() {
 	local IFS=: j
 	read -r -a j <<<"$1"
-	echo "$OUT/${j[0]}-s${j[1]}$([[ ${j[2]} == bookworm ]] || echo "-${j[2]}")"
+	echo "$OUT/${j[0]}-s${j[1]}$([[ ${j[2]} == bookworm ]] || echo "-${j[2]}")$([[ ${j[3]} != P ]] || echo -ages)"
 }
 
 if ((report)); then
@@ -131,27 +154,29 @@ date -u +%Y-%m-%d >"$OUT/date"
 for x in bookworm ${SUITES//,/ }; do
 	cp "$TOP/.cache/peers/$x.versions" "$OUT/$x.versions"
 done
-runs=0
+runs=0 total=0
 for j in "${jobs[@]}"; do
 	su=${j##*:}
 	runs=$((runs + ${#su}))
+	total=$((total + ${#su} * ($(secs_of "$su") + 27)))
 done
-echo "== bench: $runs runs of ${SECS} s in ${#jobs[@]} guests, $SLOTS at a time (about $(( (runs + SLOTS - 1) * (SECS + 27) / (60 * SLOTS) + 1 )) min)"
+echo "== bench: $runs runs in ${#jobs[@]} guests, $SLOTS at a time (about $((total / (60 * SLOTS) + 1)) min)"
 for j in "${jobs[@]}"; do
 	IFS=: read -r p s x su <<<"$j"
 	while (($(jobs -rp | wc -l) >= SLOTS)); do
 		wait -n || true
 	done
-	RIG_OUT=$(jobdir "$j") RIG_APPEND="rig.bench=$p:$su:$SECS:$s:$x" \
-		RIG_TIMEOUT=$(( ${#su} * (SECS + 60) + 300 )) \
+	RIG_OUT=$(jobdir "$j") RIG_APPEND="rig.bench=$p:$su:$(secs_of "$su"):$s:$x" \
+		RIG_TIMEOUT=$(( ${#su} * ($(secs_of "$su") + 60) + 300 )) \
 		"$RIG/run-vm.sh" "$kver" 2>&1 |
 		sed -u "s/^\[6\.[0-9]*\]/[$p seed $s $x]/" | grep --line-buffered -E '^\[.*\] (ok|not ok|# RESULT|# bench)' &
 done
 wait
 fi
 
-# Per guest: build/bench/PROFILE-sSEED/SETUP.dat (t sys phc ref) and
-# results (the RESULT lines' key=value pairs).
+# Per guest: build/bench/PROFILE-sSEED/SETUP.dat (t sys phc ref), for P
+# P.age (age phc oracle oracle_sd), and results (the RESULT lines'
+# key=value pairs).
 fail=0 pass=0
 for j in "${jobs[@]}"; do
 	d=$(jobdir "$j") su=${j##*:}
@@ -161,6 +186,7 @@ for j in "${jobs[@]}"; do
 	tr -d '\r' <"$d/tap.log" | awk -v d="$d" '
 		/^# bench: / { x = $6; sub(",", "", x) }
 		/^# DATA / { print $3, $4, $5, $6 > (d "/" x ".dat") }
+		/^# AGE / { print $3, $4, $5, $6 > (d "/" x ".age") }
 		/^# RESULT / { sub("^# RESULT ", ""); print > (d "/results") }'
 	pass=$((pass + $(grep -c '^ok ' "$d/tap.log" || true)))
 	fail=$((fail + ${#su} - $(grep -c '^ok ' "$d/tap.log" || true)))
@@ -226,6 +252,57 @@ plot_phc() {	# plot_phc PROFILE DIR PNG
 	set grid
 	plot $(IFS=,; echo "${cmds[*]}")
 	GP
+}
+
+# ages: our PHC against the oracle by age, pooled over the P runs
+ages() {
+	local j d a dirs=() seeds=() n p o v r per
+	for j in "${jobs[@]}"; do
+		[[ ${j##*:} == P ]] || continue
+		d=$(jobdir "$j")
+		[[ -s $d/results ]] || continue
+		dirs+=("$d")
+		seeds+=("$(field "$d/results" P seed)")
+	done
+	((${#dirs[@]})) || return 0
+	echo
+	echo "## hv_ptp_ext's PHC by age against the oracle: azure, seeds $(IFS=,; echo "${seeds[*]}" | sed 's/,/, /g')"
+	echo
+	echo "Setup P: the module loaded with no daemon, its PHC read at 10 Hz for $AGE_SECS s from the first sample it got. The oracle is a Kalman filter on the simulator's own host model, given its true parameters (here noise $(us "$(field "${dirs[0]}/results" P noise_ns)") per sample, a random-walk step of the rate of $(field "${dirs[0]}/results" P wander_ppb) ppb at each sample, the 100 ns rounding of parenttime; diffuse prior), run afterwards on the simulator's log of the same samples and read at the same instants, each sample from 10 ms after it was taken: the best estimate any PHC could give from those samples, on average (selftests/rig/oracle.h). \"Expected\" is the filter's own variance, which needs no seed: what the samples' noise allows at that age. Each age is judged over the readings within ±10 % of it, pooled over the seeds. Goal: our RMS within 1.25× of the oracle's at every age."
+	echo
+	echo "| age | readings | our PHC RMS | by seed | oracle RMS | oracle expected | ratio | within 1.25× |"
+	echo "|---|---|---|---|---|---|---|---|"
+	for a in 30 60 120 300 600; do
+		n=0 p=0 o=0 v=0 per=()
+		for d in "${dirs[@]}"; do
+			read -r n p o v < <(awk -v n="$n" -v p="$p" -v o="$o" -v v="$v" \
+				-v x="$(field "$d/results" P "a${a}_n")" -v y="$(field "$d/results" P "a${a}_phc2")" \
+				-v z="$(field "$d/results" P "a${a}_or2")" -v w="$(field "$d/results" P "a${a}_var")" \
+				'BEGIN { printf "%d %.0f %.0f %.0f\n", n + x, p + y, o + z, v + w }')
+			per+=("$(us "$(awk -v y="$(field "$d/results" P "a${a}_phc2")" -v x="$(field "$d/results" P "a${a}_n")" 'BEGIN { if (x > 0) printf "%.0f", sqrt(y / x) }')")")
+		done
+		((n > 0)) || { echo "| $a s | 0 | - | - | - | - | - | - |"; continue; }
+		p=$(awk -v s="$p" -v n="$n" 'BEGIN { printf "%.0f", sqrt(s / n) }')
+		o=$(awk -v s="$o" -v n="$n" 'BEGIN { printf "%.0f", sqrt(s / n) }')
+		v=$(awk -v s="$v" -v n="$n" 'BEGIN { printf "%.0f", sqrt(s / n) }')
+		r=$(ratio "$p" "$o")
+		echo "| $a s | $n | $(us "$p") | $(IFS=/; echo "${per[*]}" | sed 's#/# / #g') | $(us "$o") | $(us "$v") | $r | $(awk -v r="$r" 'BEGIN { if (r == "-") print "-"; else print (r <= 1.25 ? "yes" : "**no**") }') |"
+	done
+	gnuplot <<-GP
+	set terminal pngcairo size 1000,600 noenhanced
+	set output "$DOCS/img/bench-azure-ages.png"
+	set title "Error vs true host time by age, azure seed ${seeds[0]}: hv_ptp_ext's PHC and the oracle"
+	set xlabel "seconds since the first sample"
+	set ylabel "microseconds"
+	set yrange [-3:3]
+	set grid
+	plot "${dirs[0]}/P.age" using 1:(\$2/1000.0) with lines title "hv_ptp_ext PHC", \
+	     "${dirs[0]}/P.age" using 1:(\$3/1000.0) with lines title "oracle (Kalman filter, true parameters)", \
+	     "${dirs[0]}/P.age" using 1:(\$4/1000.0) with lines dt 2 lc rgb "gray" title "oracle expected, +-1 sd", \
+	     "${dirs[0]}/P.age" using 1:(-\$4/1000.0) with lines dt 2 lc rgb "gray" notitle
+	GP
+	echo
+	echo "![PHC and oracle error by age, azure](img/bench-azure-ages.png)"
 }
 
 us() { awk -v v="$1" 'BEGIN { if (v == "" ) print "-"; else if (v < 0) print "never"; else if (v < 1000) printf "%d ns", v; else if (v < 1e6) printf "%.2f µs", v / 1000; else printf "%.2f ms", v / 1e6 }'; }
@@ -304,9 +381,10 @@ goals_newer() {
 }
 
 cmd="make bench"
-[[ -n ${BENCH_PROFILES:-}${BENCH_SETUPS:-}${BENCH_SECONDS:-}${BENCH_SEED:-} || ${BENCH_SEED2-2} != 2 ||
-   ${BENCH_SUITES-trixie,sid} != trixie,sid ]] &&
-	cmd="BENCH_PROFILES=$PROFILES BENCH_SETUPS=$SETUPS BENCH_SECONDS=$SECS BENCH_SEED=$SEED BENCH_SEED2=$SEED2 BENCH_SUITES=$SUITES make bench"
+[[ -n ${BENCH_PROFILES:-}${BENCH_SETUPS:-}${BENCH_SECONDS:-}${BENCH_SEED:-}${BENCH_AGE_SECONDS:-} ||
+   ${BENCH_SEED2-2} != 2 || ${BENCH_SUITES-trixie,sid} != trixie,sid ||
+   ${BENCH_AGE_SEEDS-3,4,5} != 3,4,5 ]] &&
+	cmd="BENCH_PROFILES=$PROFILES BENCH_SETUPS=$SETUPS BENCH_SECONDS=$SECS BENCH_SEED=$SEED BENCH_SEED2=$SEED2 BENCH_SUITES=$SUITES BENCH_AGE_SEEDS=$AGE_SEEDS BENCH_AGE_SECONDS=$AGE_SECS make bench"
 suite_name() { case $1 in bookworm) echo "Debian 12 (bookworm)" ;; trixie) echo "Debian 13 (trixie)" ;; sid) echo "Debian unstable (sid)" ;; esac; }
 md=$DOCS/benchmarks.md
 {
@@ -322,7 +400,7 @@ md=$DOCS/benchmarks.md
 	echo "- Setups: A chronyd with \`refclock PHC /dev/ptp_hyperv poll 3 dpoll -2 offset 0 stratum 2\` and \`makestep 1.0 -1\` (Azure's documented configuration) on hv_utils' PHC; B \`phc2sys -s /dev/ptpN -c CLOCK_REALTIME -O 0\` on it; C and D the same on hv_ptp_ext's PHC; E \`hv-ptp-sync\` with its defaults; F and G (newer suites) A and C with \`poll -1 dpoll -2\`, the tuning Azure users ask for (cloudfoundry/bosh-linux-stemcell-builder#442). The tables of Debian 12's peers come first, then the newer suites' on azure with the same seed, against E of that seed."
 	for j in "${jobs[@]}"; do
 		IFS=: read -r p s x su <<<"$j"
-		[[ $x == bookworm ]] || continue
+		[[ $x == bookworm && $su != P ]] || continue
 		d=$(jobdir "$j")
 		echo
 		echo "## $p profile, seed $s"
@@ -362,5 +440,6 @@ md=$DOCS/benchmarks.md
 		echo
 		echo "![system clock error, $p, $(suite_name "$x")'s peers](img/bench-$p-$x-system.png)"
 	done
+	ages
 } >"$md"
 echo "== bench: done in $((SECONDS - start)) s: $md, plots in $DOCS/img/, data in $OUT/"

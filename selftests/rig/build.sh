@@ -141,5 +141,6 @@ cc -static -O2 -Wall -Wextra -Werror -std=gnu11 -isystem "$KSFT_DIR" \
 	"$TOP/selftests/rig/demo-mon.c" -o "$OUT/user/demo-mon" -ljansson -lm ||
 	die "demo-mon failed to build"
 cc -static -O2 -Wall -Wextra -Werror -std=gnu11 -isystem "$KSFT_DIR" \
-	"$TOP/selftests/rig/bench-run.c" -o "$OUT/user/bench-run" -ljansson -lm ||
+	"$TOP/selftests/rig/bench-run.c" "$TOP/selftests/rig/oracle.c" \
+	-o "$OUT/user/bench-run" -ljansson -lm ||
 	die "bench-run failed to build"
