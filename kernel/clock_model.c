@@ -40,6 +40,18 @@
  * stops being a good model. The bias left, and its uncertainty, count in
  * the error bound.
  */
+/*
+ * A sample taken in before the noise was known (the outlier threshold then
+ * rests on NOISE_PRIOR_NS, 10 us) can be an outlier of tens of us that the
+ * window keeps for its whole span, and whose square inflates the noise
+ * estimate that judges the samples after it. So once the window holds
+ * NOISE_MIN_POINTS, the point farthest from the line (the newest excepted:
+ * it passed the threshold on arrival, and may be the first of a new rate)
+ * is taken out and the line fitted without it; it stays out if it is
+ * beyond outlier_sigmas of that fit's noise and its own uncertainty, plus
+ * outlier_min_ns, from the new line. At most PURGE_MAX points a sample.
+ */
+#define PURGE_MAX	2
 #define CURV_MIN_POINTS	6
 #define CURV_KEEP_POINTS	MIN_FIT_POINTS
 #define CURV_UNITS	1024
@@ -384,19 +396,21 @@ static bool curvature(struct hv_cm *cm)
 }
 
 /* Fit the window; shorten it while a line no longer follows the host. */
-static void fit(struct hv_cm *cm)
+static void win_remove(struct hv_cm *cm, u32 i)
 {
-	u32 drop;
+	for (; i + 1 < cm->n; i++)
+		*win_at(cm, i) = *win_at(cm, i + 1);
+	cm->n--;
+}
 
-	fit_line(cm);
-	while (curvature(cm) && cm->n > CURV_KEEP_POINTS) {
-		drop = cm->n / 4 ?: 1;
-		if (cm->n - drop < CURV_KEEP_POINTS)
-			drop = cm->n - CURV_KEEP_POINTS;
-		cm->head = (cm->head + drop) % HV_CM_MAX_WINDOW;
-		cm->n -= drop;
-		fit_line(cm);
-	}
+static void win_insert(struct hv_cm *cm, u32 i, const struct hv_cm_point *pt)
+{
+	u32 j;
+
+	for (j = cm->n; j > i; j--)
+		*win_at(cm, j) = *win_at(cm, j - 1);
+	*win_at(cm, i) = *pt;
+	cm->n++;
 }
 
 /* Fitted host time at @ref_ns. */
@@ -406,6 +420,56 @@ static s64 fit_eval(const struct hv_cm *cm, u64 ref_ns)
 
 	return (s64)((u64)cm->fit_host_ns + (u64)d +
 		     (u64)mul_shr64(d, hv_cm_ppt_to_rate64(cm->freq_ppt)));
+}
+
+/* Take out the worst point of the window if it is an outlier (PURGE_MAX). */
+static bool purge_one(struct hv_cm *cm)
+{
+	struct hv_cm_point pt;
+	u64 worst = 0, r, lim;
+	u32 i, at = 0;
+
+	if (cm->n <= NOISE_MIN_POINTS)
+		return false;
+	for (i = 0; i + 1 < cm->n; i++) {
+		r = abs64(line_resid(cm, i));
+		if (r > worst) {
+			worst = r;
+			at = i;
+		}
+	}
+	/* the fit's own noise includes the point: no judge of it */
+	if (worst <= (u64)cm->p.outlier_min_ns)
+		return false;
+	pt = *win_at(cm, at);
+	win_remove(cm, at);
+	fit_line(cm);
+	r = abs64(fit_eval(cm, pt.ref_ns) - pt.host_ns);
+	lim = cm->p.outlier_sigmas * (cm->noise_ns + cm->sigma_now_ns) +
+	      cm->p.outlier_min_ns;
+	/* counted as accepted still: it was, when it came */
+	if (r > lim)
+		return true;
+	win_insert(cm, at, &pt);
+	fit_line(cm);
+	return false;
+}
+
+static void fit(struct hv_cm *cm)
+{
+	u32 drop, purged = 0;
+
+	fit_line(cm);
+	while (purged < PURGE_MAX && purge_one(cm))
+		purged++;
+	while (curvature(cm) && cm->n > CURV_KEEP_POINTS) {
+		drop = cm->n / 4 ?: 1;
+		if (cm->n - drop < CURV_KEEP_POINTS)
+			drop = cm->n - CURV_KEEP_POINTS;
+		cm->head = (cm->head + drop) % HV_CM_MAX_WINDOW;
+		cm->n -= drop;
+		fit_line(cm);
+	}
 }
 
 /* Outlier threshold for a sample at @ref_ns, ns. */

@@ -578,6 +578,38 @@ TEST(outlier_rejected)
 }
 
 /* A host step beyond the threshold: stepped on the second sample. */
+/*
+ * An outlier among the first samples, while the noise is not yet known,
+ * passes the threshold (it rests on the 10 us prior); once the window
+ * holds more than NOISE_MIN_POINTS it is taken out again: the noise
+ * estimate is the samples' 1 us, not the outlier's, and the error is the
+ * noise's. With it kept, the noise read about 30 us / sqrt(n - 2).
+ */
+TEST(early_outlier_taken_out)
+{
+	struct host h = { .ppb = 3500, .off_ns = 2e6, .noise_ns = 1000, .rng = 7 };
+	struct hv_cm cm;
+	unsigned long long t;
+
+	hv_cm_init(&cm, &params);
+	t = feed(&cm, &h, SEC, 3);
+	EXPECT_EQ(HV_CM_ACCEPTED, hv_cm_add(&cm, t, truth(&h, t) + 30000, false,
+					    t + 1000000));
+	EXPECT_EQ(0, cm.outliers);
+	t = feed(&cm, &h, t + 5 * SEC, 4);
+	EXPECT_GT(cm.noise_ns, 5000) {
+		TH_LOG("8 samples, the outlier among them: noise %llu ns",
+		       (unsigned long long)cm.noise_ns);
+	}
+	t = feed(&cm, &h, t, 2);
+	EXPECT_LT(cm.noise_ns, 2000) {
+		TH_LOG("10 samples: noise %llu ns",
+		       (unsigned long long)cm.noise_ns);
+	}
+	EXPECT_LT(llabs(max_err(&cm, &h, t - 5 * SEC, 5 * SEC)), 3000);
+	EXPECT_EQ(10, cm.accepted);
+}
+
 TEST(host_step)
 {
 	struct host h = { .ppb = 1000 };
