@@ -13,7 +13,7 @@
  *      the tuning Azure users ask for, hv_utils' PHC
  *   G  as F, on hv_ptp_ext's PHC
  *   P  hv_ptp_ext's PHC alone, from the module's load: its error by age
- *      against the oracle's (oracle.h), no daemon, the system clock left
+ *      against the oracle's (oracle.h); no daemon, the system clock left alone
  *
  * SUITE (default bookworm) is the Debian suite whose chrony and linuxptp
  * run: bookworm's from /usr/sbin, a newer suite's from /peers/SUITE
