@@ -181,6 +181,13 @@ int hps_phc_open(struct hps_phc *p, const char *spec, int readings,
 
 void hps_phc_close(struct hps_phc *p)
 {
+	unsigned int i;
+
+	for (i = 0; i < HPS_PHC_ATTR_FILES; i++) {
+		if (p->attr[i].name)
+			close(p->attr[i].fd);
+		p->attr[i].name = NULL;
+	}
 	if (p->fd >= 0)
 		close(p->fd);
 	p->fd = -1;
@@ -321,7 +328,63 @@ static int attr_path(const struct hps_phc *p, const char *name, char *buf,
 	return 0;
 }
 
-int hps_phc_attr_str(const struct hps_phc *p, const char *name, char *buf,
+/* @name's slot: the one that has it open, else a free one, else NULL. */
+static struct hps_phc_attr_file *attr_slot(struct hps_phc *p, const char *name)
+{
+	struct hps_phc_attr_file *free_slot = NULL;
+	unsigned int i;
+
+	for (i = 0; i < HPS_PHC_ATTR_FILES; i++) {
+		if (p->attr[i].name && !strcmp(p->attr[i].name, name))
+			return &p->attr[i];
+		if (!p->attr[i].name && !free_slot)
+			free_slot = &p->attr[i];
+	}
+	return free_slot;
+}
+
+/*
+ * Read attribute @name at @path from its start through the file kept open
+ * in its slot; a file that fails to read is closed and, if it was one kept
+ * from before, opened again once (the device may have gone and come back).
+ */
+static int read_attr(struct hps_phc *p, const char *name, const char *path,
+		     char *buf, size_t len)
+{
+	struct hps_phc_attr_file *a = attr_slot(p, name);
+	int fd, kept, ret;
+	ssize_t n;
+
+	if (len < 2)
+		return -EINVAL;
+	for (;;) {
+		kept = a && a->name;
+		fd = kept ? a->fd : open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		n = pread(fd, buf, len - 1, 0);
+		ret = n < 0 ? -errno : 0;
+		if (!ret && a && !kept) {
+			a->name = name;
+			a->fd = fd;
+		} else if (ret || !a) {
+			close(fd);
+			if (a)
+				a->name = NULL;
+		}
+		if (!ret || !kept)
+			break;
+	}
+	if (ret)
+		return ret;
+	if (!n)
+		return -EIO;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+int hps_phc_attr_str(struct hps_phc *p, const char *name, char *buf,
 		     size_t len)
 {
 	char path[PATH_MAX];
@@ -331,10 +394,10 @@ int hps_phc_attr_str(const struct hps_phc *p, const char *name, char *buf,
 		return ret;
 	if (p->io && p->io->read_line)
 		return p->io->read_line(path, buf, len);
-	return read_line(path, buf, len);
+	return read_attr(p, name, path, buf, len);
 }
 
-int hps_phc_attr_ll(const struct hps_phc *p, const char *name, long long *v)
+int hps_phc_attr_ll(struct hps_phc *p, const char *name, long long *v)
 {
 	char buf[64], *end;
 	int ret = hps_phc_attr_str(p, name, buf, sizeof(buf));
@@ -348,7 +411,7 @@ int hps_phc_attr_ll(const struct hps_phc *p, const char *name, long long *v)
 	return 0;
 }
 
-int hps_phc_error_bound(const struct hps_phc *p, int64_t *bound)
+int hps_phc_error_bound(struct hps_phc *p, int64_t *bound)
 {
 	unsigned long long v;
 	char buf[64], *end;
@@ -374,7 +437,7 @@ int hps_phc_error_bound(const struct hps_phc *p, int64_t *bound)
 	return 0;
 }
 
-int hps_phc_attr_range(const struct hps_phc *p, const char *name,
+int hps_phc_attr_range(struct hps_phc *p, const char *name,
 		       long long min, long long max, long long *v)
 {
 	int ret = hps_phc_attr_ll(p, name, v);

@@ -30,9 +30,18 @@ struct hps_phc_io {
  */
 #define HPS_MAX_SEC	(1LL << 33)
 
+/* The status attributes a poll reads, kept open (see hps_phc_attr_str()). */
+#define HPS_PHC_ATTR_FILES	8
+
+struct hps_phc_attr_file {
+	const char *name;	/* a string the caller keeps; NULL: free */
+	int fd;
+};
+
 struct hps_phc {
 	const struct hps_phc_io *io;
 	int fd;
+	struct hps_phc_attr_file attr[HPS_PHC_ATTR_FILES];
 	int index;		/* N of /dev/ptpN */
 	char path[32];		/* /dev/ptpN */
 	char clock_name[32];
@@ -76,9 +85,12 @@ int hps_phc_transient(int err);
 /*
  * Read the module's status attribute @name (device/timesync/NAME under the
  * PHC's sysfs directory) as an integer or a string. -ENOENT when the PHC is
- * not hv_ptp_ext's.
+ * not hv_ptp_ext's. The file stays open until hps_phc_close() and is read
+ * again from its start at each call (sysfs makes the value anew), so a
+ * poll does not walk the sysfs path of each attribute; one that fails is
+ * opened again, once. @name must stay valid as long (a literal).
  */
-int hps_phc_attr_ll(const struct hps_phc *p, const char *name, long long *v);
+int hps_phc_attr_ll(struct hps_phc *p, const char *name, long long *v);
 /*
  * The module's error_bound_ns: 0 when it is read, saturated at
  * HPS_MAX_BOUND_NS. 100 ns for a PHC that is not hv_ptp_ext's (hv_utils':
@@ -86,12 +98,12 @@ int hps_phc_attr_ll(const struct hps_phc *p, const char *name, long long *v);
  * ("-1"), -EBADMSG for anything else that is no count of ns.
  */
 #define HPS_MAX_BOUND_NS	(1LL << 50)	/* 13 days */
-int hps_phc_error_bound(const struct hps_phc *p, int64_t *bound);
+int hps_phc_error_bound(struct hps_phc *p, int64_t *bound);
 
 /* hps_phc_attr_ll(), and -ERANGE unless min <= value <= max */
-int hps_phc_attr_range(const struct hps_phc *p, const char *name,
+int hps_phc_attr_range(struct hps_phc *p, const char *name,
 		       long long min, long long max, long long *v);
-int hps_phc_attr_str(const struct hps_phc *p, const char *name, char *buf,
+int hps_phc_attr_str(struct hps_phc *p, const char *name, char *buf,
 		     size_t len);
 
 #endif
