@@ -40,22 +40,23 @@
  * stops being a good model. The bias left, and its uncertainty, count in
  * the error bound.
  */
+#define CURV_MIN_POINTS	6
+#define CURV_KEEP_POINTS	MIN_FIT_POINTS
+#define CURV_UNITS	1024
+#define CURV_SIGMAS	3
 /*
  * A sample taken in before the noise was known (the outlier threshold then
  * rests on NOISE_PRIOR_NS, 10 us) can be an outlier of tens of us that the
  * window keeps for its whole span, and whose square inflates the noise
  * estimate that judges the samples after it. So once the window holds
- * NOISE_MIN_POINTS, the point farthest from the line (the newest excepted:
- * it passed the threshold on arrival, and may be the first of a new rate)
- * is taken out and the line fitted without it; it stays out if it is
- * beyond outlier_sigmas of that fit's noise and its own uncertainty, plus
- * outlier_min_ns, from the new line. At most PURGE_MAX points a sample.
+ * more than NOISE_MIN_POINTS, the point farthest from the line (the newest
+ * excepted: it passed the threshold on arrival, and may be the first of a
+ * new rate) is taken out and the line fitted without it; it stays out if
+ * it is further from the new line than outlier_sigmas times that fit's
+ * noise plus its uncertainty at the newest point, plus outlier_min_ns. At
+ * most PURGE_MAX points a sample.
  */
 #define PURGE_MAX	2
-#define CURV_MIN_POINTS	6
-#define CURV_KEEP_POINTS	MIN_FIT_POINTS
-#define CURV_UNITS	1024
-#define CURV_SIGMAS	3
 #define NOISE_PRIOR_NS	10000
 #define NS_PER_SEC	1000000000LL
 #define NS_PER_DAY	(86400 * NS_PER_SEC)
@@ -395,7 +396,6 @@ static bool curvature(struct hv_cm *cm)
 	       2 * bias > cm->sigma_now_ns;
 }
 
-/* Fit the window; shorten it while a line no longer follows the host. */
 static void win_remove(struct hv_cm *cm, u32 i)
 {
 	for (; i + 1 < cm->n; i++)
@@ -455,6 +455,10 @@ static bool purge_one(struct hv_cm *cm)
 	return false;
 }
 
+/*
+ * Fit the window, without the outliers it took in early; shorten it while a
+ * line no longer follows the host.
+ */
 static void fit(struct hv_cm *cm)
 {
 	u32 drop, purged = 0;
