@@ -54,7 +54,8 @@
  * new rate) is taken out and the line fitted without it; it stays out if
  * it is further from the new line than outlier_sigmas times that fit's
  * noise plus its uncertainty at the newest point, plus outlier_min_ns. At
- * most PURGE_MAX points a sample.
+ * most PURGE_MAX points a sample, and only among those taken in before the
+ * noise was known: once they have left the window, a fit costs one pass.
  */
 #define PURGE_MAX	2
 #define NOISE_PRIOR_NS	10000
@@ -429,9 +430,14 @@ static bool purge_one(struct hv_cm *cm)
 	u64 worst = 0, r, lim;
 	u32 i, at = 0;
 
-	if (cm->n <= NOISE_MIN_POINTS)
+	if (!cm->unvetted || cm->n <= NOISE_MIN_POINTS)
 		return false;
-	for (i = 0; i + 1 < cm->n; i++) {
+	if (win_at(cm, 0)->ref_ns > cm->unvetted_ref_ns) {
+		cm->unvetted = false;
+		return false;
+	}
+	for (i = 0; i + 1 < cm->n &&
+	     win_at(cm, i)->ref_ns <= cm->unvetted_ref_ns; i++) {
 		r = abs64(line_resid(cm, i));
 		if (r > worst) {
 			worst = r;
@@ -663,6 +669,8 @@ static void restart(struct hv_cm *cm, const struct hv_cm_point *pts, u32 n)
 			win_reset(cm);
 		win_push(cm, pts[i].ref_ns, pts[i].host_ns);
 	}
+	cm->unvetted = true;
+	cm->unvetted_ref_ns = pts[n - 1].ref_ns;
 	win_trim(cm);
 	cm->n_pending = 0;
 	cm->pending_step = false;
@@ -835,6 +843,11 @@ enum hv_cm_result hv_cm_add(struct hv_cm *cm, u64 ref_ns, s64 host_ns,
 	cm->n_pending = 0;
 	cm->pending_step = false;
 	track_excess(cm, ref_ns, resid);
+	if (cm->n < NOISE_MIN_POINTS) {
+		/* judged against the prior, not a known noise */
+		cm->unvetted = true;
+		cm->unvetted_ref_ns = ref_ns;
+	}
 	win_push(cm, ref_ns, host_ns);
 	win_trim(cm);
 	fit(cm);

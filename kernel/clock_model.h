@@ -104,6 +104,8 @@ struct hv_cm {
 	s64 excess_ns2;		/* mean square of prediction errors unexplained */
 	u32 excess_n;		/* samples in that mean (at most 64) */
 	bool have_freq;
+	bool unvetted;		/* points taken in before the noise was known ... */
+	u64 unvetted_ref_ns;	/* ... up to this reference time are in the window */
 
 	struct hv_cm_model pub;
 
