@@ -256,7 +256,7 @@ plot_phc() {	# plot_phc PROFILE DIR PNG
 
 # ages: our PHC against the oracle by age, pooled over the P runs
 ages() {
-	local j d a dirs=() seeds=() n p o v r per
+	local j d a dirs=() seeds=()
 	for j in "${jobs[@]}"; do
 		[[ ${j##*:} == P ]] || continue
 		d=$(jobdir "$j")
@@ -272,21 +272,24 @@ ages() {
 	echo
 	echo "| age | readings | our PHC RMS | by seed | oracle RMS | oracle expected | ratio | within 1.25× |"
 	echo "|---|---|---|---|---|---|---|---|"
+	# one row an age: the sums of squares pooled over the runs' results
 	for a in 30 60 120 300 600; do
-		n=0 p=0 o=0 v=0 per=()
-		for d in "${dirs[@]}"; do
-			read -r n p o v < <(awk -v n="$n" -v p="$p" -v o="$o" -v v="$v" \
-				-v x="$(field "$d/results" P "a${a}_n")" -v y="$(field "$d/results" P "a${a}_phc2")" \
-				-v z="$(field "$d/results" P "a${a}_or2")" -v w="$(field "$d/results" P "a${a}_var")" \
-				'BEGIN { printf "%d %.0f %.0f %.0f\n", n + x, p + y, o + z, v + w }')
-			per+=("$(us "$(awk -v y="$(field "$d/results" P "a${a}_phc2")" -v x="$(field "$d/results" P "a${a}_n")" 'BEGIN { if (x > 0) printf "%.0f", sqrt(y / x) }')")")
-		done
-		((n > 0)) || { echo "| $a s | 0 | - | - | - | - | - | - |"; continue; }
-		p=$(awk -v s="$p" -v n="$n" 'BEGIN { printf "%.0f", sqrt(s / n) }')
-		o=$(awk -v s="$o" -v n="$n" 'BEGIN { printf "%.0f", sqrt(s / n) }')
-		v=$(awk -v s="$v" -v n="$n" 'BEGIN { printf "%.0f", sqrt(s / n) }')
-		r=$(ratio "$p" "$o")
-		echo "| $a s | $n | $(us "$p") | $(IFS=/; echo "${per[*]}" | sed 's#/# / #g') | $(us "$o") | $(us "$v") | $r | $(awk -v r="$r" 'BEGIN { if (r == "-") print "-"; else print (r <= 1.25 ? "yes" : "**no**") }') |"
+		cat "${dirs[@]/%//results}" | awk -v a="$a" '
+			# rounded to the ns first, as us() and ratio() below take them
+			function us(v) { v = int(v + 0.5); return v < 1000 ? sprintf("%d ns", v) : sprintf("%.2f µs", v / 1000) }
+			$0 ~ /setup=P/ {
+				for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+				k = v["a" a "_n"]; n += k; p += v["a" a "_phc2"]
+				o += v["a" a "_or2"]; w += v["a" a "_var"]
+				per = per (per == "" ? "" : " / ") (k > 0 ? us(sqrt(v["a" a "_phc2"] / k)) : "-")
+			}
+			END {
+				if (!n) { printf "| %d s | 0 | - | - | - | - | - | - |\n", a; exit }
+				r = int(sqrt(p / n) + 0.5) / int(sqrt(o / n) + 0.5)
+				printf "| %d s | %d | %s | %s | %s | %s | %.3g | %s |\n", a, n,
+				       us(sqrt(p / n)), per, us(sqrt(o / n)), us(sqrt(w / n)), r,
+				       r <= 1.25 ? "yes" : "**no**"
+			}'
 	done
 	gnuplot <<-GP
 	set terminal pngcairo size 1000,600 noenhanced
