@@ -78,6 +78,11 @@ int hps_clock_step(int64_t delta_ns)
 	return adj(&tx);
 }
 
+int hps_clock_clear_error(void)
+{
+	return hps_clock_step(0);
+}
+
 /* ns rounded up to us, within 0 and the kernel's NTP_PHASE_LIMIT (16 s) */
 static long error_us(int64_t ns)
 {

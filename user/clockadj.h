@@ -35,6 +35,15 @@ int hps_clock_set_freq(struct hps_clockadj *a, double ppb, int64_t *at_ns);
 int hps_clock_step(int64_t delta_ns);
 
 /*
+ * Have the kernel forget the phase its clock owes the frequency asked of
+ * it (a step of zero: ADJ_SETOFFSET clears the timekeeper's NTP error).
+ * The time does not move, but CLOCK_REALTIME counts as set (timers
+ * cancelled on a set fire), and the kernel's sync state is reset: call
+ * hps_clock_set_sync() after it.
+ */
+int hps_clock_clear_error(void);
+
+/*
  * Kernel sync state: @synced clears STA_UNSYNC (else sets it); @leap as
  * above (ignored unless synced); errors in ns, written in µs.
  */

@@ -32,6 +32,23 @@
  */
 #define LEAP_HOLD_S	2
 #define NS_PER_SEC	1000000000LL
+/*
+ * The kernel's clock runs at one of two multipliers of its clocksource,
+ * a step apart (1/mult: about 150 ppb on a 2.5 GHz TSC), and picks one
+ * at each timekeeping update by the sign of its NTP error, the phase it
+ * owes the frequency asked of it; so it follows that frequency finely.
+ * A large change of frequency leaves that error far from zero (a slew's
+ * changes of percent, tens of microseconds): the clock then stays on one
+ * multiplier for minutes, paying it back, deaf to corrections within
+ * 150 ppb, and the servo hunts between the two (measured in a guest on
+ * an exact PHC: 17 ns RMS, where phc2sys, whose start steps the clock
+ * and so clears the error, holds 5 ns). After a change larger than
+ * KERNEL_ERROR_PPB, and at the start (whatever set the frequency before
+ * may have left one), the first settled update, whose change is smaller,
+ * clears it (hps_clock_clear_error()); not while a leap second is armed,
+ * which clearing would disarm in the kernel.
+ */
+#define KERNEL_ERROR_PPB	1000.0
 
 static const char *const state_names[] = {
 	[HPS_DISC_STARTING] = "starting",
@@ -78,6 +95,7 @@ int hps_disc_init(struct hps_disc *d, const struct hps_config *cfg,
 	hps_servo_set_freq(d->servo, freq_ppb);
 	hps_servo_set_poll(d->servo, cfg->poll_ms * 1000000LL);
 	d->hold_growth = HOLDOVER_PPB + 2000;
+	d->kernel_error = 1;
 	d->state = HPS_DISC_STARTING;
 	st->poll_ms = cfg->poll_ms;
 	st->freq_ppm = freq_ppb / 1000;
@@ -162,6 +180,18 @@ int hps_disc_quiet(struct hps_disc *d, int64_t realtime_ns)
 	return realtime_ns >= (d->leap_at - LEAP_HOLD_S) * NS_PER_SEC;
 }
 
+/* The frequency goes from @from_ppb to @to_ppb: clear the kernel's error? */
+static void kernel_error(struct hps_disc *d, double from_ppb, double to_ppb,
+			 int settled, struct hps_disc_out *out)
+{
+	if (fabs(to_ppb - from_ppb) > KERNEL_ERROR_PPB) {
+		d->kernel_error = 1;
+	} else if (d->kernel_error && settled && d->leap == HPS_LEAP_NONE) {
+		out->clear_error = 1;
+		d->kernel_error = 0;
+	}
+}
+
 static void record_offset(struct hps_disc *d, int64_t offset)
 {
 	struct hps_status *st = d->st;
@@ -240,6 +270,7 @@ void hps_disc_missed(struct hps_disc *d, int64_t mono_ns,
 
 		out->set_freq = 1;
 		out->freq_ppb = ppb;
+		kernel_error(d, st->freq_ppm * 1000, ppb, 0, out);
 		hps_servo_held(d->servo, ppb, mono_ns + d->at_minus_mono);
 		st->freq_ppm = ppb / 1000;
 		d->hold_growth = HOLDOVER_PPB + 3 * d->hold_dev +
@@ -358,6 +389,9 @@ void hps_disc_update(struct hps_disc *d, const struct hps_disc_in *in,
 	}
 	out->set_freq = 1;
 	out->freq_ppb = ppb;
+	kernel_error(d, st->freq_ppm * 1000, ppb,
+		     state == HPS_SERVO_LOCKED && !out->step &&
+		     !hps_servo_slewing(d->servo), out);
 
 	st->updates++;
 	st->reach = ((st->reach << 1) | 1) & 0xff;

@@ -83,7 +83,8 @@ enum {
 /*
  * What to do, in this order: step the clock by -step_offset_ns when @step
  * (then call hps_disc_stepped() if that worked), apply @freq_ppb when
- * @set_freq, set the kernel's sync state (STA_UNSYNC from @synced, the
+ * @set_freq, clear the kernel's NTP error when @clear_error
+ * (hps_clock_clear_error()), set the kernel's sync state (STA_UNSYNC from @synced, the
  * leap bits @leap, esterror and maxerror @est_error_ns) and, when that
  * worked, call hps_disc_sync_set().
  */
@@ -92,6 +93,7 @@ struct hps_disc_out {
 	int64_t step_offset_ns;
 	int set_freq;
 	double freq_ppb;
+	int clear_error;
 	int synced;
 	int leap;			/* HPS_LEAP_* */
 	int64_t est_error_ns;
@@ -127,6 +129,7 @@ struct hps_disc {
 	long long mod_disruptions;	/* the module's count, last read */
 	int have_mod_disruptions;
 	int disrupted;			/* since a disruption: locked updates to go */
+	int kernel_error;		/* a large change left the kernel's own */
 	int64_t est_mono;		/* CLOCK_MONOTONIC of est_error_ns */
 };
 

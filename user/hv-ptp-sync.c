@@ -251,6 +251,15 @@ static void apply(struct daemon *d, struct hps_disc_out *out)
 			hps_disc_applied(&d->disc, d->meas_at +
 					 (at - d->meas_sys));
 	}
+	if (out->clear_error) {
+		/* before the sync state: clearing resets it in the kernel */
+		ret = hps_clock_clear_error();
+		if (ret)
+			hps_log(LOG_WARNING, "adjtimex (clearing the kernel's error): %s",
+				strerror(-ret));
+		else
+			hps_log(LOG_DEBUG, "cleared the kernel's NTP error");
+	}
 	if (step_ret)
 		hps_log(LOG_ERR, "adjtimex (step): %s", strerror(-step_ret));
 	else if (out->step)
