@@ -54,7 +54,7 @@ struct key {
 static const struct key keys[] = {
 	KEY(device, T_DEVICE, 0, 0, "auto",
 	    "PTP clock: auto, a /dev/ path or a clock_name"),
-	KEY(poll_ms, T_INT, 100, 60000, "500",
+	KEY(poll_ms, T_INT, 100, 60000, "1000",
 	    "measurement and update interval, milliseconds"),
 	KEY(samples, T_INT, 1, 25, "9",
 	    "readings per measurement (PTP_SYS_OFFSET_EXTENDED)"),

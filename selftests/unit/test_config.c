@@ -182,7 +182,7 @@ TEST(defaults)
 
 	hps_config_defaults(&c);
 	EXPECT_STREQ("auto", c.device);
-	EXPECT_EQ(500, c.poll_ms);
+	EXPECT_EQ(1000, c.poll_ms);
 	EXPECT_EQ(9, c.samples);
 	EXPECT_DBL(1.0, c.makestep_threshold);
 	EXPECT_EQ(-1, c.makestep_limit);
@@ -676,11 +676,11 @@ TEST(round_trip_defaults)
 	EXPECT_EQ(0, hps_config_parse(&c, "print", text, err, sizeof(err)))
 		TH_LOG("%s\n%s", err, text);
 	expect_same(_metadata, &d, &c);
-	EXPECT_NE(NULL, strstr(text, "\npoll_ms 500\n"));
+	EXPECT_NE(NULL, strstr(text, "\npoll_ms 1000\n"));
 	EXPECT_NE(NULL, strstr(text, "\nmakestep 1 -1\n"));
 	EXPECT_NE(NULL, strstr(text, "\nprometheus_file \"\"\n"));
 	EXPECT_NE(NULL, strstr(text, "\nlog_level info\n"));
-	EXPECT_NE(NULL, strstr(text, "\n# 100..60000; default 500\n"));
+	EXPECT_NE(NULL, strstr(text, "\n# 100..60000; default 1000\n"));
 	free(text);
 }
 
