@@ -84,9 +84,9 @@ enum {
  * What to do, in this order: step the clock by -step_offset_ns when @step
  * (then call hps_disc_stepped() if that worked), apply @freq_ppb when
  * @set_freq, clear the kernel's NTP error when @clear_error
- * (hps_clock_clear_error()), set the kernel's sync state (STA_UNSYNC from @synced, the
- * leap bits @leap, esterror and maxerror @est_error_ns) and, when that
- * worked, call hps_disc_sync_set().
+ * (hps_clock_clear_error()), set the kernel's sync state (STA_UNSYNC
+ * from @synced, the leap bits @leap, esterror and maxerror
+ * @est_error_ns) and, when that worked, call hps_disc_sync_set().
  */
 struct hps_disc_out {
 	int step;
