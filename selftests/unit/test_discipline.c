@@ -427,10 +427,14 @@ TEST(clean_start)
 			EXPECT_GE(c[i % ARRAY_SIZE(c)].within_s +
 				  (late ? 3 * s.cfg.poll_ms / 1000.0 : 0), t10);
 			EXPECT_GE(0.1 * fabs(err0), worst);
+			/*
+			 * ns: 1 us; after a step, +-100 ns over the start's
+			 * 100 ms is 2000 ppb, for a poll
+			 */
 			if (!late)
 				EXPECT_GE(s.steps_applied ?
-					  2 * 200 / 0.1 * s.cfg.poll_ms / 1000 :
-					  1000, worst);
+					  2000.0 * s.cfg.poll_ms / 1000 : 1000,
+					  worst);
 			EXPECT_EQ(fabs(err0) > s.cfg.makestep_threshold * 1e9,
 				  s.steps_applied);
 			EXPECT_STREQ("locked", s.st.state);
@@ -657,6 +661,7 @@ TEST(leap_second)
 	run_s(&s, 22);			/* to 23:59:57 */
 	EXPECT_EQ(0, s.quiet);
 	run_s(&s, 6);			/* to 00:00:03: 2 s either side quiet */
+	/* polls in those 4000 ms, one either way */
 	EXPECT_LE(4000 / s.cfg.poll_ms - 1, s.quiet);
 	EXPECT_GE(4000 / s.cfg.poll_ms + 1, s.quiet);
 	s.attrs.leap_pending = 0;
