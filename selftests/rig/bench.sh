@@ -28,7 +28,12 @@
 #      oracle's, a Kalman filter given the simulator's true noise and
 #      wander, run on the same samples (selftests/rig/oracle.h)
 #
-# One guest per profile, seed and suite, two at a time. Writes the tables
+# and, unless BENCH_72 is empty, azure with the first seed on the 7.2
+# kernel that make check builds (Debian unstable's linux-source-7.2 with
+# the rig's configuration, rig-kernel.sh), Debian unstable's peers in A to
+# D, F and G beside E in the same guest.
+#
+# One guest per profile, seed, suite and kernel, two at a time. Writes the tables
 # to docs/benchmarks.md and the plots to docs/img/ (BENCH_DOCS=DIR
 # elsewhere), the data under build/bench/.
 #
@@ -44,6 +49,8 @@
 #   BENCH_AGE_SEEDS azure's seeds for P (default 3,4,5; empty: none)
 #   BENCH_AGE_SECONDS  per P run (default 670: the last age, 600 s,
 #                   is judged up to 660 s)
+#   BENCH_72        the setups on the 7.2 kernel (default ABCDEFG; empty:
+#                   none)
 #
 # --smoke: every setup for 20 s on azure, Debian 12's and unstable's
 # peers, and P for 35 s (its first age), one guest at a time, no second
@@ -69,7 +76,7 @@ esac
 
 if ((smoke)); then
 	PROFILES=azure SETUPS=ABCDE SECS=20 SEED=1 SEED2="" SUITES=sid
-	AGE_SEEDS=1 AGE_SECS=35
+	AGE_SEEDS=1 AGE_SECS=35 K72=""
 	OUT=$TOP/build/bench-smoke
 	# one guest at a time: make check's guests run beside it
 	SLOTS=1
@@ -82,6 +89,7 @@ else
 	SUITES=${BENCH_SUITES-trixie,sid}
 	AGE_SEEDS=${BENCH_AGE_SEEDS-3,4,5}
 	AGE_SECS=${BENCH_AGE_SECONDS:-670}
+	K72=${BENCH_72-ABCDEFG}
 	OUT=$TOP/build/bench
 	SLOTS=2
 fi
@@ -93,6 +101,7 @@ die() { echo "bench: error: $*" >&2; exit 1; }
 [[ $SECS =~ ^[0-9]+$ ]] && ((SECS >= 10 && SECS <= 3600)) ||
 	die "BENCH_SECONDS must be 10..3600"
 [[ $SETUPS =~ ^[A-E]+$ ]] || die "BENCH_SETUPS: letters A to E"
+[[ $K72 =~ ^[A-G]*$ ]] || die "BENCH_72: letters A to G"
 [[ $SEED =~ ^[0-9]+$ && ( -z $SEED2 || $SEED2 =~ ^[0-9]+$ ) ]] ||
 	die "BENCH_SEED and BENCH_SEED2 are numbers"
 [[ -z $AGE_SEEDS || $AGE_SEEDS =~ ^[0-9]+(,[0-9]+)*$ ]] ||
@@ -106,18 +115,22 @@ for x in ${SUITES//,/ }; do
 	[[ -n ${NEWER[$x]:-} ]] || die "BENCH_SUITES: trixie, sid"
 done
 
-# A job is a guest: PROFILE:SEED:SUITE:SETUPS. The longest first.
+# The suites whose peers run: Debian 12's, the newer ones', and sid's on 7.2
+peer_suites=$(printf '%s\n' bookworm ${SUITES//,/ } ${K72:+sid} | awk '!seen[$0]++' | paste -sd ' ')
+# A job is a guest: PROFILE:SEED:SUITE:SETUPS:KERNEL (6.12 or 7.2). The
+# longest first.
 start=$SECONDS
 jobs=()
+[[ -z $K72 ]] || jobs+=("azure:$SEED:sid:$K72:7.2")
 for x in ${SUITES//,/ }; do
-	jobs+=("azure:$SEED:$x:${NEWER[$x]}")
+	jobs+=("azure:$SEED:$x:${NEWER[$x]}:6.12")
 done
 for p in ${PROFILES//,/ }; do
-	jobs+=("$p:$SEED:bookworm:$SETUPS")
+	jobs+=("$p:$SEED:bookworm:$SETUPS:6.12")
 done
-[[ -n $SEED2 && ,$PROFILES, == *,azure,* ]] && jobs+=("azure:$SEED2:bookworm:$SETUPS")
+[[ -n $SEED2 && ,$PROFILES, == *,azure,* ]] && jobs+=("azure:$SEED2:bookworm:$SETUPS:6.12")
 for s in ${AGE_SEEDS//,/ }; do
-	jobs+=("azure:$s:bookworm:P")
+	jobs+=("azure:$s:bookworm:P:6.12")
 done
 # secs_of SETUPS: each run's length
 secs_of() { [[ $1 == P ]] && echo "$AGE_SECS" || echo "$SECS"; }
@@ -125,11 +138,12 @@ secs_of() { [[ $1 == P ]] && echo "$AGE_SECS" || echo "$SECS"; }
 jobdir() {
 	local IFS=: j
 	read -r -a j <<<"$1"
-	echo "$OUT/${j[0]}-s${j[1]}$([[ ${j[2]} == bookworm ]] || echo "-${j[2]}")$([[ ${j[3]} != P ]] || echo -ages)"
+	echo "$OUT/${j[0]}-s${j[1]}$([[ ${j[2]} == bookworm ]] || echo "-${j[2]}")$([[ ${j[3]} != P ]] || echo -ages)$([[ ${j[4]} == 6.12 ]] || echo "-${j[4]}")"
 }
 
 if ((report)); then
 	kver=$(grep -E '^6\.12\.' "$TOP/.cache/kernels/list" | tail -n 1)
+	k72=$(cat "$OUT/kver-7.2" 2>/dev/null || echo 7.2)
 else
 echo "== bench: preparing (packages, chrony and linuxptp, a Debian 6.12 kernel, builds)"
 "$RIG/deps.sh"
@@ -139,37 +153,52 @@ if ((!smoke)) && ! command -v gnuplot >/dev/null; then
 		--no-install-recommends gnuplot-nox >/dev/null
 fi
 # shellcheck disable=SC2086 # split on purpose
-"$RIG/peers.sh" bookworm ${SUITES//,/ }
+"$RIG/peers.sh" $peer_suites
 "$RIG/kernels.sh"
 kver=$(grep -E '^6\.12\.' "$TOP/.cache/kernels/list" | tail -n 1)
 [[ -n $kver ]] || die "no 6.12 kernel in the cache"
 "$RIG/build.sh" "$kver" >/dev/null
 "$RIG/initramfs.sh" "$kver" >/dev/null
+# The 7.2 kernel as make check builds it (check.sh), and the modules for it
+# with sid's compiler.
+k72='' k72root=''
+if [[ -n $K72 ]]; then
+	echo "== bench: the 7.2 kernel (linux-source-7.2; cached after its first build)"
+	read -r k72 k72root < <("$RIG/rig-kernel.sh" --suite sid linux-source-7.2 \
+		"$RIG/rig-kernel-7.2.config") || :
+	[[ -n $k72root ]] || die "the 7.2 kernel did not build"
+	RIG_KROOT=$k72root RIG_BUILD_ROOT=$("$RIG/suite-root.sh" sid) \
+		"$RIG/build.sh" "$k72" >/dev/null
+	"$RIG/initramfs.sh" "$k72" >/dev/null
+fi
 
 # One guest per profile and seed.
 rm -rf "$OUT"
 mkdir -p "$OUT"
 git -C "$TOP" describe --always --dirty >"$OUT/revision" 2>/dev/null || echo unknown >"$OUT/revision"
 date -u +%Y-%m-%d >"$OUT/date"
-for x in bookworm ${SUITES//,/ }; do
+[[ -z $k72 ]] || echo "$k72" >"$OUT/kver-7.2"
+for x in $peer_suites; do
 	cp "$TOP/.cache/peers/$x.versions" "$OUT/$x.versions"
 done
 runs=0 total=0
 for j in "${jobs[@]}"; do
-	su=${j##*:}
+	IFS=: read -r p s x su k <<<"$j"
 	runs=$((runs + ${#su}))
 	total=$((total + ${#su} * ($(secs_of "$su") + 27)))
 done
 echo "== bench: $runs runs in ${#jobs[@]} guests, $SLOTS at a time (about $((total / (60 * SLOTS) + 1)) min)"
 for j in "${jobs[@]}"; do
-	IFS=: read -r p s x su <<<"$j"
+	IFS=: read -r p s x su k <<<"$j"
 	while (($(jobs -rp | wc -l) >= SLOTS)); do
 		wait -n || true
 	done
+	kv=$kver kr=
+	[[ $k == 6.12 ]] || kv=$k72 kr=$k72root
 	RIG_OUT=$(jobdir "$j") RIG_APPEND="rig.bench=$p:$su:$(secs_of "$su"):$s:$x" \
-		RIG_TIMEOUT=$(( ${#su} * ($(secs_of "$su") + 60) + 300 )) \
-		"$RIG/run-vm.sh" "$kver" 2>&1 |
-		sed -u "s/^\[6\.[0-9]*\]/[$p seed $s $x]/" | grep --line-buffered -E '^\[.*\] (ok|not ok|# RESULT|# bench)' &
+		RIG_TIMEOUT=$(( ${#su} * ($(secs_of "$su") + 60) + 300 )) RIG_KROOT=$kr \
+		"$RIG/run-vm.sh" "$kv" 2>&1 |
+		sed -u -E "s/^\[[0-9]+\.[0-9]+\]/[$p seed $s $x $k]/" | grep --line-buffered -E '^\[.*\] (ok|not ok|# RESULT|# bench)' &
 done
 wait
 fi
@@ -179,9 +208,8 @@ fi
 # key=value pairs).
 fail=0 pass=0
 for j in "${jobs[@]}"; do
-	d=$(jobdir "$j") su=${j##*:}
-	x=${j#*:*:}
-	x=${x%%:*}
+	IFS=: read -r p s x su k <<<"$j"
+	d=$(jobdir "$j")
 	[[ -f $d/versions || ! -f $OUT/$x.versions ]] || cp "$OUT/$x.versions" "$d/versions"
 	tr -d '\r' <"$d/tap.log" | awk -v d="$d" '
 		/^# bench: / { x = $6; sub(",", "", x) }
@@ -258,7 +286,7 @@ plot_phc() {	# plot_phc PROFILE DIR PNG
 ages() {
 	local j d a dirs=() seeds=()
 	for j in "${jobs[@]}"; do
-		[[ ${j##*:} == P ]] || continue
+		[[ $j == *:P:* ]] || continue
 		d=$(jobdir "$j")
 		[[ -s $d/results ]] || continue
 		dirs+=("$d")
@@ -330,7 +358,7 @@ goals() {	# goals DIR
 	local d=$1 e c dd a best t
 	g() { field "$d/results" "$1" "$2"; }
 	e=$(g E sys_rms) c=$(g C sys_rms) dd=$(g D sys_rms) a=$(g A sys_rms)
-	best=$(printf '%s\n' "$c" "$dd" | grep . | sort -g | head -n 1)
+	best=$(printf '%s\n' "$c" "$dd" | { grep . || :; } | sort -g | head -n 1)
 	echo "| goal | measured | ratio | met |"
 	echo "|---|---|---|---|"
 	met() { awk -v r="$1" -v l="$2" 'BEGIN { if (r == "-") print "-"; else print (r <= l ? "yes" : "**no**") }'; }
@@ -386,8 +414,8 @@ goals_newer() {
 cmd="make bench"
 [[ -n ${BENCH_PROFILES:-}${BENCH_SETUPS:-}${BENCH_SECONDS:-}${BENCH_SEED:-}${BENCH_AGE_SECONDS:-} ||
    ${BENCH_SEED2-2} != 2 || ${BENCH_SUITES-trixie,sid} != trixie,sid ||
-   ${BENCH_AGE_SEEDS-3,4,5} != 3,4,5 ]] &&
-	cmd="BENCH_PROFILES=$PROFILES BENCH_SETUPS=$SETUPS BENCH_SECONDS=$SECS BENCH_SEED=$SEED BENCH_SEED2=$SEED2 BENCH_SUITES=$SUITES BENCH_AGE_SEEDS=$AGE_SEEDS BENCH_AGE_SECONDS=$AGE_SECS make bench"
+   ${BENCH_AGE_SEEDS-3,4,5} != 3,4,5 || ${BENCH_72-ABCDEFG} != ABCDEFG ]] &&
+	cmd="BENCH_PROFILES=$PROFILES BENCH_SETUPS=$SETUPS BENCH_SECONDS=$SECS BENCH_SEED=$SEED BENCH_SEED2=$SEED2 BENCH_SUITES=$SUITES BENCH_AGE_SEEDS=$AGE_SEEDS BENCH_AGE_SECONDS=$AGE_SECS BENCH_72=$K72 make bench"
 suite_name() { case $1 in bookworm) echo "Debian 12 (bookworm)" ;; trixie) echo "Debian 13 (trixie)" ;; sid) echo "Debian unstable (sid)" ;; esac; }
 md=$DOCS/benchmarks.md
 {
@@ -396,13 +424,13 @@ md=$DOCS/benchmarks.md
 	echo "Produced by \`$cmd\` (selftests/rig/bench.sh) on $(cat "$OUT/date"); this page is its output."
 	echo
 	echo "- Machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); Debian $(cat /etc/debian_version); $(qemu-system-x86_64 --version | head -n 1), TCG, 2 vCPUs per guest, two guests at a time."
-	echo "- Guest kernel: Debian's $kver; simulated host: selftests/host_sim; hv_utils: Debian's, unmodified."
-	echo "- Peers, Debian's packages as they are, each on its own suite's libraries: $(for x in bookworm ${SUITES//,/ }; do echo "$(suite_name "$x") $(paste -sd ',' "$OUT/$x.versions" | sed 's/,/, /g')"; done | paste -sd ';' | sed 's/;/; /g')."
+	echo "- Guest kernel: Debian's $kver$([[ -z $K72 ]] || echo "; and $k72, built from Debian unstable's linux-source-7.2 with the rig's configuration (selftests/rig/rig-kernel.sh), for the table of its own after the newer suites' on 6.12"); simulated host: selftests/host_sim; hv_utils: Debian's, unmodified."
+	echo "- Peers, Debian's packages as they are, each on its own suite's libraries: $(for x in $peer_suites; do echo "$(suite_name "$x") $(paste -sd ',' "$OUT/$x.versions" | sed 's/,/, /g')"; done | paste -sd ';' | sed 's/;/; /g')."
 	echo "- hv_ptp_ext and hv-ptp-sync: revision $(cat "$OUT/revision"), default parameters."
 	echo "- Each run: $SECS s from the daemon's start; system clock 50 ms ahead of the true host time and 100 ppm fast at the start; errors sampled from the simulator's truth at 10 Hz. \"RMS\", \"p99\", \"max\" and the PHC error are over the second half of the run; \"within … after\" is when the error came within the bound for good (\"never\": not by the end). CPU is user + system time of the daemon's process, peak RSS its VmHWM. The window is the offset-measurement window of the PHC's best offset ioctl, which chronyd, phc2sys and hv-ptp-sync all probe first (PRECISE, then EXTENDED, then the basic one); best of 10."
-	echo "- Setups: A chronyd with \`refclock PHC /dev/ptp_hyperv poll 3 dpoll -2 offset 0 stratum 2\` and \`makestep 1.0 -1\` (Azure's documented configuration) on hv_utils' PHC; B \`phc2sys -s /dev/ptpN -c CLOCK_REALTIME -O 0\` on it; C and D the same on hv_ptp_ext's PHC; E \`hv-ptp-sync\` with its defaults; F and G (newer suites) A and C with \`poll -1 dpoll -2\`, the tuning Azure users ask for (cloudfoundry/bosh-linux-stemcell-builder#442). The tables of Debian 12's peers come first, then the newer suites' on azure with the same seed, against E of that seed."
+	echo "- Setups: A chronyd with \`refclock PHC /dev/ptp_hyperv poll 3 dpoll -2 offset 0 stratum 2\` and \`makestep 1.0 -1\` (Azure's documented configuration) on hv_utils' PHC; B \`phc2sys -s /dev/ptpN -c CLOCK_REALTIME -O 0\` on it; C and D the same on hv_ptp_ext's PHC; E \`hv-ptp-sync\` with its defaults; F and G (newer suites) A and C with \`poll -1 dpoll -2\`, the tuning Azure users ask for (cloudfoundry/bosh-linux-stemcell-builder#442). The tables of Debian 12's peers come first, then the newer suites' on azure with the same seed, against E of that seed$([[ -z $K72 ]] || echo ", then the 7.2 kernel's, E beside Debian unstable's peers in one guest")."
 	for j in "${jobs[@]}"; do
-		IFS=: read -r p s x su <<<"$j"
+		IFS=: read -r p s x su k <<<"$j"
 		[[ $x == bookworm && $su != P ]] || continue
 		d=$(jobdir "$j")
 		echo
@@ -424,24 +452,33 @@ md=$DOCS/benchmarks.md
 				echo "![PHC error, $p](img/bench-$p-phc.png)"
 		fi
 	done
-	for j in "${jobs[@]}"; do
-		IFS=: read -r p s x su <<<"$j"
+	# 6.12's first, then 7.2's
+	for j in $(printf '%s\n' "${jobs[@]}" | grep ':6\.12$') $(printf '%s\n' "${jobs[@]}" | grep -v ':6\.12$'); do
+		IFS=: read -r p s x su k <<<"$j"
 		[[ $x != bookworm ]] || continue
 		d=$(jobdir "$j")
+		# on 6.12, E is in the Debian 12 guest; on 7.2, in this one
+		ed=$(jobdir "$p:$s:bookworm:E:6.12") kn='' img=$p-$x
+		if [[ $k != 6.12 ]]; then
+			ed=$d kn=", kernel $k72" img=$p-$x-$k
+		fi
 		echo
-		echo "## $p profile, seed $s: $(suite_name "$x")'s peers"
+		echo "## $p profile, seed $s: $(suite_name "$x")'s peers$kn"
 		echo
 		table "$d" "$su"
-		ed=$(jobdir "$p:$s:bookworm:E")
 		if [[ -s $ed/results ]]; then
 			echo
-			echo "hv-ptp-sync (E, from the Debian 12 table of this profile and seed) against these peers:"
+			if [[ $ed == "$d" ]]; then
+				echo "hv-ptp-sync (E, in this guest) against these peers:"
+			else
+				echo "hv-ptp-sync (E, from the Debian 12 table of this profile and seed) against these peers:"
+			fi
 			echo
 			goals_newer "$d" "$ed"
 		fi
-		plot "$p profile, $(suite_name "$x")'s peers" "$d" "$DOCS/img/bench-$p-$x-system.png" "$su"
+		plot "$p profile, $(suite_name "$x")'s peers$kn" "$d" "$DOCS/img/bench-$img-system.png" "$su"
 		echo
-		echo "![system clock error, $p, $(suite_name "$x")'s peers](img/bench-$p-$x-system.png)"
+		echo "![system clock error, $p, $(suite_name "$x")'s peers$kn](img/bench-$img-system.png)"
 	done
 	ages
 } >"$md"
