@@ -33,8 +33,8 @@
 # the rig's configuration, rig-kernel.sh), Debian unstable's peers in A to
 # D, F and G beside E in the same guest.
 #
-# One guest per profile, seed, suite and kernel, two at a time. Writes the tables
-# to docs/benchmarks.md and the plots to docs/img/ (BENCH_DOCS=DIR
+# One guest per profile, seed, suite and kernel, two at a time. Writes the
+# tables to docs/benchmarks.md and the plots to docs/img/ (BENCH_DOCS=DIR
 # elsewhere), the data under build/bench/.
 #
 #   bench.sh [--smoke | --report]
@@ -172,7 +172,7 @@ if [[ -n $K72 ]]; then
 	"$RIG/initramfs.sh" "$k72" >/dev/null
 fi
 
-# One guest per profile and seed.
+# One guest per profile, seed, suite and kernel.
 rm -rf "$OUT"
 mkdir -p "$OUT"
 git -C "$TOP" describe --always --dirty >"$OUT/revision" 2>/dev/null || echo unknown >"$OUT/revision"
