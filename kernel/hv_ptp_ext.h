@@ -107,8 +107,6 @@ void hv_ptp_model_snapshot(struct hv_ptp *hp, struct hv_cm_model *m);
 void hv_ptp_status_snapshot(struct hv_ptp *hp, struct hv_ptp_status *st);
 
 /* vmbus.c */
-int hv_ptp_driver_register(void);
-void hv_ptp_driver_unregister(void);
 extern struct hv_driver hv_ptp_driver;
 
 /* sysfs.c */

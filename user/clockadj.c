@@ -3,9 +3,11 @@
  * adjtimex glue.
  *
  * Units: timex.freq is ppm with 16 fractional bits, limited to ±500 ppm;
- * timex.tick is µs per tick of USER_HZ (100), nominal 10000, and the
- * kernel accepts ±10 %: one µs of tick is 100 ppm. A correction is split
- * so that the frequency part is the remainder within ±50 ppm.
+ * timex.tick is µs per tick of USER_HZ (sysconf(_SC_CLK_TCK): 100 on
+ * every Linux architecture today, so nominal 10000), and the kernel
+ * accepts ±10 %: one µs of tick is 10^9 / nominal ppb (100 ppm). A
+ * correction is split so that the frequency part is the remainder within
+ * half a tick step.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,12 +18,26 @@
 
 #include "clockadj.h"
 
-#define USER_HZ		100
-#define TICK_NOMINAL	(1000000 / USER_HZ)	/* µs */
 #define OWN_STATUS	(STA_UNSYNC | STA_PLL | STA_FLL | STA_INS | STA_DEL)
 
-/* ppb for one µs of tick: 1 µs in 10000 µs is 100 ppm. */
-static const double tick_ppb = 1e9 / TICK_NOMINAL;
+/* The nominal timex.tick, µs: 10^6 / USER_HZ. */
+static long tick_nominal(void)
+{
+	static long nominal;
+	long hz;
+
+	if (!nominal) {
+		hz = sysconf(_SC_CLK_TCK);
+		nominal = 1000000 / (hz > 0 ? hz : 100);
+	}
+	return nominal;
+}
+
+/* ppb for one µs of tick (100 ppm at USER_HZ 100). */
+static double tick_ppb(void)
+{
+	return 1e9 / tick_nominal();
+}
 
 static int adj(struct timex *tx)
 {
@@ -35,7 +51,7 @@ int hps_clock_get_freq(double *ppb)
 
 	if (ret)
 		return ret;
-	*ppb = (tx.tick - TICK_NOMINAL) * tick_ppb + tx.freq / 65.536;
+	*ppb = (tx.tick - tick_nominal()) * tick_ppb() + tx.freq / 65.536;
 	return 0;
 }
 
@@ -49,9 +65,9 @@ int hps_clock_set_freq(struct hps_clockadj *a, double ppb, int64_t *at_ns)
 		ppb = 0.1e9;
 	if (ppb < -0.1e9)
 		ppb = -0.1e9;
-	t = (long)(ppb / tick_ppb + (ppb < 0 ? -0.5 : 0.5));
-	tx.tick = TICK_NOMINAL + t;
-	tx.freq = (long)((ppb - t * tick_ppb) * 65.536);
+	t = (long)(ppb / tick_ppb() + (ppb < 0 ? -0.5 : 0.5));
+	tx.tick = tick_nominal() + t;
+	tx.freq = (long)((ppb - t * tick_ppb()) * 65.536);
 	ret = adj(&tx);
 	if (!ret) {
 		a->tick = tx.tick;
@@ -132,7 +148,7 @@ int hps_clock_interfered(const struct hps_clockadj *a, char *what,
 		return ret;
 	if (tx.tick != a->tick || tx.freq != a->freq) {
 		snprintf(what, len, "frequency changed to %+.3f ppm (tick %ld)",
-			 (tx.tick - TICK_NOMINAL) * tick_ppb / 1000 +
+			 (tx.tick - tick_nominal()) * tick_ppb() / 1000 +
 			 tx.freq / 65536.0, tx.tick);
 		return 1;
 	}

@@ -14,7 +14,12 @@
 #include "discipline.h"
 
 #define LOCK_COUNT	3	/* updates within lock_us before "locked" */
-#define HOLDOVER_PPB	500	/* error growth without a reference, ppb */
+/*
+ * The floor of every growth rate the daemon publishes for its error, ppb:
+ * how far the system clock's rate may move between two measurements (its
+ * oscillator's wander, the host's own), locked or holding over.
+ */
+#define HOLDOVER_PPB	500
 #define HOLD_AVG	64	/* updates in the holdover frequency average */
 #define HOLD_MIN	8	/* ... before it is used instead of the servo's */
 /*
@@ -196,17 +201,26 @@ static void record_offset(struct hps_disc *d, int64_t offset)
 {
 	struct hps_status *st = d->st;
 	double sum = 0, dsum = 0, diff;
-	int i, n;
+	int64_t cur, prev = 0;
+	int i, n, oldest;
 
 	d->offsets[d->n_offsets % HPS_RMS_LEN] = offset;
 	d->n_offsets++;
 	n = d->n_offsets < HPS_RMS_LEN ? d->n_offsets : HPS_RMS_LEN;
+	/*
+	 * In the order they were taken: once the ring has wrapped, slot 0
+	 * is not the oldest, and pairing by slot would take the newest
+	 * minus the oldest for one of the differences.
+	 */
+	oldest = d->n_offsets - n;
 	for (i = 0; i < n; i++) {
-		sum += (double)d->offsets[i] * d->offsets[i];
+		cur = d->offsets[(oldest + i) % HPS_RMS_LEN];
+		sum += (double)cur * cur;
 		if (i) {
-			diff = d->offsets[i] - d->offsets[i - 1];
+			diff = (double)(cur - prev);
 			dsum += diff * diff;
 		}
+		prev = cur;
 	}
 	st->rms_offset_ns = llround(sqrt(sum / n));
 	st->jitter_ns = n > 1 ? llround(sqrt(dsum / (n - 1))) : 0;
@@ -369,10 +383,8 @@ void hps_disc_update(struct hps_disc *d, const struct hps_disc_in *in,
 	} else {
 		d->have_phc_freq = 0;
 	}
-	if (in->interfered) {
+	if (in->interfered)
 		st->interference++;
-		out->events |= HPS_EV_INTERFERENCE;
-	}
 	module_disruptions(d, &in->attrs);
 
 	abs_off = s->offset_ns < 0 ? -s->offset_ns : s->offset_ns;

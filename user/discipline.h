@@ -77,7 +77,6 @@ enum {
 	HPS_EV_STATE = 1 << 0,		/* the state changed */
 	HPS_EV_HOST_UNSYNC = 1 << 1,	/* the host's sync state changed */
 	HPS_EV_LEAP = 1 << 2,		/* a leap second armed or disarmed */
-	HPS_EV_INTERFERENCE = 1 << 3,	/* counted */
 };
 
 /*

@@ -714,7 +714,7 @@ static void prom_render(FILE *f, const struct hps_status *st)
 		"Error bound of the PHC reported by the module (0: unknown).",
 		st->error_bound_ns);
 	prom_u64(f, "locked", "gauge",
-		 "1 when the servo is locked to the PHC.",
+		 "1 while the state is \"locked\": three updates in a row within lock_us of the PHC.",
 		 !strncmp(st->state, "locked", sizeof(st->state)));
 	prom_u64(f, "synchronised", "gauge",
 		 "1 when the kernel clock is marked synchronised (STA_UNSYNC clear).",
