@@ -98,6 +98,8 @@ declare -A NEWER=([trixie]=ABCD [sid]=ABCDFG)
 DOCS=${BENCH_DOCS:-$TOP/docs}
 
 die() { echo "bench: error: $*" >&2; exit 1; }
+# ratio and met: how a goal is judged
+. "$RIG/report.sh"
 [[ $SECS =~ ^[0-9]+$ ]] && ((SECS >= 10 && SECS <= 3600)) ||
 	die "BENCH_SECONDS must be 10..3600"
 [[ $SETUPS =~ ^[A-E]+$ ]] || die "BENCH_SETUPS: letters A to E"
@@ -312,7 +314,7 @@ ages() {
 				per = per (per == "" ? "" : " / ") (k > 0 ? us(sqrt(v["a" a "_phc2"] / k)) : "-")
 			}
 			END {
-				if (!n) { printf "| %d s | 0 | - | - | - | - | - | - |\n", a; exit }
+				if (!n) { printf "| %d s | 0 | - | - | - | - | missing | **no** |\n", a; exit }
 				r = int(sqrt(p / n) + 0.5) / int(sqrt(o / n) + 0.5)
 				printf "| %d s | %d | %s | %s | %s | %s | %.3g | %s |\n", a, n,
 				       us(sqrt(p / n)), per, us(sqrt(o / n)), us(sqrt(w / n)), r,
@@ -361,8 +363,6 @@ trusts() {
 	r=$(ratio "$s" "$p")
 	echo "| system RMS: $(label "$d" "$x") within 5 % of the PHC it reads | $(us "$s") vs $(us "$p") | $r | $(met "$r" 1.05) |"
 }
-# met RATIO LIMIT: yes, **no** or -
-met() { awk -v r="$1" -v l="$2" 'BEGIN { if (r == "-") print "-"; else print (r <= l ? "yes" : "**no**") }'; }
 # goals_ideal DIR: on an exact PHC, hv-ptp-sync adds nothing to it
 goals_ideal() {
 	local d=$1 r t
@@ -381,8 +381,6 @@ goals_ideal() {
 			"$(us "$(g C phc_rms)")" "$(us "$(g C sys_rms)")"
 }
 
-# ratio A B: A / B, two digits; "-" when either is missing or B is 0
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.3g", a / b }'; }
 goals() {	# goals DIR
 	local d=$1 e c dd a best t
 	g() { field "$d/results" "$1" "$2"; }
