@@ -41,7 +41,6 @@ help:
 	@echo "  check-debug      the guest tests on a 6.12 kernel with KASAN, UBSAN, lockdep, kmemleak"
 	@echo "  check-system     the .debs on a debootstrap Debian 13 booted with systemd (part of check;"
 	@echo "                   SYSTEM_SUITE=bookworm for Debian 12)"
-	@echo "  readme-matrix    put the support matrix of the last make check into the README"
 	@echo "  demo             one guest: takeover, hv-ptp-sync converging, a plot"
 	@echo "  bench            chrony, phc2sys and hv-ptp-sync side by side (docs/benchmarks.md)"
 	@echo "  daemon           build user/hv-ptp-sync"
@@ -127,11 +126,6 @@ check-system:
 	selftests/rig/deps.sh
 	selftests/rig/system-test.sh $(SYSTEM_SUITE)
 
-# The support matrix of the last make check (build/support-matrix.md) into
-# the README, between its marker lines.
-readme-matrix:
-	selftests/rig/readme-matrix.sh
-
 demo:
 	selftests/rig/demo.sh
 
@@ -158,4 +152,4 @@ style: $(CHECKPATCH)
 		$(filter-out kernel/compat.h,$(wildcard kernel/*.[ch] selftests/host_sim/*.[ch] selftests/fault_phc/*.c))
 	$(CHECKPATCH) --no-tree -f --terse --ignore CONST_STRUCT kernel/compat.h
 
-.PHONY: all help kerneldir module clean modules_install install-system install uninstall deb dkms-source check check-debug check-system readme-matrix demo bench daemon unit fuzz style
+.PHONY: all help kerneldir module clean modules_install install-system install uninstall deb dkms-source check check-debug check-system demo bench daemon unit fuzz style

@@ -220,20 +220,27 @@ read -r passed failed skipped planned reported < <(tr -d '\r' <"$tap" | awk '
 	END { printf "%d %d %d %d %d\n", p, f, s, plan, seen }
 ')
 
+# Each problem is a failure in the count, as a failed test is: the line
+# below is what readers and check.sh add up, so a run that exits non-zero
+# never reads "0 failed". A test that did not report counts once for
+# itself.
 problems=()
+problem() {
+	problems+=("$1")
+	failed=$((failed + ${2:-1}))
+}
 if ((qrc == 124 || qrc == 137)); then
-	problems+=("timed out after ${TIMEOUT}s")
+	problem "timed out after ${TIMEOUT}s"
 elif ((qrc != 0)); then
-	problems+=("qemu exited with status $qrc")
+	problem "qemu exited with status $qrc"
 fi
-grep -q 'Kernel panic' "$console" && problems+=("the guest panicked")
-grep -q '^RIG-DONE' "$tap" || problems+=("no RIG-DONE from the guest")
+grep -q 'Kernel panic' "$console" && problem "the guest panicked"
+grep -q '^RIG-DONE' "$tap" || problem "no RIG-DONE from the guest"
 if ((planned == 0)); then
-	problems+=("no TAP plan from the guest")
-	failed=$((failed + 1))
+	problem "no TAP plan from the guest"
 elif ((reported < planned)); then
-	problems+=("$((planned - reported)) of $planned tests did not report")
-	failed=$((failed + planned - reported))
+	problem "$((planned - reported)) of $planned tests did not report" \
+		$((planned - reported))
 fi
 
 log "boot to /init report ${boot}s, whole run ${elapsed}s"

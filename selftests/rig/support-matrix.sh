@@ -11,8 +11,8 @@
 #   system/SUITE/KVER: ...                           the system test
 #
 # A cell says "yes (P/T)" when all T checks passed, "FAILED (P/T)" when
-# not, and "-" where the run did not cover it. readme-matrix.sh puts the
-# result into the README.
+# not, and "-" where the run did not cover it. check.sh writes it to
+# build/support-matrix.md at the end of every run.
 set -euo pipefail
 
 declare -A dkms deb boot sys
