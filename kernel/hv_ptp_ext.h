@@ -21,6 +21,12 @@
 
 #define HV_PTP_BUF_SIZE		HV_HYP_PAGE_SIZE
 
+/* The TSC page as one read found it (refclock.c). */
+struct hv_ref_page {
+	bool valid;			/* tsc_sequence not 0 */
+	u64 scale, offset;
+};
+
 /*
  * What readers see of the estimator, published as one under model_lock:
  * the model the PHC evaluates, and the counters and sample attributes
@@ -34,6 +40,8 @@ struct hv_ptp_status {
 	u8 leapflags, stratum;
 	u64 disruptions;		/* module-wide, see vmbus.c */
 	u8 last_disruption;		/* enum hv_ptp_disruption */
+	/* the TSC page the model's reference time is on */
+	struct hv_ref_page page;
 };
 
 /*
@@ -78,9 +86,12 @@ struct hv_ptp {
 	u64 rejected[HV_TS_REJECT_COUNT];
 	u64 negotiations, syncs, recv_errors;
 
-	/* the TSC page as of the last sample (validity, scale, offset) */
-	bool tsc_valid;
-	u64 tsc_scale, tsc_offset;
+	/*
+	 * The TSC page the model's reference time is on, as of the last
+	 * sample or the last read that found it changed; under lock, and
+	 * published in pub.page.
+	 */
+	struct hv_ref_page page;
 	u8 pub_why;			/* the last disruption, to publish */
 	u64 last_ref_ns;		/* reference time of the last sample */
 	/* wakes poll() on the disruptions attribute, from process context */
@@ -92,10 +103,13 @@ extern struct hv_cm_params hv_ptp_cm_params;
 extern char *hv_ptp_clock_name;
 
 /* refclock.c */
-u64 hv_ref_now_ns(u64 *tsc);
-bool hv_ref_tsc_to_ns(u64 tsc, u64 *ref_ns);
+u64 hv_ref_now_ns(u64 *tsc, struct hv_ref_page *pg);
+bool hv_ref_tsc_to_ns(u64 tsc, u64 *ref_ns, struct hv_ref_page *pg);
 bool hv_ref_tsc_page_valid(void);
-bool hv_ref_tsc_page(u64 *scale, u64 *offset);
+bool hv_ref_page_read(struct hv_ref_page *pg);
+bool hv_ref_page_same(const struct hv_ref_page *a, const struct hv_ref_page *b);
+u64 hv_ref_page_jump_ns(const struct hv_ref_page *a,
+			const struct hv_ref_page *b, u64 tsc);
 int hv_ref_clocksource_register(unsigned int rating);
 void hv_ref_clocksource_unregister(void);
 bool hv_ref_clocksource_active(void);
@@ -103,10 +117,12 @@ bool hv_ref_clocksource_active(void);
 /* phc.c */
 int hv_ptp_phc_register(struct hv_ptp *hp);
 void hv_ptp_phc_unregister(struct hv_ptp *hp);
-void hv_ptp_model_snapshot(struct hv_ptp *hp, struct hv_cm_model *m);
 void hv_ptp_status_snapshot(struct hv_ptp *hp, struct hv_ptp_status *st);
+u64 hv_ptp_read_now(struct hv_ptp *hp, struct hv_ptp_status *st);
 
 /* vmbus.c */
+void hv_ptp_page_check(struct hv_ptp *hp, const struct hv_ref_page *seen,
+		       const struct hv_ref_page *pg, u64 tsc);
 extern struct hv_driver hv_ptp_driver;
 
 /* sysfs.c */

@@ -8,16 +8,6 @@
 
 #include "hv_ptp_ext.h"
 
-void hv_ptp_model_snapshot(struct hv_ptp *hp, struct hv_cm_model *m)
-{
-	unsigned int seq;
-
-	do {
-		seq = read_seqbegin(&hp->model_lock);
-		*m = hp->pub.model;
-	} while (read_seqretry(&hp->model_lock, seq));
-}
-
 void hv_ptp_status_snapshot(struct hv_ptp *hp, struct hv_ptp_status *st)
 {
 	unsigned int seq;
@@ -28,28 +18,68 @@ void hv_ptp_status_snapshot(struct hv_ptp *hp, struct hv_ptp_status *st)
 	} while (read_seqretry(&hp->model_lock, seq));
 }
 
+/**
+ * hv_ptp_read_now() - the published status and reference time now
+ * @hp: the device
+ * @st: the status, one consistent copy
+ *
+ * If the read finds the TSC page changed since the status was published,
+ * that is taken in first (hv_ptp_page_check()) and @st is the status
+ * after it. Returns reference time now, ns.
+ */
+u64 hv_ptp_read_now(struct hv_ptp *hp, struct hv_ptp_status *st)
+{
+	struct hv_ref_page pg;
+	u64 now, tsc;
+
+	hv_ptp_status_snapshot(hp, st);
+	now = hv_ref_now_ns(&tsc, &pg);
+	if (!hv_ref_page_same(&st->page, &pg)) {
+		hv_ptp_page_check(hp, &st->page, &pg, tsc);
+		hv_ptp_status_snapshot(hp, st);
+	}
+	return now;
+}
+
 static struct hv_ptp *to_hv_ptp(struct ptp_clock_info *info)
 {
 	return container_of(info, struct hv_ptp, info);
 }
 
+/* The model and the page it is on, as one consistent copy. */
+static void model_page_snapshot(struct hv_ptp *hp, struct hv_cm_model *m,
+				struct hv_ref_page *pg)
+{
+	unsigned int seq;
+
+	do {
+		seq = read_seqbegin(&hp->model_lock);
+		*m = hp->pub.model;
+		*pg = hp->pub.page;
+	} while (read_seqretry(&hp->model_lock, seq));
+}
+
 /*
  * One reference read, bracketed as tightly as possible: the model is
  * copied first, so only the TSC-page read sits between the system stamps.
+ * A changed TSC page is taken in after the stamps (hv_ptp_page_check()).
  */
 static int hv_ptp_gettimex64(struct ptp_clock_info *info,
 			     struct timespec64 *ts,
 			     struct ptp_system_timestamp *sts)
 {
+	struct hv_ptp *hp = to_hv_ptp(info);
+	struct hv_ref_page seen, pg;
 	struct hv_cm_model m;
 	u64 ref, tsc;
 
-	hv_ptp_model_snapshot(to_hv_ptp(info), &m);
+	model_page_snapshot(hp, &m, &seen);
 	if (!m.valid)
 		return -EAGAIN;	/* no sample from the host yet */
 	ptp_read_system_prets(sts);
-	ref = hv_ref_now_ns(&tsc);
+	ref = hv_ref_now_ns(&tsc, &pg);
 	ptp_read_system_postts(sts);
+	hv_ptp_page_check(hp, &seen, &pg, tsc);
 	*ts = ns_to_timespec64(hv_cm_eval(&m, ref));
 	return 0;
 }
@@ -77,25 +107,29 @@ static int hv_ptp_gettime64(struct ptp_clock_info *info, struct timespec64 *ts)
 static int hv_ptp_getcrosststamp(struct ptp_clock_info *info,
 				 struct system_device_crosststamp *cts)
 {
-	struct system_time_snapshot snap;
-	struct hv_cm_model m;
+	struct hv_ptp *hp = to_hv_ptp(info);
 	u64 pre = U64_MAX, post = 0, ref, tsc, unused;
-	bool ours, on_tsc;
+	struct system_time_snapshot snap;
+	struct hv_ref_page seen, pg;
+	struct hv_cm_model m;
+	bool ours, on_tsc, ok;
 
 	if (!compat_cts_wants_realtime(cts))
 		return -EOPNOTSUPP;
-	hv_ptp_model_snapshot(to_hv_ptp(info), &m);
+	model_page_snapshot(hp, &m, &seen);
 	if (!m.valid)
 		return -EAGAIN;
 
 	ours = hv_ref_clocksource_active();
 	if (ours)
-		pre = hv_ref_now_ns(&unused);
+		pre = hv_ref_now_ns(&unused, NULL);
 	on_tsc = compat_snapshot_tsc(&snap, &tsc);
 	if (ours)
-		post = hv_ref_now_ns(&unused);
+		post = hv_ref_now_ns(&unused, NULL);
 	if (on_tsc) {
-		if (!hv_ref_tsc_to_ns(tsc, &ref))
+		ok = hv_ref_tsc_to_ns(tsc, &ref, &pg);
+		hv_ptp_page_check(hp, &seen, &pg, tsc);
+		if (!ok)
 			return -EOPNOTSUPP;	/* TSC page invalid */
 	} else if (pre <= snap.cycles && snap.cycles <= post) {
 		ref = snap.cycles;

@@ -22,27 +22,35 @@
 
 #include "hv_ptp_ext.h"
 
-/* Scale and offset of the page, consistent with one tsc_sequence. */
-static bool tsc_page_params(u64 *scale, u64 *offset, u64 *tsc)
+/*
+ * The page's scale and offset, consistent with one tsc_sequence, and the
+ * TSC read under that same sequence if @tsc is given. @pg->valid is
+ * false (and the values 0) while the page is invalid.
+ */
+static bool tsc_page_params(struct hv_ref_page *pg, u64 *tsc)
 {
-	const struct ms_hyperv_tsc_page *pg = hv_get_tsc_page();
+	const struct ms_hyperv_tsc_page *tp = hv_get_tsc_page();
 	u32 seq;
 
-	if (!pg)
+	pg->valid = false;
+	pg->scale = 0;
+	pg->offset = 0;
+	if (!tp)
 		return false;
 	do {
-		seq = READ_ONCE(pg->tsc_sequence);
+		seq = READ_ONCE(tp->tsc_sequence);
 		if (!seq)
 			return false;
 		/* the sequence before the values; pairs with the host's update */
 		smp_rmb();
-		*scale = READ_ONCE(pg->tsc_scale);
-		*offset = READ_ONCE(pg->tsc_offset);
+		pg->scale = READ_ONCE(tp->tsc_scale);
+		pg->offset = READ_ONCE(tp->tsc_offset);
 		if (tsc)
 			*tsc = hv_get_raw_timer();
 		/* the values before the sequence is read again */
 		smp_rmb();
-	} while (READ_ONCE(pg->tsc_sequence) != seq);
+	} while (READ_ONCE(tp->tsc_sequence) != seq);
+	pg->valid = true;
 	return true;
 }
 
@@ -54,22 +62,45 @@ static u64 tsc_to_ns(u64 tsc, u64 scale, u64 offset)
 
 bool hv_ref_tsc_page_valid(void)
 {
-	u64 scale, offset;
+	struct hv_ref_page pg;
 
-	return tsc_page_params(&scale, &offset, NULL);
+	return tsc_page_params(&pg, NULL);
 }
 
-/*
- * The TSC page's scale and offset as one consistent pair; false (and
- * both 0) while the page is invalid.
- */
-bool hv_ref_tsc_page(u64 *scale, u64 *offset)
+/* The TSC page now, as one consistent record; false while it is invalid. */
+bool hv_ref_page_read(struct hv_ref_page *pg)
 {
-	if (tsc_page_params(scale, offset, NULL))
-		return true;
-	*scale = 0;
-	*offset = 0;
-	return false;
+	return tsc_page_params(pg, NULL);
+}
+
+bool hv_ref_page_same(const struct hv_ref_page *a, const struct hv_ref_page *b)
+{
+	return a->valid == b->valid && a->scale == b->scale &&
+	       a->offset == b->offset;
+}
+
+/**
+ * hv_ref_page_jump_ns() - how far two TSC pages disagree at one TSC value
+ * @a: one page
+ * @b: the other
+ * @tsc: the TSC value, e.g. of the read that found @b in place of @a
+ *
+ * Reference time by @b minus by @a at @tsc, as a magnitude, ns: what a
+ * model fitted on @a's reference time may be off by on @b's, if the change
+ * was a discontinuity of reference time rather than of the TSC's rate.
+ * 0 when either page is invalid: the reference counter the fallback reads
+ * and a valid page describe the same reference time.
+ */
+u64 hv_ref_page_jump_ns(const struct hv_ref_page *a,
+			const struct hv_ref_page *b, u64 tsc)
+{
+	u64 x, y;
+
+	if (!a->valid || !b->valid)
+		return 0;
+	x = tsc_to_ns(tsc, a->scale, a->offset);
+	y = tsc_to_ns(tsc, b->scale, b->offset);
+	return x > y ? x - y : y - x;
 }
 
 /*
@@ -86,14 +117,18 @@ static atomic64_t fallback_max;
  * hv_ref_now_ns() - reference time now, ns, never less than before
  * @tsc: the TSC value it was computed from, or 0 when it was not (the
  *	reference-counter fallback, or raised to the fallback's last value)
+ * @pg: if not NULL, the TSC page the read used (invalid: the fallback)
  */
-u64 hv_ref_now_ns(u64 *tsc)
+u64 hv_ref_now_ns(u64 *tsc, struct hv_ref_page *pg)
 {
-	u64 scale, offset, now;
+	struct hv_ref_page own;
+	u64 now;
 	s64 max;
 
-	if (tsc_page_params(&scale, &offset, tsc)) {
-		now = tsc_to_ns(*tsc, scale, offset);
+	if (!pg)
+		pg = &own;
+	if (tsc_page_params(pg, tsc)) {
+		now = tsc_to_ns(*tsc, pg->scale, pg->offset);
 		max = atomic64_read(&fallback_max);
 		if ((s64)(now - max) >= 0)
 			return now;
@@ -113,14 +148,15 @@ u64 hv_ref_now_ns(u64 *tsc)
 	return max;
 }
 
-/* Reference time at TSC value @tsc (e.g. a system counter snapshot). */
-bool hv_ref_tsc_to_ns(u64 tsc, u64 *ref_ns)
+/*
+ * Reference time at TSC value @tsc (e.g. a system counter snapshot), by
+ * the TSC page now, which is returned in @pg.
+ */
+bool hv_ref_tsc_to_ns(u64 tsc, u64 *ref_ns, struct hv_ref_page *pg)
 {
-	u64 scale, offset;
-
-	if (!tsc_page_params(&scale, &offset, NULL))
+	if (!tsc_page_params(pg, NULL))
 		return false;
-	*ref_ns = tsc_to_ns(tsc, scale, offset);
+	*ref_ns = tsc_to_ns(tsc, pg->scale, pg->offset);
 	return true;
 }
 
@@ -137,7 +173,7 @@ static u64 hv_cs_read(struct clocksource *cs)
 {
 	u64 tsc;
 
-	return hv_ref_now_ns(&tsc);
+	return hv_ref_now_ns(&tsc, NULL);
 }
 
 /*
@@ -151,7 +187,7 @@ static u64 hv_cs_read_snapshot(struct clocksource *cs,
 {
 	u64 tsc, now;
 
-	now = hv_ref_now_ns(&tsc);
+	now = hv_ref_now_ns(&tsc, NULL);
 	compat_hw_snapshot_tsc(chs, tsc);
 	return now;
 }

@@ -19,14 +19,11 @@ static struct hv_ptp *dev_hp(struct device *dev)
 /*
  * The published status (model, estimator counters, sample attributes: one
  * consistent copy, taken under the seqlock the PHC reads use), and
- * reference time now (ns).
+ * reference time now (ns); a changed TSC page is taken in first.
  */
 static u64 status_now(struct device *dev, struct hv_ptp_status *st)
 {
-	u64 tsc;
-
-	hv_ptp_status_snapshot(dev_hp(dev), st);
-	return hv_ref_now_ns(&tsc);
+	return hv_ptp_read_now(dev_hp(dev), st);
 }
 
 /* A channel counter, on its own. */
@@ -40,14 +37,14 @@ static ssize_t _name##_show(struct device *dev,				\
 }									\
 static DEVICE_ATTR_RO(_name)
 
-/* A field of the published status. */
+/* A field of the published status (a changed TSC page taken in first). */
 #define HV_PTP_ATTR_STATUS(_name, _fmt, _type, _field)			\
 static ssize_t _name##_show(struct device *dev,				\
 			    struct device_attribute *attr, char *buf)	\
 {									\
 	struct hv_ptp_status st;					\
 									\
-	hv_ptp_status_snapshot(dev_hp(dev), &st);			\
+	status_now(dev, &st);						\
 	return sysfs_emit(buf, _fmt "\n", (_type)st._field);		\
 }									\
 static DEVICE_ATTR_RO(_name)
@@ -82,7 +79,7 @@ static ssize_t last_disruption_show(struct device *dev,
 {
 	struct hv_ptp_status st;
 
-	hv_ptp_status_snapshot(dev_hp(dev), &st);
+	status_now(dev, &st);
 	if (st.last_disruption >= HV_PTP_DISRUPT_COUNT)
 		st.last_disruption = HV_PTP_DISRUPT_NONE;
 	return sysfs_emit(buf, "%s\n",
@@ -161,7 +158,7 @@ static ssize_t freq_ppb_show(struct device *dev, struct device_attribute *attr,
 {
 	struct hv_ptp_status st;
 
-	hv_ptp_status_snapshot(dev_hp(dev), &st);
+	status_now(dev, &st);
 	return sysfs_emit(buf, "%lld\n", hv_cm_rate64_to_ppb(st.model.rate64));
 }
 static DEVICE_ATTR_RO(freq_ppb);

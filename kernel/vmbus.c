@@ -77,22 +77,20 @@ static void notify_work(struct work_struct *work)
 /*
  * What, besides the model's own step, disrupts before this sample: the
  * TSC page changed under the reference time (a migration to another
- * host, or a restore), or no sample for stale_ms (a freeze, or the host
+ * host, or a restore) and no read has found it yet (see
+ * hv_ptp_page_check()), or no sample for stale_ms (a freeze, or the host
  * went quiet: the PHC was in holdover). Only once there is a model.
  */
 static enum hv_ptp_disruption before_sample(struct hv_ptp *hp, u64 ref)
 {
 	enum hv_ptp_disruption why = HV_PTP_DISRUPT_NONE;
-	u64 scale, offset, last = hp->last_ref_ns;
-	bool valid;
+	u64 last = hp->last_ref_ns;
+	struct hv_ref_page pg;
 
-	valid = hv_ref_tsc_page(&scale, &offset);
-	if (valid != hp->tsc_valid || scale != hp->tsc_scale ||
-	    offset != hp->tsc_offset)
+	hv_ref_page_read(&pg);
+	if (!hv_ref_page_same(&pg, &hp->page))
 		why = HV_PTP_DISRUPT_TSC_PAGE;
-	hp->tsc_valid = valid;
-	hp->tsc_scale = scale;
-	hp->tsc_offset = offset;
+	hp->page = pg;
 	/* of every sample taken, accepted or held back: one gap counts once */
 	hp->last_ref_ns = ref;
 	if (!hp->cm.pub.valid)
@@ -100,6 +98,49 @@ static enum hv_ptp_disruption before_sample(struct hv_ptp *hp, u64 ref)
 	if ((s64)(ref - last) > (s64)hp->cm.p.stale_ns)
 		why = HV_PTP_DISRUPT_GAP;
 	return why;
+}
+
+/**
+ * hv_ptp_page_check() - a reader found the TSC page changed
+ * @hp: the device
+ * @seen: the page the model was published on, as the reader saw it
+ * @pg: the page the reader's own reference-time read used
+ * @tsc: the TSC value of that read
+ *
+ * The TSC page is guest memory: a migration to a host whose TSC runs at
+ * another rate, or a restore, rewrites it, and every read of reference
+ * time uses it at once. So the reads notice, not only the next sample (up
+ * to a sample interval later, while the system clock may already run off
+ * by the change): the disruption is counted now, the readers of the
+ * count are woken, and until the next sample the published bound owns up
+ * to how far the two pages disagree at this read (a model fitted on the
+ * old page's reference time may be off by that on the new one's). A
+ * page that only got a new sequence with the same values changes nothing.
+ * Process context (PHC reads and sysfs).
+ */
+void hv_ptp_page_check(struct hv_ptp *hp, const struct hv_ref_page *seen,
+		       const struct hv_ref_page *pg, u64 tsc)
+{
+	u64 jump;
+
+	if (hv_ref_page_same(seen, pg))
+		return;
+	spin_lock_bh(&hp->lock);
+	/* another reader, or a sample, may have taken it in meanwhile */
+	if (hv_ref_page_same(&hp->page, pg)) {
+		spin_unlock_bh(&hp->lock);
+		return;
+	}
+	jump = hv_ref_page_jump_ns(&hp->page, pg, tsc);
+	hp->page = *pg;
+	disrupt(hp, HV_PTP_DISRUPT_TSC_PAGE);
+	write_seqlock(&hp->model_lock);
+	hp->pub.model.doubt_ns += jump;
+	hp->pub.page = *pg;
+	publish_disruptions(hp);
+	write_sequnlock(&hp->model_lock);
+	spin_unlock_bh(&hp->lock);
+	notify(hp);
 }
 
 /* A sample accepted by the parser: into the model, which is published. */
@@ -110,7 +151,7 @@ static void take_sample(struct hv_ptp *hp, const struct hv_ts_sample *s)
 	bool had_model = hp->cm.pub.valid, was_pending = hp->cm.pending_step;
 	u64 now, ref, tsc, steps = hp->cm.steps;
 
-	now = hv_ref_now_ns(&tsc);
+	now = hv_ref_now_ns(&tsc, NULL);
 	/* before v4 the sample carries no reference time: take its arrival */
 	ref = s->has_ref ? s->ref * 100 : now;
 
@@ -148,6 +189,7 @@ static void take_sample(struct hv_ptp *hp, const struct hv_ts_sample *s)
 	hp->pub.last_offset_ns = hp->cm.last_offset_ns;
 	hp->pub.leapflags = s->leapflags;
 	hp->pub.stratum = s->stratum;
+	hp->pub.page = hp->page;
 	publish_disruptions(hp);
 	write_sequnlock(&hp->model_lock);
 	if (why != HV_PTP_DISRUPT_NONE)
@@ -252,7 +294,8 @@ static int hv_ptp_probe(struct hv_device *hdev,
 	hv_cm_init(&hp->cm, &hv_ptp_cm_params);
 	hp->pub.noise_ns = hp->cm.noise_ns;	/* its prior, until a sample */
 	INIT_WORK(&hp->notify_work, notify_work);
-	hp->tsc_valid = hv_ref_tsc_page(&hp->tsc_scale, &hp->tsc_offset);
+	hv_ref_page_read(&hp->page);
+	hp->pub.page = hp->page;
 	if (atomic_inc_return(&opens) > 1) {
 		hp->pub_why = HV_PTP_DISRUPT_OPEN;
 		atomic64_inc(&disruptions);

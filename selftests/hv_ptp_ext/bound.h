@@ -92,6 +92,7 @@ static inline int64_t coarse_ns(void)
 /* What one reading found. */
 struct tally {
 	int readings, vouched, outside, disrupted, voided, unknown, untold;
+	int errors;			/* readings not taken: failures */
 	long long worst_outside;	/* |error| - bound, the largest */
 };
 
@@ -143,6 +144,9 @@ static inline void count(struct tally *y, enum reading r, long long err, long lo
 		break;
 	case R_VOID:
 		y->voided++;
+		break;
+	case R_ERR:
+		y->errors++;
 		break;
 	default:
 		y->unknown++;

@@ -97,6 +97,7 @@ static void tightness(struct __test_metadata *_metadata, const void *seg,
 	TH_LOG("%s: %d readings, %d vouched, %d outside; error RMS %.0f ns; bound median %lld ns, p99 %lld ns: median %.1f x RMS",
 	       what, y.readings, y.vouched, y.outside, rms, bounds[n / 2],
 	       bounds[n * 99 / 100], bounds[n / 2] / fmax(rms, 1));
+	EXPECT_EQ(0, y.errors);
 	EXPECT_EQ(n_readings, y.vouched);
 	EXPECT_EQ(0, y.outside);
 	/* tight enough to be of use: the module's bound is a few us here */
@@ -159,37 +160,62 @@ TEST_F_TIMEOUT(bounded, steady_5s, 400)
 
 struct event {
 	const char *name, *cmd, *after;
-	int after_s, blind, count;	/* count: disruptions it makes */
+	int after_s, count;		/* count: disruptions it makes */
+	/*
+	 * How a guest learns of it, if not at once: BLIND_SAMPLE, from the
+	 * next sample (a step of the host's time: nothing in the guest
+	 * shows it before); BLIND_POLL, from the daemon's next read of the
+	 * PHC (a TSC page rewritten under the guest: every read of
+	 * reference time sees it, and the daemon reads once a poll).
+	 */
+	int blind;
 	int freeze_s;			/* the guest stopped first (QEMU) */
 };
 
+enum { BLIND_NONE, BLIND_SAMPLE, BLIND_POLL };
+
+/* The daemon's poll in these tests (its default), ms. */
+#define POLL_MS		1000
+/*
+ * Beyond the sample or the poll that tells, before the segment says so:
+ * the module's notification (a work item), the daemon's wake-up, read
+ * and write of the segment (milliseconds in an idle guest), this
+ * reader's 100 ms grid, and scheduling in a TCG guest sharing two cores
+ * with another guest, ms.
+ */
+#define TELL_MARGIN_MS	500
+
 /*
  * One event, watched at 10 Hz from the command until the clock is
- * synchronized again with a bound under 10 us (at most 60 s): for a step
- * of the host's time or rate, readings before the segment's marker moves
- * are counted apart (no guest can know before a sample tells it, and the
- * daemon says so within milliseconds of that sample); from then on, and
- * for the other events throughout, none may be outside a bound the
- * segment vouches for. after: a second command after_s later; blind: the
- * truth moves with the command (a step, a rate). freeze_s: first the
- * whole guest stands still that long (rig_freeze), then the command, a
- * %lld for how long the host's clock ran meanwhile, tells the simulated
- * host: it froze with the guest, being part of it. Returns the readings
- * outside the bound.
+ * synchronized again with a bound under 10 us (at most watch_s): for a
+ * blind event (no guest can know before a sample or a read tells it),
+ * readings before the segment's marker moves are counted apart, and
+ * there may be at most as many as the interval of what tells (the
+ * sample interval @interval_ms, or the daemon's poll) plus
+ * TELL_MARGIN_MS allow; from then on, and for the other events
+ * throughout, none may be outside a bound the segment vouches for.
+ * after: a second command after_s later. freeze_s: first the whole guest
+ * stands still that long (rig_freeze), then the command, a %lld for how
+ * long the host's clock ran meanwhile, tells the simulated host: it
+ * froze with the guest, being part of it. Returns the readings outside
+ * the bound.
  */
 static int watch_event(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(bounded) *self, const struct event *ev)
+		       FIXTURE_DATA(bounded) *self, const struct event *ev,
+		       int interval_ms, int watch_s)
 {
 	long long err = 0, bound = 0, frozen = 0;
-	int i, k, told, recovered;
+	int i, k, told, recovered, tell_ms;
 	uint64_t marker0;
 	enum reading r;
 	struct tally y;
 	struct cb c;
 
 	memset(&y, 0, sizeof(y));
+	tell_ms = ev->blind == BLIND_SAMPLE ? interval_ms :
+		  ev->blind == BLIND_POLL ? POLL_MS : 0;
 	/* settled before the event */
-	for (i = 0; i < 600; i++) {
+	for (i = 0; i < 10 * watch_s; i++) {
 		if (!cb_read(self->seg, &c) && c.status == CB_SYNCHRONIZED &&
 		    c.bound < 10000)
 			break;
@@ -220,19 +246,21 @@ static int watch_event(struct __test_metadata *_metadata,
 	}
 	told = 0;
 	recovered = -1;
-	for (k = 1; k <= 600; k++) {
+	for (k = 1; k <= 10 * watch_s; k++) {
 		sleep_ms(100);
 		if (ev->after && k == ev->after_s * 10)
 			EXPECT_EQ(0, sim_control("%s", ev->after));
 		r = reading(self->seg, &c, &err, &bound);
 		/*
 		 * blind: from the reading that shows the module's count
-		 * moved (the sample that tells of it wakes the daemon, which
-		 * says so within milliseconds)
+		 * moved (the sample or read that tells of it wakes the
+		 * daemon, which says so within milliseconds)
 		 */
-		told = told || !ev->blind || c.marker != marker0;
+		told = told || ev->blind == BLIND_NONE || c.marker != marker0;
 		if (!told) {
 			y.untold++;
+			if (r == R_ERR)
+				y.errors++;
 			continue;
 		}
 		count(&y, r, err, bound);
@@ -246,11 +274,15 @@ static int watch_event(struct __test_metadata *_metadata,
 			break;
 		}
 	}
-	TH_LOG("%s: %d readings (+%d before the marker moved), %d vouched, %d outside (worst by %lld ns), %d disrupted, %d void, %d unknown; marker %llu -> %llu; synchronized under 10 us after %.1f s; error then %+lld ns",
-	       ev->name, y.readings, y.untold, y.vouched, y.outside,
-	       y.worst_outside, y.disrupted, y.voided, y.unknown,
+	TH_LOG("%s, a sample every %d ms: %d readings (+%d before the marker moved, at most %d allowed), %d vouched, %d outside (worst by %lld ns), %d disrupted, %d void, %d unknown, %d not taken; marker %llu -> %llu; synchronized under 10 us after %.1f s; error then %+lld ns",
+	       ev->name, interval_ms, y.readings, y.untold,
+	       (tell_ms + TELL_MARGIN_MS) / 100, y.vouched, y.outside,
+	       y.worst_outside, y.disrupted, y.voided, y.unknown, y.errors,
 	       (unsigned long long)marker0, (unsigned long long)c.marker,
 	       recovered / 10.0, err);
+	EXPECT_EQ(0, y.errors);
+	/* what the marker hides is bounded by what tells of the event */
+	EXPECT_GE((tell_ms + TELL_MARGIN_MS) / 100, y.untold);
 	EXPECT_EQ(0, y.outside);
 	/* each disruption once: the marker moved by exactly that */
 	EXPECT_EQ(marker0 + ev->count, c.marker);
@@ -260,30 +292,55 @@ static int watch_event(struct __test_metadata *_metadata,
 	return y.outside;
 }
 
+static const struct event events[] = {
+	{ "host step +400 ms", "step 400000000", NULL, 0, 1, BLIND_SAMPLE, 0 },
+	{ "host step -400 ms", "step -400000000", NULL, 0, 1, BLIND_SAMPLE, 0 },
+	{ "SYNC", "sync", NULL, 0, 1, BLIND_NONE, 0 },
+	{ "TSC page invalid 10 s", "tsc_page invalid", "tsc_page valid", 10, 2, BLIND_NONE, 0 },
+	{ "no samples for 20 s", "pause 20", NULL, 0, 1, BLIND_NONE, 0 },
+	/*
+	 * The page rescaled: reference time goes on, the TSC (and the
+	 * system clock on it) now runs 100 ppm slow against it. The
+	 * module sees it at the first read of reference time after it,
+	 * the daemon's next poll, not a sample interval later.
+	 */
+	{ "TSC page rescaled +100 ppm", "tsc_page rate 100", NULL, 0, 1, BLIND_POLL, 0 },
+	/*
+	 * A 30 s freeze as the guest finds it on resume: its clocks
+	 * and reference time stood still while the host's ran on
+	 * (the host's time 30 s ahead of them), with SYNC and
+	 * without. The module counts one; the daemon's step of the
+	 * system clock (beyond makestep's 1 s) is the other.
+	 */
+	{ "resume after 30 s, SYNC", "step 30000000000; sync", NULL, 0, 2, BLIND_SAMPLE, 0 },
+	{ "resume after 30 s, no SYNC", "step 30000000000", NULL, 0, 2, BLIND_SAMPLE, 0 },
+};
+
 TEST_F_TIMEOUT(bounded, events, 900)
 {
-	static const struct event ev[] = {
-		{ "host step +400 ms", "step 400000000", NULL, 0, 1, 1, 0 },
-		{ "host step -400 ms", "step -400000000", NULL, 0, 1, 1, 0 },
-		{ "SYNC", "sync", NULL, 0, 0, 1, 0 },
-		{ "TSC page invalid 10 s", "tsc_page invalid", "tsc_page valid", 10, 0, 2, 0 },
-		{ "no samples for 20 s", "pause 20", NULL, 0, 0, 1, 0 },
-		{ "TSC page rescaled +100 ppm", "tsc_page rate 100", NULL, 0, 1, 1, 0 },
-		/*
-		 * A 30 s freeze as the guest finds it on resume: its clocks
-		 * and reference time stood still while the host's ran on
-		 * (the host's time 30 s ahead of them), with SYNC and
-		 * without. The module counts one; the daemon's step of the
-		 * system clock (beyond makestep's 1 s) is the other.
-		 */
-		{ "resume after 30 s, SYNC", "step 30000000000; sync", NULL, 0, 1, 2, 0 },
-		{ "resume after 30 s, no SYNC", "step 30000000000", NULL, 0, 1, 2, 0 },
-	};
 	int outside = 0;
 	unsigned int e;
 
-	for (e = 0; e < ARRAY_SIZE(ev); e++)
-		outside += watch_event(_metadata, self, &ev[e]);
+	for (e = 0; e < ARRAY_SIZE(events); e++)
+		outside += watch_event(_metadata, self, &events[e], 1000, 60);
+	EXPECT_EQ(0, outside);
+}
+
+/*
+ * The same events at Hyper-V's own interval, a sample every 5 s, once
+ * the module's window holds only such samples (170 s): what the guest
+ * learns from a sample comes up to 5 s late, what it learns from a read
+ * does not.
+ */
+TEST_F_TIMEOUT(bounded, events_5s, 1500)
+{
+	int outside = 0;
+	unsigned int e;
+
+	ASSERT_EQ(0, sim_control("interval 5000"));
+	sleep_ms(170000);
+	for (e = 0; e < ARRAY_SIZE(events); e++)
+		outside += watch_event(_metadata, self, &events[e], 5000, 120);
 	EXPECT_EQ(0, outside);
 }
 
@@ -298,8 +355,8 @@ TEST_F_TIMEOUT(bounded, events, 900)
 TEST_F_TIMEOUT(bounded, freeze, 600)
 {
 	static const struct event ev[] = {
-		{ "QEMU stop 30 s, resume with SYNC", "step %lld; sync", NULL, 0, 1, 2, 30 },
-		{ "QEMU stop 30 s, resume without SYNC", "step %lld", NULL, 0, 1, 2, 30 },
+		{ "QEMU stop 30 s, resume with SYNC", "step %lld; sync", NULL, 0, 2, BLIND_SAMPLE, 30 },
+		{ "QEMU stop 30 s, resume without SYNC", "step %lld", NULL, 0, 2, BLIND_SAMPLE, 30 },
 	};
 	int outside = 0;
 	unsigned int e;
@@ -307,7 +364,7 @@ TEST_F_TIMEOUT(bounded, freeze, 600)
 	if (!getenv("RIG_CTL"))
 		SKIP(return, "no control port to freeze the guest on (run-vm.sh gives one)");
 	for (e = 0; e < ARRAY_SIZE(ev); e++)
-		outside += watch_event(_metadata, self, &ev[e]);
+		outside += watch_event(_metadata, self, &ev[e], 1000, 60);
 	EXPECT_EQ(0, outside);
 }
 

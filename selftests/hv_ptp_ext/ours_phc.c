@@ -212,7 +212,7 @@ TEST_F_TIMEOUT(ours, host_step, 240)
 	static const long long day = 86400 * NSEC_PER_SEC;
 	const long long size[] = { NSEC_PER_SEC, -NSEC_PER_SEC, day, -day };
 	long long err = 0, steps, held, bad, acc, back, ns;
-	int i, k, readings, outside;
+	int i, k, readings, outside, failed;
 	struct sim_truth t;
 
 	ASSERT_EQ(0, start(&self->phc, &self->index, 3,
@@ -221,18 +221,29 @@ TEST_F_TIMEOUT(ours, host_step, 240)
 		steps = ours_stat(self->index, "steps");
 		held = ours_stat(self->index, "samples_outliers");
 		ASSERT_EQ(0, sim_control("step %lld", size[k]));
-		readings = outside = 0;
+		readings = outside = failed = 0;
 		for (i = 0; i < 200 && ours_stat(self->index, "steps") == steps; i++) {
 			sleep_ms(50);
 			/* until a sample tells of the step, nothing can know */
 			if (ours_stat(self->index, "samples_outliers") == held)
 				continue;
-			if (ours_error(self->phc, &err))
+			/* a reading not taken is a failure, not a pass */
+			if (ours_error(self->phc, &err)) {
+				failed++;
 				continue;
+			}
 			readings++;
 			outside += llabs(err) > ours_stat(self->index, "error_bound_ns");
 		}
 		EXPECT_EQ(steps + 1, ours_stat(self->index, "steps"));
+		EXPECT_EQ(0, failed);
+		/*
+		 * The step is confirmed by the second sample beyond the
+		 * threshold, a sample interval (1 s) after the first: about
+		 * 20 readings at 50 ms between them; none means nothing
+		 * was judged.
+		 */
+		EXPECT_LT(0, readings);
 		EXPECT_EQ(0, outside);
 		ASSERT_EQ(0, ours_error(self->phc, &err));
 		TH_LOG("step %+lld ns: stepped, %d of %d readings between the first sample and the step outside the bound, error now %+lld ns",

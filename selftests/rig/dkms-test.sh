@@ -204,7 +204,7 @@ if [[ ${1:-} == --prefetch ]]; then
 	exit $prc
 fi
 
-"$RIG/deb.sh" --no-lintian ||
+"$RIG/deb.sh" ||
 	{ echo "dkms-test: make deb failed"; echo "dkms: 0 passed, 1 failed, 0 skipped"; exit 1; }
 
 for s in "${SUITES[@]}"; do
