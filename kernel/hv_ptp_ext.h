@@ -56,6 +56,7 @@ enum hv_ptp_disruption {
 	HV_PTP_DISRUPT_TSC_PAGE,	/* TSC page scale, offset or validity */
 	HV_PTP_DISRUPT_VERSION,		/* TimeSync version renegotiated */
 	HV_PTP_DISRUPT_OPEN,		/* the channel opened again */
+	HV_PTP_DISRUPT_RESUME,		/* resumed from hibernation */
 	HV_PTP_DISRUPT_COUNT
 };
 
@@ -94,6 +95,7 @@ struct hv_ptp {
 	struct hv_ref_page page;
 	u8 pub_why;			/* the last disruption, to publish */
 	u64 last_ref_ns;		/* reference time of the last sample */
+	bool resumed;			/* no sample since the resume */
 	/* wakes poll() on the disruptions attribute, from process context */
 	struct work_struct notify_work;
 };

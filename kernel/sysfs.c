@@ -72,6 +72,7 @@ const char *const hv_ptp_disruption_names[HV_PTP_DISRUPT_COUNT] = {
 	[HV_PTP_DISRUPT_TSC_PAGE] = "tsc_page",
 	[HV_PTP_DISRUPT_VERSION] = "version",
 	[HV_PTP_DISRUPT_OPEN] = "open",
+	[HV_PTP_DISRUPT_RESUME] = "resume",
 };
 
 static ssize_t last_disruption_show(struct device *dev,

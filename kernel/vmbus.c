@@ -95,8 +95,10 @@ static enum hv_ptp_disruption before_sample(struct hv_ptp *hp, u64 ref)
 	hp->last_ref_ns = ref;
 	if (!hp->cm.pub.valid)
 		return HV_PTP_DISRUPT_NONE;
-	if ((s64)(ref - last) > (s64)hp->cm.p.stale_ns)
+	/* the gap a resume left was counted as the resume */
+	if ((s64)(ref - last) > (s64)hp->cm.p.stale_ns && !hp->resumed)
 		why = HV_PTP_DISRUPT_GAP;
+	hp->resumed = false;
 	return why;
 }
 
@@ -324,6 +326,47 @@ static int hv_ptp_probe(struct hv_device *hdev,
 	return 0;
 }
 
+/*
+ * Hibernation (freeze and poweroff, then thaw or restore; VMBus calls
+ * these in the noirq phases): the channel is closed as hv_utils closes
+ * its own, and opened again on the way back. The model stays: the first
+ * sample after the resume decides (reference time that went backwards,
+ * as after a restore into a new partition, or SYNC, start it again; a
+ * host step is held back and stepped as ever; a sample that agrees keeps
+ * it). A resume is a disruption however it went: the host may send no
+ * SYNC, and the guest may have stood still for any time.
+ */
+static int hv_ptp_suspend(struct hv_device *hdev)
+{
+	struct hv_ptp *hp = hv_get_drvdata(hdev);
+
+	vmbus_close(hdev->channel);
+	cancel_work_sync(&hp->notify_work);
+	return 0;
+}
+
+static int hv_ptp_resume(struct hv_device *hdev)
+{
+	struct hv_ptp *hp = hv_get_drvdata(hdev);
+	int ret;
+
+	spin_lock_bh(&hp->lock);
+	disrupt(hp, HV_PTP_DISRUPT_RESUME);
+	hp->resumed = true;
+	write_seqlock(&hp->model_lock);
+	publish_disruptions(hp);
+	write_sequnlock(&hp->model_lock);
+	spin_unlock_bh(&hp->lock);
+
+	ret = vmbus_open(hdev->channel, HV_PTP_RING_SIZE, HV_PTP_RING_SIZE,
+			 NULL, 0, hv_ptp_onchannel, hp);
+	if (ret)
+		dev_err(&hdev->device, "channel not reopened on resume: %d\n",
+			ret);
+	notify(hp);
+	return ret;
+}
+
 static COMPAT_HV_REMOVE_RET hv_ptp_remove(struct hv_device *hdev)
 {
 	struct hv_ptp *hp = hv_get_drvdata(hdev);
@@ -339,6 +382,8 @@ struct hv_driver hv_ptp_driver = {
 	.id_table = hv_ptp_ids,
 	.probe = hv_ptp_probe,
 	.remove = hv_ptp_remove,
+	.suspend = hv_ptp_suspend,
+	.resume = hv_ptp_resume,
 	.driver = {
 		.dev_groups = hv_ptp_groups,
 	},

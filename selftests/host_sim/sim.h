@@ -59,6 +59,8 @@ struct sim_dev_stats {
 	u64 nego_bad;			/* guest chose a version not offered */
 	u64 opens;
 	u64 closes;
+	u64 pm_suspends;		/* the bound driver's suspend() called */
+	u64 pm_resumes;			/* ... and resume() */
 };
 
 struct sim_dev {

@@ -104,11 +104,69 @@ static struct attribute *sim_dev_attrs[] = {
 ATTRIBUTE_GROUPS(sim_dev);
 #endif
 
+#ifdef CONFIG_PM_SLEEP
+/*
+ * Hibernation as hv_vmbus has it (drivers/hv/vmbus_drv.c, vmbus_pm): a
+ * bound driver's suspend() from the freeze and poweroff noirq phases,
+ * its resume() from thaw and restore; a bound driver without them makes
+ * the transition fail with -EOPNOTSUPP. No callbacks for suspend to RAM.
+ */
+static void pm_count(struct device *dev, bool suspend)
+{
+	struct sim_dev *sd = container_of(device_to_hv_device(dev),
+					  struct sim_dev, hdev);
+	unsigned long flags;
+
+	spin_lock_irqsave(&sd->lock, flags);
+	if (suspend)
+		sd->st.pm_suspends++;
+	else
+		sd->st.pm_resumes++;
+	spin_unlock_irqrestore(&sd->lock, flags);
+}
+
+static int sim_bus_pm_suspend(struct device *dev)
+{
+	struct hv_driver *drv;
+
+	if (!dev->driver)
+		return 0;
+	drv = drv_to_hv_drv(dev->driver);
+	if (!drv->suspend)
+		return -EOPNOTSUPP;
+	pm_count(dev, true);
+	return drv->suspend(device_to_hv_device(dev));
+}
+
+static int sim_bus_pm_resume(struct device *dev)
+{
+	struct hv_driver *drv;
+
+	if (!dev->driver)
+		return 0;
+	drv = drv_to_hv_drv(dev->driver);
+	if (!drv->resume)
+		return -EOPNOTSUPP;
+	pm_count(dev, false);
+	return drv->resume(device_to_hv_device(dev));
+}
+
+static const struct dev_pm_ops sim_bus_pm = {
+	.freeze_noirq = sim_bus_pm_suspend,
+	.thaw_noirq = sim_bus_pm_resume,
+	.poweroff_noirq = sim_bus_pm_suspend,
+	.restore_noirq = sim_bus_pm_resume,
+};
+#endif
+
 static COMPAT_BUS_TYPE sim_bus = {
 	.name = "vmbus",
 	.match = sim_bus_match,
 	.probe = sim_bus_probe,
 	.remove = sim_bus_remove,
+#ifdef CONFIG_PM_SLEEP
+	.pm = &sim_bus_pm,
+#endif
 #ifdef COMPAT_BUS_DRIVER_OVERRIDE
 	.driver_override = true,
 #else

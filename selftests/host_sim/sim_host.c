@@ -793,6 +793,8 @@ static int stats_show(struct seq_file *s, void *unused)
 		seq_printf(s, "dev%u.nego_bad %llu\n", i, st.nego_bad);
 		seq_printf(s, "dev%u.opens %llu\n", i, st.opens);
 		seq_printf(s, "dev%u.closes %llu\n", i, st.closes);
+		seq_printf(s, "dev%u.pm_suspends %llu\n", i, st.pm_suspends);
+		seq_printf(s, "dev%u.pm_resumes %llu\n", i, st.pm_resumes);
 	}
 	return 0;
 }
