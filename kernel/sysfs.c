@@ -154,6 +154,31 @@ static ssize_t error_bound_ns_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(error_bound_ns);
 
+/*
+ * What a program following the PHC reads each poll, from one consistent
+ * copy of the status and one reference-time read, so that no two fields
+ * come from different samples: "key=value" pairs on one line, separated
+ * by spaces, each as its own attribute has it. Keys may be added; none
+ * is removed or changes its meaning.
+ */
+static ssize_t record_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct hv_ptp_status st;
+	u64 now = status_now(dev, &st);
+	s64 bound = st.model.valid ?
+		    (s64)min_t(u64, hv_cm_error_bound(&st.model, now), S64_MAX) : -1;
+
+	return sysfs_emit(buf,
+			  "error_bound_ns=%lld stratum=%u leapflags=%u leap_pending=%d freq_ppb=%lld disruptions=%llu state=%s\n",
+			  bound, st.stratum, st.leapflags,
+			  hv_cm_leap_pending(&st.model, now),
+			  hv_cm_rate64_to_ppb(st.model.rate64),
+			  (unsigned long long)st.disruptions,
+			  hv_cm_state_names[hv_cm_state(&st.model, now)]);
+}
+static DEVICE_ATTR_RO(record);
+
 static ssize_t freq_ppb_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
@@ -201,6 +226,7 @@ static DEVICE_ATTR_RO(refclock);
 
 static struct attribute *hv_ptp_attrs[] = {
 	&dev_attr_state.attr,
+	&dev_attr_record.attr,
 	&dev_attr_fw_version.attr,
 	&dev_attr_ts_version.attr,
 	&dev_attr_phc_index.attr,

@@ -142,7 +142,7 @@ static void disruption(struct hps_disc *d)
 }
 
 static void module_disruptions(struct hps_disc *d,
-			       const struct hps_disc_attrs *a)
+			       const struct hps_phc_attrs *a)
 {
 	if (a->disruptions_ret) {
 		d->st->module_disruptions = -1;
@@ -157,7 +157,7 @@ static void module_disruptions(struct hps_disc *d,
 
 int hps_disc_disruption(struct hps_disc *d, long long count)
 {
-	struct hps_disc_attrs a = { .disruptions = count };
+	struct hps_phc_attrs a = { .disruptions = count };
 	int moved = d->have_mod_disruptions && count != d->mod_disruptions;
 
 	module_disruptions(d, &a);
@@ -337,7 +337,7 @@ static int leap_pending(struct hps_disc *d, const struct hps_disc_in *in,
  * indicator 3 is unsynchronised, and so, not to vouch for what we cannot
  * read, is a stratum beyond 0..255 or an indicator beyond 0..3.
  */
-static void host_state(struct hps_disc *d, const struct hps_disc_attrs *a,
+static void host_state(struct hps_disc *d, const struct hps_phc_attrs *a,
 		       struct hps_disc_out *out)
 {
 	struct hps_status *st = d->st;

@@ -35,26 +35,6 @@ enum hps_disc_state {
 /* "starting", "tracking", "locked", "holdover", "no-phc" */
 const char *hps_disc_state_name(enum hps_disc_state state);
 
-/*
- * What the PHC publishes besides its time (hv_ptp_ext's timesync group),
- * each with the result of reading it: 0, -ENOENT (the clock has no such
- * attribute: another driver), or another -errno (unreadable, or out of
- * the range the daemon asks for: stratum 0..255, leapflags 0..3,
- * freq_ppb within +-10^8).
- */
-struct hps_disc_attrs {
-	int stratum_ret;
-	long long stratum;
-	int leapflags_ret;
-	long long leapflags;
-	int freq_ret;
-	long long freq_ppb;
-	int leap_pending_ret;
-	long long leap_pending;	/* 1 insert, 2 delete at the next midnight */
-	int disruptions_ret;
-	long long disruptions;	/* the module's count of disruptions */
-};
-
 /* One poll's input. */
 struct hps_disc_in {
 	int64_t mono_ns;		/* CLOCK_MONOTONIC */
@@ -68,7 +48,7 @@ struct hps_disc_in {
 	int64_t realtime_ns;		/* CLOCK_REALTIME */
 	struct hps_measurement m;	/* the PHC offset measurement */
 	int64_t bound_ns;		/* the PHC's error bound, 0 unknown */
-	struct hps_disc_attrs attrs;
+	struct hps_phc_attrs attrs;
 	int interfered;			/* another program changed the clock */
 };
 

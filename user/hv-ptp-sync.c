@@ -360,8 +360,8 @@ static void close_phc(struct daemon *d)
 	d->disr_fd = -1;
 }
 
-/* The PHC's attributes besides its time; see struct hps_disc_attrs. */
-static void read_attrs(struct daemon *d, struct hps_disc_attrs *a)
+/* The PHC's attributes besides its time; see struct hps_phc_attrs. */
+static void read_attrs(struct daemon *d, struct hps_phc_attrs *a)
 {
 	a->stratum_ret = hps_phc_attr_range(&d->phc, "stratum", 0, 255,
 					    &a->stratum);
@@ -374,6 +374,23 @@ static void read_attrs(struct daemon *d, struct hps_disc_attrs *a)
 					 100000000, &a->freq_ppb);
 	a->disruptions_ret = hps_phc_attr_ll(&d->phc, "disruptions",
 					     &a->disruptions);
+}
+
+/*
+ * The module's bound and attributes: its record, one consistent copy of
+ * its state in one read; a PHC without one (not hv_ptp_ext's, or an older
+ * hv_ptp_ext), one attribute at a time.
+ */
+static int read_module(struct daemon *d, struct hps_disc_in *in)
+{
+	int ret = hps_phc_record(&d->phc, &in->bound_ns, &in->attrs);
+
+	if (ret != -ENOENT)
+		return ret;
+	ret = hps_phc_error_bound(&d->phc, &in->bound_ns);
+	if (!ret)
+		read_attrs(d, &in->attrs);
+	return ret;
 }
 
 /*
@@ -465,9 +482,8 @@ static void update(struct daemon *d, int64_t mono)
 	 * told when it took effect (at a slew's 5 %, each millisecond
 	 * between the two is 50 us).
 	 */
-	ret = hps_phc_error_bound(&d->phc, &in.bound_ns);
+	ret = read_module(d, &in);
 	if (!ret) {
-		read_attrs(d, &in.attrs);
 		d->rt_mono = realtime_minus_monotonic();
 		ret = hps_phc_measure(&d->phc, d->cfg.samples, &in.m);
 		in.mono_ns = measured_at(d, &in.m, mono);

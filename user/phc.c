@@ -397,39 +397,30 @@ int hps_phc_attr_str(struct hps_phc *p, const char *name, char *buf,
 	return read_attr(p, name, path, buf, len);
 }
 
-int hps_phc_attr_ll(struct hps_phc *p, const char *name, long long *v)
+/* A whole decimal integer: 0, or -EINVAL. */
+static int parse_ll(const char *s, long long *v)
 {
-	char buf[64], *end;
-	int ret = hps_phc_attr_str(p, name, buf, sizeof(buf));
+	char *end;
 
-	if (ret)
-		return ret;
 	errno = 0;
-	*v = strtoll(buf, &end, 10);
-	if (errno || end == buf || *end)
+	*v = strtoll(s, &end, 10);
+	if (errno || end == s || *end)
 		return -EINVAL;
 	return 0;
 }
 
-int hps_phc_error_bound(struct hps_phc *p, int64_t *bound)
+/* error_bound_ns's text: see hps_phc_error_bound(). */
+static int parse_bound(const char *s, int64_t *bound)
 {
 	unsigned long long v;
-	char buf[64], *end;
-	int ret;
+	char *end;
 
-	ret = hps_phc_attr_str(p, "error_bound_ns", buf, sizeof(buf));
-	if (ret == -ENOENT) {
-		*bound = 100;
-		return 0;
-	}
-	if (ret)
-		return ret;
-	if (!strcmp(buf, "-1"))
+	if (!strcmp(s, "-1"))
 		return -EAGAIN;
-	if (buf[0] < '0' || buf[0] > '9')
+	if (s[0] < '0' || s[0] > '9')
 		return -EBADMSG;
 	errno = 0;
-	v = strtoull(buf, &end, 10);
+	v = strtoull(s, &end, 10);
 	if (*end)
 		return -EBADMSG;
 	*bound = errno == ERANGE || v > HPS_MAX_BOUND_NS ? HPS_MAX_BOUND_NS :
@@ -437,12 +428,81 @@ int hps_phc_error_bound(struct hps_phc *p, int64_t *bound)
 	return 0;
 }
 
-int hps_phc_attr_range(struct hps_phc *p, const char *name,
-		       long long min, long long max, long long *v)
+int hps_phc_attr_ll(struct hps_phc *p, const char *name, long long *v)
 {
-	int ret = hps_phc_attr_ll(p, name, v);
+	char buf[64];
+	int ret = hps_phc_attr_str(p, name, buf, sizeof(buf));
+
+	return ret ? ret : parse_ll(buf, v);
+}
+
+int hps_phc_error_bound(struct hps_phc *p, int64_t *bound)
+{
+	char buf[64];
+	int ret;
+
+	ret = hps_phc_attr_str(p, "error_bound_ns", buf, sizeof(buf));
+	if (ret == -ENOENT) {
+		*bound = 100;
+		return 0;
+	}
+	return ret ? ret : parse_bound(buf, bound);
+}
+
+/* @s parsed as an integer within [@min, @max]: 0, -EINVAL or -ERANGE. */
+static int parse_range(const char *s, long long min, long long max,
+		       long long *v)
+{
+	int ret = parse_ll(s, v);
 
 	if (ret)
 		return ret;
 	return *v < min || *v > max ? -ERANGE : 0;
+}
+
+int hps_phc_record(struct hps_phc *p, int64_t *bound, struct hps_phc_attrs *a)
+{
+	char buf[512], *tok, *save = NULL, *val;
+	int ret, bound_ret = -ENOENT;
+
+	ret = hps_phc_attr_str(p, "record", buf, sizeof(buf));
+	if (ret)
+		return ret;
+	a->stratum_ret = -ENOENT;
+	a->leapflags_ret = -ENOENT;
+	a->freq_ret = -ENOENT;
+	a->leap_pending_ret = -ENOENT;
+	a->disruptions_ret = -ENOENT;
+	for (tok = strtok_r(buf, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		val = strchr(tok, '=');
+		if (!val)
+			continue;
+		*val++ = 0;
+		if (!strcmp(tok, "error_bound_ns"))
+			bound_ret = parse_bound(val, bound);
+		else if (!strcmp(tok, "stratum"))
+			a->stratum_ret = parse_range(val, 0, 255, &a->stratum);
+		else if (!strcmp(tok, "leapflags"))
+			a->leapflags_ret = parse_range(val, 0, 3, &a->leapflags);
+		else if (!strcmp(tok, "leap_pending"))
+			a->leap_pending_ret = parse_ll(val, &a->leap_pending);
+		/* a rate of more than 10 % is no clock's: refused */
+		else if (!strcmp(tok, "freq_ppb"))
+			a->freq_ret = parse_range(val, -100000000, 100000000,
+						  &a->freq_ppb);
+		else if (!strcmp(tok, "disruptions"))
+			a->disruptions_ret = parse_ll(val, &a->disruptions);
+	}
+	/* a record without a bound is not the module's: no number */
+	return bound_ret == -ENOENT ? -EBADMSG : bound_ret;
+}
+
+int hps_phc_attr_range(struct hps_phc *p, const char *name,
+		       long long min, long long max, long long *v)
+{
+	char buf[64];
+	int ret = hps_phc_attr_str(p, name, buf, sizeof(buf));
+
+	return ret ? ret : parse_range(buf, min, max, v);
 }

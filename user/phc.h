@@ -100,6 +100,36 @@ int hps_phc_attr_ll(struct hps_phc *p, const char *name, long long *v);
 #define HPS_MAX_BOUND_NS	(1LL << 50)	/* 13 days */
 int hps_phc_error_bound(struct hps_phc *p, int64_t *bound);
 
+/*
+ * What the PHC publishes besides its time (hv_ptp_ext's timesync group),
+ * each with the result of reading it: 0, -ENOENT (the clock has no such
+ * attribute: another driver), or another -errno (unreadable, or out of
+ * the range the daemon asks for: stratum 0..255, leapflags 0..3,
+ * freq_ppb within +-10^8).
+ */
+struct hps_phc_attrs {
+	int stratum_ret;
+	long long stratum;
+	int leapflags_ret;
+	long long leapflags;
+	int freq_ret;
+	long long freq_ppb;
+	int leap_pending_ret;
+	long long leap_pending;	/* 1 insert, 2 delete at the next midnight */
+	int disruptions_ret;
+	long long disruptions;	/* the module's count of disruptions */
+};
+
+/*
+ * The module's error bound and @a from one read of its record attribute
+ * (one consistent copy of its state; see the module's ABI document).
+ * Returns what hps_phc_error_bound() would for the bound, each field of
+ * @a has its own result as read_attrs would give it (-ENOENT for a key
+ * the record lacks), and -ENOENT as a whole when the PHC has no record
+ * (not hv_ptp_ext's, or an older one): read the attributes one by one.
+ */
+int hps_phc_record(struct hps_phc *p, int64_t *bound, struct hps_phc_attrs *a);
+
 /* hps_phc_attr_ll(), and -ERANGE unless min <= value <= max */
 int hps_phc_attr_range(struct hps_phc *p, const char *name,
 		       long long min, long long max, long long *v);

@@ -5,8 +5,9 @@
  * It reads CLOCK_MONOTONIC_RAW plus base_ns (CLOCK_REALTIME - RAW at load,
  * read-only) plus jump_ns, so a test knows its exact time from userspace.
  * Its parent device carries a "timesync" group shaped like hv_ptp_ext's
- * (error_bound_ns, freq_ppb, stratum, leapflags, leap_pending), whose text
- * is whatever the parameters of those names hold. The parameter "fault"
+ * (error_bound_ns, freq_ppb, stratum, leapflags, leap_pending, and record,
+ * all of them on one line), whose text is whatever the parameters of those
+ * names hold. The parameter "fault"
  * picks how gettimex64 answers:
  *
  *   none        correctly
@@ -61,7 +62,26 @@ FAULT_ATTR(stratum, "2");
 FAULT_ATTR(leapflags, "0");
 FAULT_ATTR(leap_pending, "0");
 
+/* hv_ptp_ext's record: the same values, key=value on one line */
+static ssize_t record_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	char v[5][ATTR_LEN];
+
+	strscpy(v[0], error_bound_ns, ATTR_LEN);
+	strscpy(v[1], stratum, ATTR_LEN);
+	strscpy(v[2], leapflags, ATTR_LEN);
+	strscpy(v[3], leap_pending, ATTR_LEN);
+	strscpy(v[4], freq_ppb, ATTR_LEN);
+	return sysfs_emit(buf,
+			  "error_bound_ns=%s stratum=%s leapflags=%s leap_pending=%s freq_ppb=%s\n",
+			  strim(v[0]), strim(v[1]), strim(v[2]), strim(v[3]),
+			  strim(v[4]));
+}
+static DEVICE_ATTR_RO(record);
+
 static struct attribute *timesync_attrs[] = {
+	&dev_attr_record.attr,
 	&dev_attr_error_bound_ns.attr,
 	&dev_attr_freq_ppb.attr,
 	&dev_attr_stratum.attr,

@@ -25,7 +25,7 @@ struct sim {
 	struct hps_config cfg;
 	struct hps_status st;
 	struct hps_disc d;
-	struct hps_disc_attrs attrs;	/* what the PHC publishes */
+	struct hps_phc_attrs attrs;	/* what the PHC publishes */
 	int64_t mono;			/* true time, ns */
 	int64_t realtime0;		/* CLOCK_REALTIME at mono 0, ns */
 	double err_ns;			/* system clock - true time */

@@ -28,6 +28,8 @@ static struct {
 	unsigned int n_samples;	/* the count written back; 0: as asked */
 	int not_supported;	/* PRECISE: EOPNOTSUPP */
 	const char *attr;	/* the attribute's text; NULL: no such file */
+	int reads;		/* attribute reads */
+	char last_path[256];	/* ... and the last one's path */
 } fake;
 
 static int fake_ioctl(int fd, unsigned long request, void *arg)
@@ -64,7 +66,8 @@ static int fake_ioctl(int fd, unsigned long request, void *arg)
 
 static int fake_read_line(const char *path, char *buf, size_t len)
 {
-	(void)path;
+	fake.reads++;
+	snprintf(fake.last_path, sizeof(fake.last_path), "%s", path);
 	if (!fake.attr)
 		return -ENOENT;
 	snprintf(buf, len, "%s", fake.attr);
@@ -376,6 +379,56 @@ TEST(attr_range)
 	EXPECT_EQ(-EINVAL, hps_phc_attr_ll(&p, "stratum", &v));
 	fake.attr = NULL;
 	EXPECT_EQ(-ENOENT, hps_phc_attr_ll(&p, "stratum", &v));
+}
+
+/*
+ * The module's record: the bound and every attribute a poll needs from
+ * one read of one file (one consistent copy of the module's state), each
+ * field with the result its own attribute would give.
+ */
+TEST(record)
+{
+	struct hps_phc_attrs a;
+	struct hps_phc p;
+	int64_t bound = -7;
+
+	phc_init(&p, HPS_MODE_PRECISE);
+	fake.reads = 0;
+	fake.attr = "error_bound_ns=2345 stratum=2 leapflags=1 leap_pending=1 freq_ppb=-3500 disruptions=7 state=synchronised";
+	ASSERT_EQ(0, hps_phc_record(&p, &bound, &a));
+	EXPECT_EQ(1, fake.reads);
+	EXPECT_NE(NULL, strstr(fake.last_path, "/timesync/record"));
+	EXPECT_EQ(2345, bound);
+	EXPECT_EQ(0, a.stratum_ret);
+	EXPECT_EQ(2, a.stratum);
+	EXPECT_EQ(0, a.leapflags_ret);
+	EXPECT_EQ(1, a.leapflags);
+	EXPECT_EQ(0, a.leap_pending_ret);
+	EXPECT_EQ(1, a.leap_pending);
+	EXPECT_EQ(0, a.freq_ret);
+	EXPECT_EQ(-3500, a.freq_ppb);
+	EXPECT_EQ(0, a.disruptions_ret);
+	EXPECT_EQ(7, a.disruptions);
+
+	/* no model yet; odd values; a key missing */
+	fake.attr = "error_bound_ns=-1 stratum=300 leapflags=x freq_ppb=100000001 disruptions=3";
+	EXPECT_EQ(-EAGAIN, hps_phc_record(&p, &bound, &a));
+	EXPECT_EQ(-ERANGE, a.stratum_ret);
+	EXPECT_EQ(-EINVAL, a.leapflags_ret);
+	EXPECT_EQ(-ERANGE, a.freq_ret);
+	EXPECT_EQ(-ENOENT, a.leap_pending_ret);
+	EXPECT_EQ(0, a.disruptions_ret);
+	EXPECT_EQ(3, a.disruptions);
+
+	/* a record with no bound, or one that is no number */
+	fake.attr = "stratum=2";
+	EXPECT_EQ(-EBADMSG, hps_phc_record(&p, &bound, &a));
+	fake.attr = "error_bound_ns=12ns";
+	EXPECT_EQ(-EBADMSG, hps_phc_record(&p, &bound, &a));
+
+	/* no record: the caller reads the attributes one by one */
+	fake.attr = NULL;
+	EXPECT_EQ(-ENOENT, hps_phc_record(&p, &bound, &a));
 }
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
