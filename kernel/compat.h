@@ -3,10 +3,11 @@
  * Kernel-version differences for hv_ptp_ext, in one place.
  *
  * Force-included by Kbuild (-include) into every object of the module and
- * of the test-only simulated host. Each entry names the kernel version that
- * changed and what changed; the COMPAT_* macros come from the header probes
- * in compat.mk, so stable backports are caught too. No file tests
- * LINUX_VERSION_CODE.
+ * of the test-only modules (the simulated host, the faulty PHC), which add
+ * what only they use from selftests/compat_test.h. Each entry names the
+ * kernel version that changed and what changed; the COMPAT_* macros come
+ * from the header probes in compat.mk, so stable backports are caught
+ * too. No file tests LINUX_VERSION_CODE.
  */
 #ifndef HV_PTP_EXT_COMPAT_H
 #define HV_PTP_EXT_COMPAT_H
@@ -23,24 +24,6 @@
 #include <linux/timekeeping.h>
 #include <clocksource/hyperv_timer.h>
 #include <asm/tsc.h>
-
-/*
- * 6.11: bus_type.match() takes a const struct device_driver *.
- */
-#ifdef COMPAT_BUS_MATCH_CONST
-#define compat_bus_match_drv_t const struct device_driver
-#else
-#define compat_bus_match_drv_t struct device_driver
-#endif
-
-/*
- * 6.4: bus_register() and device_driver.bus take a const struct bus_type.
- */
-#ifdef COMPAT_BUS_CONST
-#define COMPAT_BUS_TYPE const struct bus_type
-#else
-#define COMPAT_BUS_TYPE struct bus_type
-#endif
 
 /*
  * 6.3: hv_driver.remove() returns void instead of int.
@@ -66,13 +49,6 @@ static inline int compat_set_driver_override(struct hv_device *hdev,
 	/* "" clears it; NULL is refused */
 	return device_set_driver_override(&hdev->device, name ? name : "");
 }
-
-/* > 0: override set and matches; 0: set, no match; < 0: no override. */
-static inline int compat_match_driver_override(struct hv_device *hdev,
-					       const struct device_driver *drv)
-{
-	return device_match_driver_override(&hdev->device, drv);
-}
 #else
 static inline int compat_set_driver_override(struct hv_device *hdev,
 					     const char *name)
@@ -80,35 +56,7 @@ static inline int compat_set_driver_override(struct hv_device *hdev,
 	return driver_set_override(&hdev->device, &hdev->driver_override,
 				   name ? name : "", name ? strlen(name) : 0);
 }
-
-static inline int compat_match_driver_override(struct hv_device *hdev,
-					       const struct device_driver *drv)
-{
-	if (hdev->driver_override)
-		return !strcmp(hdev->driver_override, drv->name);
-	return -1;
-}
 #endif
-
-/*
- * 6.5: hv_read_tsc_page_tsc() returns bool and the reference time through
- * a pointer; before, it returned the time, or U64_MAX when the TSC page was
- * invalid. Probed (COMPAT_TSC_PAGE_READ_BOOL).
- *
- * Reads the TSC page once: *tsc gets the TSC value used and *ref the
- * reference time in 100 ns units. Returns false when the page is invalid
- * (tsc_sequence 0).
- */
-static __always_inline bool
-compat_read_tsc_page(const struct ms_hyperv_tsc_page *pg, u64 *tsc, u64 *ref)
-{
-#ifdef COMPAT_TSC_PAGE_READ_BOOL
-	return hv_read_tsc_page_tsc(pg, tsc, ref);
-#else
-	*ref = hv_read_tsc_page_tsc(pg, tsc);
-	return *ref != U64_MAX;
-#endif
-}
 
 /*
  * After 6.12 (seen in 7.2): ktime_get_snapshot() became ktime_get_snapshot_id(clock_id, snap)
@@ -116,17 +64,14 @@ compat_read_tsc_page(const struct ms_hyperv_tsc_page *pg, u64 *tsc, u64 *ref)
  * real/raw became systime/monoraw. Probed (COMPAT_SNAPSHOT_ID).
  *
  * compat_snapshot() takes a snapshot of CLOCK_REALTIME and
- * CLOCK_MONOTONIC_RAW; compat_snap_real()/compat_snap_raw() read it, and
- * compat_cts_set_sys() fills a cross-timestamp's system times from it.
+ * CLOCK_MONOTONIC_RAW, and compat_cts_set_sys() fills a cross-timestamp's
+ * system times from it.
  */
 #ifdef COMPAT_SNAPSHOT_ID
 static inline void compat_snapshot(struct system_time_snapshot *snap)
 {
 	ktime_get_snapshot_id(CLOCK_REALTIME, snap);
 }
-
-#define compat_snap_real(snap)	((snap)->systime)
-#define compat_snap_raw(snap)	((snap)->monoraw)
 
 static inline void compat_cts_set_sys(struct system_device_crosststamp *cts,
 				      const struct system_time_snapshot *snap)
@@ -139,9 +84,6 @@ static inline void compat_snapshot(struct system_time_snapshot *snap)
 {
 	ktime_get_snapshot(snap);
 }
-
-#define compat_snap_real(snap)	((snap)->real)
-#define compat_snap_raw(snap)	((snap)->raw)
 
 static inline void compat_cts_set_sys(struct system_device_crosststamp *cts,
 				      const struct system_time_snapshot *snap)
@@ -206,23 +148,6 @@ static inline void compat_hw_snapshot_tsc(struct clocksource_hw_snapshot *chs,
 {
 }
 #endif
-
-/*
- * After 6.12 (seen in 7.2): struct ptp_system_timestamp holds two system
- * snapshots (pre_sts, post_sts) instead of two timespec64s (pre_ts,
- * post_ts). Probed (COMPAT_PTP_STS_SNAPSHOT).
- *
- * compat_sts_backwards() makes @sts claim a window that ends one second
- * before it starts (the test-only faulty PHC's "backwards" fault).
- */
-static inline void compat_sts_backwards(struct ptp_system_timestamp *sts)
-{
-#ifdef COMPAT_PTP_STS_SNAPSHOT
-	sts->post_sts.systime = ktime_sub(sts->pre_sts.systime, NSEC_PER_SEC);
-#else
-	sts->post_ts.tv_sec = sts->pre_ts.tv_sec - 1;
-#endif
-}
 
 /*
  * Which counter a snapshot was taken on, as the kernel states it:

@@ -56,6 +56,7 @@ rsync -a --delete --relative \
 	--exclude='.module-common.o' \
 	"$TOP/./Kbuild" "$TOP/./kernel" \
 	"$TOP/./selftests/host_sim" "$TOP/./selftests/fault_phc" \
+	"$TOP/./selftests/compat_test.h" \
 	"$TOP/./selftests/hv_ptp_ext" \
 	"$SRC/"
 

@@ -44,7 +44,7 @@ simsrc=$TOP/build/system-sim
 rm -rf "$simsrc"
 mkdir -p "$simsrc/kernel" "$simsrc/selftests"
 cp "$TOP"/kernel/compat.h "$TOP"/kernel/compat.mk "$simsrc/kernel/"
-cp -r "$TOP/selftests/host_sim" "$simsrc/selftests/"
+cp -r "$TOP/selftests/host_sim" "$TOP/selftests/compat_test.h" "$simsrc/selftests/"
 "$RIG/in-suite.sh" "$sysroot" -- make -C "/usr/src/linux-headers-$KVER" \
 	M="$simsrc/selftests/host_sim" KCFLAGS=-Werror modules \
 	>"$simsrc/build.log" 2>&1 ||
