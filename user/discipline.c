@@ -137,7 +137,7 @@ int hps_disc_reconfigure(struct hps_disc *d, const struct hps_config *cfg)
  */
 static void disruption(struct hps_disc *d)
 {
-	d->st->disruptions++;
+	d->st->marker++;
 	d->disrupted = LOCK_COUNT;
 }
 
@@ -265,8 +265,8 @@ void hps_disc_missed(struct hps_disc *d, int64_t mono_ns,
 		 * (each carries the servo's phase term, ppm for a us at short
 		 * polls), the servo's estimate without its phase term.
 		 */
-		double drift = hps_servo_drift_ppb(d->servo);	/* ppb */
-		double ppb = d->hold_n >= HOLD_MIN ? d->hold_ppb : drift;
+		double est_ppb = hps_servo_freq_ppb(d->servo);
+		double ppb = d->hold_n >= HOLD_MIN ? d->hold_ppb : est_ppb;
 		/*
 		 * How fast the error may grow: the host clock's wander, plus
 		 * three times the spread of the locked corrections, plus how
@@ -288,7 +288,7 @@ void hps_disc_missed(struct hps_disc *d, int64_t mono_ns,
 		hps_servo_held(d->servo, ppb, mono_ns + d->at_minus_mono);
 		st->freq_ppm = ppb / 1000;
 		d->hold_growth = HOLDOVER_PPB + 3 * d->hold_dev +
-				 (d->hold_n ? fabs(d->hold_ppb - drift) : 0) +
+				 (d->hold_n ? fabs(d->hold_ppb - est_ppb) : 0) +
 				 fmax(2000.0, noise_ppb) * (HOLD_AVG - d->hold_n) /
 				 HOLD_AVG;
 	}
@@ -394,7 +394,7 @@ void hps_disc_update(struct hps_disc *d, const struct hps_disc_in *in,
 	d->at_minus_mono = in->at_ns ? in->at_ns - in->mono_ns : 0;
 	ppb = hps_servo_measured(d->servo, s->offset_ns,
 				 in->mono_ns + d->at_minus_mono, &state);
-	if (allow_step && state != HPS_SERVO_UNLOCKED) {
+	if (allow_step && state != HPS_SERVO_START) {
 		out->step = 1;
 		out->step_offset_ns = s->offset_ns;
 		state = HPS_SERVO_JUMP;		/* not counted towards lock */
@@ -402,7 +402,7 @@ void hps_disc_update(struct hps_disc *d, const struct hps_disc_in *in,
 	out->set_freq = 1;
 	out->freq_ppb = ppb;
 	kernel_error(d, st->freq_ppm * 1000, ppb,
-		     state == HPS_SERVO_LOCKED && !out->step &&
+		     state == HPS_SERVO_PI && !out->step &&
 		     !hps_servo_slewing(d->servo), out);
 
 	st->updates++;
@@ -423,7 +423,7 @@ void hps_disc_update(struct hps_disc *d, const struct hps_disc_in *in,
 	 * Locked by the PI loop's updates only: a slew's 100 ms ones come
 	 * before the frequency estimate has had the time to settle.
 	 */
-	if (state == HPS_SERVO_LOCKED && !hps_servo_slewing(d->servo) &&
+	if (state == HPS_SERVO_PI && !hps_servo_slewing(d->servo) &&
 	    abs_off < d->cfg.lock_us * 1000) {
 		if (d->lock_count) {
 			double step = (double)(s->offset_ns - d->lock_prev);
@@ -485,7 +485,7 @@ void hps_disc_bound(const struct hps_disc *d, int64_t coarse_ns,
 
 	memset(b, 0, sizeof(*b));
 	b->as_of_ns = coarse_ns;
-	b->marker = st->disruptions;
+	b->marker = st->marker;
 	if (!d->last_good_mono) {
 		/* nothing measured: void at once, no bound to give */
 		b->void_after_ns = coarse_ns;
@@ -510,7 +510,7 @@ void hps_disc_bound(const struct hps_disc *d, int64_t coarse_ns,
 		 * second on) would overshoot.
 		 */
 		drift = HOLDOVER_PPB + 3 * fabs(hps_servo_skew_ppb(d->servo)) +
-			fabs(st->freq_ppm * 1000 - hps_servo_drift_ppb(d->servo));
+			fabs(st->freq_ppm * 1000 - hps_servo_freq_ppb(d->servo));
 		if (d->state != HPS_DISC_LOCKED)
 			drift += 2000 + fabs(hps_servo_residual_ppb(d->servo));
 	}

@@ -143,7 +143,7 @@ static void clockbound_void(struct daemon *d)
 	v.as_of = ns_to_ts(now);
 	v.void_after = ns_to_ts(0);
 	v.bound_ns = HPS_MAX_BOUND_NS;
-	v.disruption_marker = d->st.disruptions;
+	v.disruption_marker = d->st.marker;
 	hps_cb_write(&d->cb, &v);
 	hps_cb_close(&d->cb);
 }
@@ -169,8 +169,8 @@ static void clockbound_open(struct daemon *d)
 	 * A segment from before (a restart; systemd keeps the directory):
 	 * its readers saw that marker, and a restart is a disruption.
 	 */
-	if (d->cb.had_prev && d->st.disruptions <= d->cb.prev_marker)
-		d->st.disruptions = d->cb.prev_marker + 1;
+	if (d->cb.had_prev && d->st.marker <= d->cb.prev_marker)
+		d->st.marker = d->cb.prev_marker + 1;
 }
 
 /* The bound for applications, into the status and the segment. */

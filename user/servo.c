@@ -321,7 +321,7 @@ double hps_servo_measured(struct hps_servo *s, int64_t offset_ns,
 		if (t <= 0)
 			t = 1e-3;
 		s->last_at = at_ns;
-		*state = HPS_SERVO_LOCKED;
+		*state = HPS_SERVO_PI;
 		/*
 		 * Only the unexpected is frequency: the offset the last
 		 * update's correction, phase term and all, did not lead to.
@@ -368,7 +368,7 @@ double hps_servo_measured(struct hps_servo *s, int64_t offset_ns,
 	s->last_at = at_ns;
 	s->count = 1;
 	fit_start(s, offset_ns);
-	*state = HPS_SERVO_UNLOCKED;
+	*state = HPS_SERVO_START;
 	return s->freq;
 }
 
@@ -382,7 +382,7 @@ double hps_servo_stepped(struct hps_servo *s)
 	return s->freq;
 }
 
-double hps_servo_drift_ppb(const struct hps_servo *s)
+double hps_servo_freq_ppb(const struct hps_servo *s)
 {
 	return s->drift;
 }

@@ -20,9 +20,9 @@
 struct hps_servo;
 
 enum hps_servo_state {
-	HPS_SERVO_UNLOCKED,	/* collecting the first two measurements */
+	HPS_SERVO_START,	/* collecting the first two measurements */
 	HPS_SERVO_JUMP,		/* frequency known; the caller may step now */
-	HPS_SERVO_LOCKED,	/* proportional-integral tracking */
+	HPS_SERVO_PI,		/* proportional-integral steering */
 };
 
 /*
@@ -88,7 +88,7 @@ int64_t hps_servo_next_ns(const struct hps_servo *s);
 double hps_servo_stepped(struct hps_servo *s);
 
 /* The frequency estimate without the phase term: what holdover keeps. */
-double hps_servo_drift_ppb(const struct hps_servo *s);
+double hps_servo_freq_ppb(const struct hps_servo *s);
 
 /* The last change of the frequency estimate (ppb) and its spread. */
 double hps_servo_residual_ppb(const struct hps_servo *s);

@@ -79,7 +79,7 @@ static const struct field fields[] = {
 	FIELD(read_errors, F_U64, uint64_t),
 	FIELD(interference, F_U64, uint64_t),
 	FIELD(updated_mono_ns, F_I64, int64_t),
-	FIELD(disruptions, F_U64, uint64_t),
+	FIELD(marker, F_U64, uint64_t),
 	FIELD(module_disruptions, F_I64, int64_t),
 	FIELD(cb_status, F_INT, int),
 	FIELD(cb_bound_ns, F_I64, int64_t),
@@ -727,6 +727,20 @@ static void prom_render(FILE *f, const struct hps_status *st)
 	prom_u64(f, "interference_total", "counter",
 		 "Clock adjustments made by another program.",
 		 st->interference);
+	prom_u64(f, "disruption_marker", "gauge",
+		 "The disruption marker of the ClockBound segment: changes at every disruption.",
+		 st->marker);
+	prom_head(f, "module_disruptions_total", "counter",
+		  "Disruptions the module has counted, as last read (absent: a PHC that counts none).");
+	if (st->module_disruptions >= 0)
+		fprintf(f, "hv_ptp_sync_module_disruptions_total %lld\n",
+			(long long)st->module_disruptions);
+	prom_u64(f, "bound_status", "gauge",
+		 "The ClockBound status: 0 unknown, 1 synchronized, 2 free-running, 3 disrupted.",
+		 (uint64_t)st->cb_status);
+	prom_ns(f, "bound_seconds",
+		"The bound published to applications, at its as-of instant.",
+		st->cb_bound_ns);
 	prom_ns(f, "last_update_timestamp_seconds",
 		"Time of the last update, seconds since the epoch.",
 		st->ref_time_ns);

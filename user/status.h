@@ -50,7 +50,7 @@ struct hps_status {
 	uint64_t read_errors;	/* failed PHC reads */
 	uint64_t interference;	/* adjtimex changes made by someone else */
 	int64_t updated_mono_ns; /* CLOCK_MONOTONIC of the last update */
-	uint64_t disruptions;	/* the ClockBound disruption marker */
+	uint64_t marker;	/* the disruption marker (the segment's) */
 	int64_t module_disruptions; /* the module's count; -1 unknown */
 	int cb_status;		/* published ClockBound status (0..3) */
 	int64_t cb_bound_ns;	/* ... its bound at as-of */

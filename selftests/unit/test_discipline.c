@@ -872,7 +872,7 @@ TEST(disruption_marker)
 	s.attrs.disruptions = 7;
 	hps_disc_new_phc(&s.d);
 	run_s(&s, 10);
-	EXPECT_EQ(0, s.st.disruptions);
+	EXPECT_EQ(0, s.st.marker);
 	EXPECT_EQ(7, s.st.module_disruptions);
 	EXPECT_EQ(HPS_CB_SYNCHRONIZED, s.cb_status);
 
@@ -880,22 +880,22 @@ TEST(disruption_marker)
 	s.attrs.disruptions = 8;
 	s.err_ns += 400e6;
 	poll_once(&s);
-	EXPECT_EQ(1, s.st.disruptions);
+	EXPECT_EQ(1, s.st.marker);
 	EXPECT_EQ(HPS_CB_DISRUPTED, s.cb_status);
 	for (i = 0; i < 100 && s.cb_status == HPS_CB_DISRUPTED; i++)
 		poll_once(&s);
 	TH_LOG("400 ms: disrupted for %.1f s", (i + 1) * s.cfg.poll_ms / 1000.0);
 	EXPECT_EQ(HPS_CB_SYNCHRONIZED, s.cb_status);
 	EXPECT_GT(10000, fabs(s.err_ns));
-	EXPECT_EQ(1, s.st.disruptions);
+	EXPECT_EQ(1, s.st.marker);
 
 	/* between polls: at once; the same count again is nothing */
 	EXPECT_EQ(1, hps_disc_disruption(&s.d, 9));
 	EXPECT_EQ(0, hps_disc_disruption(&s.d, 9));
-	EXPECT_EQ(2, s.st.disruptions);
+	EXPECT_EQ(2, s.st.marker);
 	s.attrs.disruptions = 9;
 	poll_once(&s);
-	EXPECT_EQ(2, s.st.disruptions);
+	EXPECT_EQ(2, s.st.marker);
 	EXPECT_EQ(HPS_CB_DISRUPTED, s.cb_status);
 	run_s(&s, 10);
 	EXPECT_EQ(HPS_CB_SYNCHRONIZED, s.cb_status);
@@ -904,22 +904,22 @@ TEST(disruption_marker)
 	hps_disc_new_phc(&s.d);
 	s.attrs.disruptions = 0;
 	poll_once(&s);
-	EXPECT_EQ(3, s.st.disruptions);
+	EXPECT_EQ(3, s.st.marker);
 	run_s(&s, 10);
 
 	/* a step of ours, beyond makestep's second */
-	m = s.st.disruptions;
+	m = s.st.marker;
 	s.err_ns += 2e9;
 	run_s(&s, 1);
 	EXPECT_EQ(1, s.steps_applied);
-	EXPECT_EQ(m + 1, s.st.disruptions);
+	EXPECT_EQ(m + 1, s.st.marker);
 	run_s(&s, 10);
 	EXPECT_EQ(HPS_CB_SYNCHRONIZED, s.cb_status);
 	/* a PHC without the attribute: unknown, and no disruption made up */
 	s.attrs.disruptions_ret = -ENOENT;
 	run_s(&s, 2);
 	EXPECT_EQ(-1, s.st.module_disruptions);
-	EXPECT_EQ(m + 1, s.st.disruptions);
+	EXPECT_EQ(m + 1, s.st.marker);
 	EXPECT_EQ(0, s.cb_outside);
 	sim_done(&s);
 }

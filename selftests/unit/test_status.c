@@ -739,7 +739,7 @@ TEST(json)
 		"jitter_ns", "error_bound_ns", "est_error_ns", "freq_ppm",
 		"residual_freq_ppm", "skew_ppm", "phc_freq_ppb", "poll_ms",
 		"reach", "updates", "steps", "read_errors", "interference",
-		"updated_mono_ns", "disruptions", "module_disruptions",
+		"updated_mono_ns", "marker", "module_disruptions",
 		"cb_status", "cb_bound_ns", "cb_max_drift_ppb", "age_s",
 	};
 	struct hps_status st;
@@ -820,7 +820,7 @@ TEST_F(dir, prometheus)
 		"# HELP hv_ptp_sync_phc_error_bound_seconds Error bound of the PHC reported by the module (0: unknown).\n"
 		"# TYPE hv_ptp_sync_phc_error_bound_seconds gauge\n"
 		"hv_ptp_sync_phc_error_bound_seconds 0.000000400\n"
-		"# HELP hv_ptp_sync_locked 1 when the servo is locked to the PHC.\n"
+		"# HELP hv_ptp_sync_locked 1 while the state is \"locked\": three updates in a row within lock_us of the PHC.\n"
 		"# TYPE hv_ptp_sync_locked gauge\n"
 		"hv_ptp_sync_locked 1\n"
 		"# HELP hv_ptp_sync_synchronised 1 when the kernel clock is marked synchronised (STA_UNSYNC clear).\n"
@@ -838,6 +838,18 @@ TEST_F(dir, prometheus)
 		"# HELP hv_ptp_sync_interference_total Clock adjustments made by another program.\n"
 		"# TYPE hv_ptp_sync_interference_total counter\n"
 		"hv_ptp_sync_interference_total 0\n"
+		"# HELP hv_ptp_sync_disruption_marker The disruption marker of the ClockBound segment: changes at every disruption.\n"
+		"# TYPE hv_ptp_sync_disruption_marker gauge\n"
+		"hv_ptp_sync_disruption_marker 0\n"
+		"# HELP hv_ptp_sync_module_disruptions_total Disruptions the module has counted, as last read (absent: a PHC that counts none).\n"
+		"# TYPE hv_ptp_sync_module_disruptions_total counter\n"
+		"hv_ptp_sync_module_disruptions_total 0\n"
+		"# HELP hv_ptp_sync_bound_status The ClockBound status: 0 unknown, 1 synchronized, 2 free-running, 3 disrupted.\n"
+		"# TYPE hv_ptp_sync_bound_status gauge\n"
+		"hv_ptp_sync_bound_status 0\n"
+		"# HELP hv_ptp_sync_bound_seconds The bound published to applications, at its as-of instant.\n"
+		"# TYPE hv_ptp_sync_bound_seconds gauge\n"
+		"hv_ptp_sync_bound_seconds 0.000000000\n"
 		"# HELP hv_ptp_sync_last_update_timestamp_seconds Time of the last update, seconds since the epoch.\n"
 		"# TYPE hv_ptp_sync_last_update_timestamp_seconds gauge\n"
 		"hv_ptp_sync_last_update_timestamp_seconds 1795264496.000000000\n"
