@@ -100,8 +100,12 @@ static void tightness(struct __test_metadata *_metadata, const void *seg,
 	EXPECT_EQ(0, y.errors);
 	EXPECT_EQ(n_readings, y.vouched);
 	EXPECT_EQ(0, y.outside);
-	/* tight enough to be of use: the module's bound is a few us here */
-	EXPECT_GT(20000, bounds[n / 2]);
+	/*
+	 * tight enough to be of use: the module's bound is a few us here
+	 * (medians measured 3.5 us at a sample a second, 3.35 us at one
+	 * every 5 s, 6.12 guest)
+	 */
+	EXPECT_GT(8000, bounds[n / 2]);
 }
 
 /*
@@ -181,9 +185,9 @@ enum { BLIND_NONE, BLIND_SAMPLE, BLIND_POLL };
  * the module's notification (a work item), the daemon's wake-up, read
  * and write of the segment (milliseconds in an idle guest), this
  * reader's 100 ms grid, and scheduling in a TCG guest sharing two cores
- * with another guest, ms.
+ * with other guests, ms. Measured: at most 0.8 s past a 5 s interval.
  */
-#define TELL_MARGIN_MS	500
+#define TELL_MARGIN_MS	1000
 
 /*
  * One event, watched at 10 Hz from the command until the clock is
