@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hv-ptp-sync's clock policy (see discipline.h): lock and unlock, holdover
- * and its error estimate, the kernel's sync state, leap seconds, the
- * host's own sync state, when to step.
+ * hv-ptp-sync's core (see discipline.h): one poll, whole, through the
+ * actuator: read the PHC, decide (lock and unlock, holdover and its error
+ * estimate, the kernel's sync state, leap seconds, the host's own sync
+ * state, when to step), apply.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clockadj.h"
 #include "clockbound.h"
 #include "discipline.h"
+#include "servo.h"
 
 #define LOCK_COUNT	3	/* updates within lock_us before "locked" */
 /*
@@ -54,6 +57,89 @@
  * which clearing would disarm in the kernel.
  */
 #define KERNEL_ERROR_PPB	1000.0
+/* polls between tries of a better offset mode (PRECISE first) */
+#define REPROBE_EVERY	64
+/*
+ * The error bound of a PHC that publishes none (hv_utils' "hyperv": its
+ * 100 ns resolution; it has no model to bound).
+ */
+#define FOREIGN_BOUND_NS	100
+/* attribute values believed: anything else is no value (-ERANGE) */
+#define STRATUM_MAX	255
+#define LEAPFLAGS_MAX	3
+#define PHC_FREQ_MAX_PPB	100000000	/* 10 %: no clock's rate */
+
+/* One poll's input, as the core reads it. */
+struct hps_disc_in {
+	int64_t mono_ns;		/* CLOCK_MONOTONIC of the measurement */
+	/*
+	 * The measurement's instant on a time base the clock's own
+	 * corrections do not scale, ns (the PHC's time: CLOCK_MONOTONIC
+	 * runs 5 % slow while the clock is slewed 5 % slow, and a servo
+	 * timing its slew on it misjudges it by as much); 0: mono_ns.
+	 */
+	int64_t at_ns;
+	int64_t realtime_ns;		/* CLOCK_REALTIME */
+	struct hps_measurement m;	/* the PHC offset measurement */
+	int64_t bound_ns;		/* the PHC's error bound, 0 unknown */
+	struct hps_phc_attrs attrs;
+	int interfered;			/* another program changed the clock */
+};
+
+/*
+ * What a decision asks of the clock, in this order: step by
+ * -step_offset_ns when @step, @freq_ppb when @set_freq, clear the kernel's
+ * NTP error when @clear_error, and the kernel's sync state (STA_UNSYNC from
+ * @synced, the leap bits @leap, esterror and maxerror @est_error_ns).
+ */
+struct hps_disc_out {
+	int step;
+	int64_t step_offset_ns;
+	int set_freq;
+	double freq_ppb;
+	int clear_error;
+	int synced;
+	int leap;			/* HPS_LEAP_* */
+	int64_t est_error_ns;
+	unsigned int events;
+	enum hps_disc_state state;
+};
+
+struct hps_disc {
+	struct hps_config cfg;
+	const struct hps_actuator *act;
+	struct hps_servo *servo;
+	struct hps_status *st;		/* the published status (its policy fields) */
+	enum hps_disc_state state;
+	int phc_open;			/* the actuator has a PHC open */
+	int64_t offsets[HPS_RMS_LEN];
+	int n_offsets;
+	int lock_count;
+	int ever_locked;
+	int measured;		/* the last poll measured (not missed) */
+	int64_t at_minus_mono;	/* the servo's time base - CLOCK_MONOTONIC */
+	/* the last measurement: servo time, PHC, MONOTONIC, REALTIME */
+	int64_t meas_at, meas_phc, meas_mono, meas_sys;
+	int host_unsync;		/* the host says stratum 16 or leap 3 */
+	double hold_ppb;		/* average correction while locked */
+	double hold_dev;		/* average |correction - hold_ppb| */
+	int hold_n;			/* updates in them, up to HOLD_AVG */
+	double hold_growth;		/* ppb: error growth in this holdover */
+	double lock_jit2;		/* mean square of locked offset steps */
+	int lock_pairs;			/* successive locked updates in it */
+	int64_t lock_prev;		/* the last locked update's offset */
+	double phc_freq_ppb;
+	int have_phc_freq;
+	int64_t last_good_mono;
+	int64_t last_est_error;
+	int64_t leap_at;		/* CLOCK_REALTIME s of an armed leap */
+	int leap;			/* which one (HPS_LEAP_*) */
+	long long mod_disruptions;	/* the module's count, last read */
+	int have_mod_disruptions;
+	int disrupted;			/* since a disruption: locked updates to go */
+	int kernel_error;		/* a large change left the kernel's own */
+	int64_t est_mono;		/* CLOCK_MONOTONIC of est_error_ns */
+};
 
 static const char *const state_names[] = {
 	[HPS_DISC_STARTING] = "starting",
@@ -88,15 +174,22 @@ static void set_state(struct hps_disc *d, enum hps_disc_state state,
 		 hps_disc_state_name(state));
 }
 
-int hps_disc_init(struct hps_disc *d, const struct hps_config *cfg,
-		  double freq_ppb, struct hps_status *st)
+struct hps_disc *hps_disc_create(const struct hps_config *cfg, double freq_ppb,
+				 struct hps_status *st,
+				 const struct hps_actuator *act)
 {
-	memset(d, 0, sizeof(*d));
+	struct hps_disc *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
 	d->cfg = *cfg;
 	d->st = st;
+	d->act = act;
 	d->servo = hps_servo_create(cfg->kp, cfg->ki, cfg->max_slew_ppm * 1000);
-	if (!d->servo)
-		return -ENOMEM;
+	if (!d->servo) {
+		free(d);
+		return NULL;
+	}
 	hps_servo_set_freq(d->servo, freq_ppb);
 	hps_servo_set_poll(d->servo, cfg->poll_ms * 1000000LL);
 	d->hold_growth = HOLDOVER_PPB + 2000;
@@ -106,13 +199,17 @@ int hps_disc_init(struct hps_disc *d, const struct hps_config *cfg,
 	st->freq_ppm = freq_ppb / 1000;
 	snprintf(st->state, sizeof(st->state), "%s",
 		 hps_disc_state_name(d->state));
-	return 0;
+	return d;
 }
 
 void hps_disc_destroy(struct hps_disc *d)
 {
+	if (!d)
+		return;
+	if (d->phc_open)
+		d->act->phc_close(d->act->ctx);
 	hps_servo_destroy(d->servo);
-	d->servo = NULL;
+	free(d);
 }
 
 int hps_disc_reconfigure(struct hps_disc *d, const struct hps_config *cfg)
@@ -126,6 +223,11 @@ int hps_disc_reconfigure(struct hps_disc *d, const struct hps_config *cfg)
 	hps_servo_set_poll(s, cfg->poll_ms * 1000000LL);
 	hps_servo_destroy(d->servo);
 	d->servo = s;
+	/* another device: the next poll finds it */
+	if (strcmp(cfg->device, d->cfg.device) && d->phc_open) {
+		d->act->phc_close(d->act->ctx);
+		d->phc_open = 0;
+	}
 	d->cfg = *cfg;
 	d->st->poll_ms = cfg->poll_ms;
 	return 0;
@@ -164,7 +266,14 @@ int hps_disc_disruption(struct hps_disc *d, long long count)
 	return moved;
 }
 
-void hps_disc_new_phc(struct hps_disc *d)
+void hps_disc_restarted(struct hps_disc *d, uint64_t prev_marker)
+{
+	if (d->st->marker <= prev_marker)
+		d->st->marker = prev_marker + 1;
+}
+
+/* A PHC (re)opened: its measurements start over. */
+static void new_phc(struct hps_disc *d)
 {
 	/* another clock, or the same one after it went away */
 	if (d->last_good_mono)
@@ -174,7 +283,11 @@ void hps_disc_new_phc(struct hps_disc *d)
 	hps_servo_reset(d->servo);
 }
 
-int hps_disc_quiet(struct hps_disc *d, int64_t realtime_ns)
+/*
+ * Whether a poll at CLOCK_REALTIME @realtime_ns is too close to an armed
+ * leap second to measure (nothing is measured or changed then).
+ */
+static int quiet(struct hps_disc *d, int64_t realtime_ns)
 {
 	if (!d->leap_at)
 		return 0;
@@ -237,7 +350,8 @@ static void sync_state(struct hps_disc *d, int locked, int leap,
 	out->est_error_ns = d->st->est_error_ns;
 }
 
-int hps_disc_sync_set(struct hps_disc *d, const struct hps_disc_out *out)
+/* The sync state in @out was set: whether "synchronised" changed. */
+static int sync_set(struct hps_disc *d, const struct hps_disc_out *out)
 {
 	struct hps_status *st = d->st;
 	int changed = out->synced != st->synced;
@@ -247,8 +361,9 @@ int hps_disc_sync_set(struct hps_disc *d, const struct hps_disc_out *out)
 	return changed;
 }
 
-void hps_disc_missed(struct hps_disc *d, int64_t mono_ns,
-		     struct hps_disc_out *out)
+/* A poll without a measurement (no PHC, or it failed): hold. */
+static void missed(struct hps_disc *d, int64_t mono_ns,
+		   struct hps_disc_out *out)
 {
 	struct hps_status *st = d->st;
 	int64_t age;
@@ -359,8 +474,9 @@ static void host_state(struct hps_disc *d, const struct hps_phc_attrs *a,
 	}
 }
 
-void hps_disc_update(struct hps_disc *d, const struct hps_disc_in *in,
-		     struct hps_disc_out *out)
+/* A poll with a measurement. */
+static void decide(struct hps_disc *d, const struct hps_disc_in *in,
+		   struct hps_disc_out *out)
 {
 	struct hps_status *st = d->st;
 	const struct hps_measurement *s = &in->m;
@@ -460,7 +576,11 @@ void hps_disc_update(struct hps_disc *d, const struct hps_disc_in *in,
 		d->disrupted = out->synced ? d->disrupted - 1 : LOCK_COUNT;
 }
 
-void hps_disc_applied(struct hps_disc *d, int64_t at_ns)
+/*
+ * The frequency of the last decision took effect at @at_ns, on the time
+ * base of hps_disc_in's at_ns.
+ */
+static void applied(struct hps_disc *d, int64_t at_ns)
 {
 	/* an update's correction; holdover's is hps_servo_held()'s */
 	if (d->measured)
@@ -543,10 +663,175 @@ void hps_disc_bound(const struct hps_disc *d, int64_t coarse_ns,
 		b->status = HPS_CB_UNKNOWN;
 }
 
-void hps_disc_stepped(struct hps_disc *d, struct hps_disc_out *out)
+/* The step asked for in @out was made; @out's frequency is updated. */
+static void stepped(struct hps_disc *d, struct hps_disc_out *out)
 {
 	disruption(d);
 	out->freq_ppb = hps_servo_stepped(d->servo);
 	d->st->freq_ppm = out->freq_ppb / 1000;
 	d->st->steps++;
+}
+
+/*
+ * Which attribute values are believed: each within its range, or no value
+ * (-ERANGE), as one that cannot be read.
+ */
+static void judge_attrs(struct hps_phc_attrs *a)
+{
+	if (!a->stratum_ret && (a->stratum < 0 || a->stratum > STRATUM_MAX))
+		a->stratum_ret = -ERANGE;
+	if (!a->leapflags_ret &&
+	    (a->leapflags < 0 || a->leapflags > LEAPFLAGS_MAX))
+		a->leapflags_ret = -ERANGE;
+	if (!a->freq_ret && (a->freq_ppb < -PHC_FREQ_MAX_PPB ||
+			     a->freq_ppb > PHC_FREQ_MAX_PPB))
+		a->freq_ret = -ERANGE;
+}
+
+/*
+ * The measurement's instant on CLOCK_MONOTONIC: its own system timestamp
+ * (the crosstimestamp's, or the middle of the best window), not a clock
+ * read after it returns, which a preemption can make milliseconds late
+ * (at a slew's 5 %, 50 us of phase each). Read after the measurement
+ * when that is implausible: before the poll began, or after now.
+ */
+static int64_t measured_at(const struct hps_measurement *m, int64_t rt_mono,
+			   int64_t poll_mono, int64_t now_mono)
+{
+	int64_t at = m->sys_ns - rt_mono;
+
+	return at >= poll_mono && at <= now_mono ? at : now_mono;
+}
+
+/*
+ * The measurement's instant on the servo's time base, which the system
+ * clock's corrections do not scale: it advances as the PHC's time
+ * (sys_ns - offset_ns) does, or, where that moved otherwise than
+ * CLOCK_MONOTONIC since the last measurement (a step of the host's
+ * time, another PHC), as CLOCK_MONOTONIC did.
+ */
+static int64_t servo_time(struct hps_disc *d, const struct hps_disc_in *in)
+{
+	int64_t phc = in->m.sys_ns - in->m.offset_ns, at = phc;
+	int64_t dp = phc - d->meas_phc, dm = in->mono_ns - d->meas_mono;
+
+	if (d->meas_mono)
+		at = d->meas_at +
+		     (dm > 0 && llabs(dp - dm) <= dm / 8 + 1000000 ? dp : dm);
+	d->meas_at = at;
+	d->meas_phc = phc;
+	d->meas_mono = in->mono_ns;
+	d->meas_sys = in->m.sys_ns;
+	return at;
+}
+
+/*
+ * Read the PHC: open it if it is not, its bound and attributes, then the
+ * offset last (the correction then follows its measurement by the
+ * servo's arithmetic alone, and the servo is told when it took effect:
+ * at a slew's 5 %, each millisecond between the two is 50 us). A read
+ * error that is not transient closes it; the next poll looks again.
+ */
+static int read_phc(struct hps_disc *d, int64_t poll_mono,
+		    struct hps_disc_in *in, struct hps_poll *p)
+{
+	const struct hps_actuator *a = d->act;
+	int64_t rt_mono = 0;
+	int ret;
+
+	if (!d->phc_open) {
+		ret = a->phc_open(a->ctx);
+		if (ret)
+			return ret;
+		d->phc_open = 1;
+		p->opened = 1;
+		new_phc(d);
+	}
+	ret = a->phc_read(a->ctx, &in->bound_ns, &in->attrs);
+	if (ret == -ENOENT) {
+		in->bound_ns = FOREIGN_BOUND_NS;
+		ret = 0;
+	}
+	if (!ret) {
+		judge_attrs(&in->attrs);
+		ret = a->phc_measure(a->ctx,
+				     d->st->updates % REPROBE_EVERY ==
+				     REPROBE_EVERY - 1, &in->m, &rt_mono);
+	}
+	if (ret) {
+		d->st->read_errors++;
+		if (!hps_phc_transient(ret)) {
+			a->phc_close(a->ctx);
+			d->phc_open = 0;
+			p->closed = 1;
+		}
+		return ret;
+	}
+	in->mono_ns = measured_at(&in->m, rt_mono, poll_mono,
+				  a->now_ns(a->ctx, CLOCK_MONOTONIC));
+	in->at_ns = servo_time(d, in);
+	return 0;
+}
+
+/* Apply a decision through the actuator, and take in what came of it. */
+static void apply(struct hps_disc *d, struct hps_disc_out *out,
+		  struct hps_poll *p)
+{
+	const struct hps_actuator *a = d->act;
+	int64_t at;
+
+	/* the clock first: the servo counts the delay */
+	if (out->step) {
+		p->step = 1;
+		p->step_ns = -out->step_offset_ns;
+		p->step_err = a->step(a->ctx, -out->step_offset_ns);
+		if (!p->step_err)
+			stepped(d, out);
+	}
+	if (out->set_freq) {
+		p->freq_err = a->set_freq(a->ctx, out->freq_ppb, &at);
+		/* on the measurement's time base (the PHC's) */
+		if (!p->freq_err && !out->step && d->measured)
+			applied(d, d->meas_at + (at - d->meas_sys));
+	}
+	if (out->clear_error) {
+		/* before the sync state: clearing resets it in the kernel */
+		p->clear_err = a->clear_error(a->ctx);
+		p->cleared = !p->clear_err;
+	}
+	p->sync_err = a->set_sync(a->ctx, out->synced, out->leap,
+				  out->est_error_ns);
+	if (!p->sync_err && sync_set(d, out))
+		p->events |= HPS_EV_SYNC;
+	p->synced = out->synced;
+	p->events |= out->events;
+	p->state = out->state;
+	p->host_unsync = d->host_unsync;
+	p->leap = d->leap;
+}
+
+int64_t hps_disc_poll(struct hps_disc *d, struct hps_poll *p)
+{
+	const struct hps_actuator *a = d->act;
+	struct hps_disc_in in = { 0 };
+	struct hps_disc_out out;
+	int64_t mono = a->now_ns(a->ctx, CLOCK_MONOTONIC);
+
+	memset(p, 0, sizeof(*p));
+	p->state = d->state;
+	in.realtime_ns = a->now_ns(a->ctx, CLOCK_REALTIME);
+	if (quiet(d, in.realtime_ns)) {
+		p->quiet = 1;
+		return hps_disc_next_poll_ns(d);
+	}
+	p->read_err = read_phc(d, mono, &in, p);
+	if (p->read_err) {
+		missed(d, mono, &out);
+	} else {
+		in.interfered = a->interfered(a->ctx) > 0;
+		p->interfered = in.interfered;
+		decide(d, &in, &out);
+	}
+	apply(d, &out, p);
+	return hps_disc_next_poll_ns(d);
 }

@@ -2,10 +2,11 @@
 /*
  * hv-ptp-sync: steers CLOCK_REALTIME to the Hyper-V PHC.
  *
- * Once per poll: read (the PHC offset measurement and attributes, phc.c)
- * -> decide (the clock policy, discipline.c, around the servo, servo.c)
- * -> apply (adjtimex, clockadj.c) -> publish (the status, status.c, and
- * systemd's sd_notify). Policy lives in discipline.c only.
+ * Once per poll, the core (discipline.c) reads the PHC, decides and
+ * applies through the actuator below (the PHC, phc.c; adjtimex,
+ * clockadj.c); then this file logs what the poll did and publishes (the
+ * status, status.c, the ClockBound segment, systemd's sd_notify). Policy
+ * lives in discipline.c only; this file is glue.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +29,6 @@
 #include "phc.h"
 #include "status.h"
 
-#define REPROBE_EVERY	64	/* updates between tries of a better mode */
 #define EXIT_USAGE	1
 #define EXIT_RUNTIME	2
 #define EXIT_NOT_RUNNING 3
@@ -46,15 +46,14 @@ struct daemon {
 	int n_overrides;
 
 	struct hps_phc phc;
-	struct hps_disc disc;
+	struct hps_disc *disc;
+	struct hps_actuator act;	/* the core's PHC and system clock */
 	struct hps_clockadj adj;
 	struct hps_status st;
 	struct hps_cb_writer cb;	/* the ClockBound segment, if any */
 	char cb_path[PATH_MAX];		/* ... and where it is */
 	int disr_fd;			/* the module's disruptions attribute */
-	int64_t rt_mono;		/* CLOCK_REALTIME - CLOCK_MONOTONIC */
-	/* the last measurement: servo time, PHC, MONOTONIC, REALTIME */
-	int64_t meas_at, meas_phc, meas_mono, meas_sys;
+	char closed_path[32];		/* the PHC closed last, for the log */
 	int phc_logged;			/* "no PHC" said once */
 	int read_err_logged;		/* a transient read error said once */
 };
@@ -169,8 +168,8 @@ static void clockbound_open(struct daemon *d)
 	 * A segment from before (a restart; systemd keeps the directory):
 	 * its readers saw that marker, and a restart is a disruption.
 	 */
-	if (d->cb.had_prev && d->st.marker <= d->cb.prev_marker)
-		d->st.marker = d->cb.prev_marker + 1;
+	if (d->cb.had_prev)
+		hps_disc_restarted(d->disc, d->cb.prev_marker);
 }
 
 /* The bound for applications, into the status and the segment. */
@@ -184,7 +183,7 @@ static void publish_bound(struct daemon *d)
 	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res))
 		res.tv_sec = 0, res.tv_nsec = 10000000;
 	coarse = now_ns(CLOCK_MONOTONIC_COARSE);
-	hps_disc_bound(&d->disc, coarse, now_ns(CLOCK_MONOTONIC),
+	hps_disc_bound(d->disc, coarse, now_ns(CLOCK_MONOTONIC),
 		       ts_to_ns(&res), &b);
 	d->st.cb_status = b.status;
 	d->st.cb_bound_ns = b.bound_ns;
@@ -228,76 +227,61 @@ static void publish(struct daemon *d)
 		   st->device[0] ? ", " : "", st->device);
 }
 
-/* Apply what the core decided, and say what changed. */
-static void apply(struct daemon *d, struct hps_disc_out *out)
+/* Say what a poll did that the log should say. */
+static void log_poll(struct daemon *d, const struct hps_poll *p)
 {
-	enum hps_disc_state state = out->state;
-	int ret, step_ret = 0;
-	int64_t at;
-
-	/* the clock first, the log after: the servo counts the delay */
-	if (out->step) {
-		step_ret = hps_clock_step(-out->step_offset_ns);
-		if (!step_ret)
-			hps_disc_stepped(&d->disc, out);
-	}
-	if (out->set_freq) {
-		ret = hps_clock_set_freq(&d->adj, out->freq_ppb, &at);
-		if (ret)
-			hps_log(LOG_ERR, "adjtimex (frequency): %s",
-				strerror(-ret));
-		else if (!out->step)
-			/* on the measurement's time base (the PHC's) */
-			hps_disc_applied(&d->disc, d->meas_at +
-					 (at - d->meas_sys));
-	}
-	if (out->clear_error) {
-		/* before the sync state: clearing resets it in the kernel */
-		ret = hps_clock_clear_error();
-		if (ret)
-			hps_log(LOG_WARNING, "adjtimex (clearing the kernel's error): %s",
-				strerror(-ret));
-		else
-			hps_log(LOG_DEBUG, "cleared the kernel's NTP error");
-	}
-	if (step_ret)
-		hps_log(LOG_ERR, "adjtimex (step): %s", strerror(-step_ret));
-	else if (out->step)
+	if (p->step_err)
+		hps_log(LOG_ERR, "adjtimex (step): %s", strerror(-p->step_err));
+	else if (p->step)
 		hps_log(LOG_NOTICE, "stepped the system clock by %+.9f s",
-			-out->step_offset_ns / 1e9);
-	if (out->events & HPS_EV_STATE)
-		hps_log(state == HPS_DISC_HOLDOVER || state == HPS_DISC_NO_PHC ?
+			p->step_ns / 1e9);
+	if (p->freq_err)
+		hps_log(LOG_ERR, "adjtimex (frequency): %s",
+			strerror(-p->freq_err));
+	if (p->clear_err)
+		hps_log(LOG_WARNING, "adjtimex (clearing the kernel's error): %s",
+			strerror(-p->clear_err));
+	else if (p->cleared)
+		hps_log(LOG_DEBUG, "cleared the kernel's NTP error");
+	if (p->events & HPS_EV_STATE)
+		hps_log(p->state == HPS_DISC_HOLDOVER || p->state == HPS_DISC_NO_PHC ?
 			LOG_WARNING : LOG_INFO, "state: %s",
-			hps_disc_state_name(state));
-	if (out->events & HPS_EV_HOST_UNSYNC)
-		hps_log(LOG_NOTICE, d->disc.host_unsync ?
+			hps_disc_state_name(p->state));
+	if (p->events & HPS_EV_HOST_UNSYNC)
+		hps_log(LOG_NOTICE, p->host_unsync ?
 			"the host reports itself unsynchronised (stratum 16 or leap 3, or values out of range): following it, with STA_UNSYNC set" :
 			"the host reports itself synchronised again");
-	if (out->events & HPS_EV_LEAP)
+	if (p->events & HPS_EV_LEAP)
 		hps_log(LOG_NOTICE, "leap second %s",
-			d->disc.leap == HPS_LEAP_INSERT ? "announced: inserting 23:59:60 at the end of the day" :
-			d->disc.leap == HPS_LEAP_DELETE ? "announced: deleting 23:59:59 at the end of the day" :
+			p->leap == HPS_LEAP_INSERT ? "announced: inserting 23:59:60 at the end of the day" :
+			p->leap == HPS_LEAP_DELETE ? "announced: deleting 23:59:59 at the end of the day" :
 			"no longer pending");
-
-	ret = hps_clock_set_sync(&d->adj, out->synced, out->leap,
-				 out->est_error_ns, out->est_error_ns);
-	if (ret) {
-		hps_log(LOG_ERR, "adjtimex (status): %s", strerror(-ret));
-		return;
-	}
-	if (hps_disc_sync_set(&d->disc, out))
+	if (p->sync_err)
+		hps_log(LOG_ERR, "adjtimex (status): %s", strerror(-p->sync_err));
+	else if (p->events & HPS_EV_SYNC)
 		hps_log(LOG_NOTICE, "system clock %s",
-			out->synced ? "synchronised (STA_UNSYNC cleared)" :
+			p->synced ? "synchronised (STA_UNSYNC cleared)" :
 			"not synchronised (STA_UNSYNC set)");
-}
 
-/* No measurement this poll. */
-static void missed(struct daemon *d, int64_t mono)
-{
-	struct hps_disc_out out;
-
-	hps_disc_missed(&d->disc, mono, &out);
-	apply(d, &out);
+	/* the PHC: what went wrong with it once, and when it answers again */
+	if (p->closed) {
+		hps_log(LOG_WARNING, "%s: %s; holding the frequency",
+			d->closed_path, strerror(-p->read_err));
+	} else if (p->read_err) {
+		/* none to open is said by act_phc_open(), once */
+		if (d->phc.fd >= 0 && p->read_err != -EAGAIN &&
+		    !d->read_err_logged) {
+			hps_log(LOG_WARNING, "%s: %s; holding the frequency until it answers",
+				d->phc.path,
+				p->read_err == -ERANGE ? "a timestamp out of range" :
+				p->read_err == -EBADMSG ? "error_bound_ns is no number" :
+				strerror(-p->read_err));
+			d->read_err_logged = 1;
+		}
+	} else if (!p->quiet && d->read_err_logged) {
+		hps_log(LOG_NOTICE, "%s answers again", d->phc.path);
+		d->read_err_logged = 0;
+	}
 }
 
 /*
@@ -322,8 +306,17 @@ static long long disruption_armed(struct daemon *d)
 	return strtoll(buf, NULL, 10);
 }
 
-static void try_open(struct daemon *d)
+/* ---- the actuator: the core's PHC and system clock ---- */
+
+static int64_t act_now(void *ctx, clockid_t id)
 {
+	(void)ctx;
+	return now_ns(id);
+}
+
+static int act_phc_open(void *ctx)
+{
+	struct daemon *d = ctx;
 	char err[512];
 	int ret;
 
@@ -333,10 +326,9 @@ static void try_open(struct daemon *d)
 		if (!d->phc_logged)
 			hps_log(LOG_WARNING, "%s; retrying every poll", err);
 		d->phc_logged = 1;
-		return;
+		return ret;
 	}
 	d->phc_logged = 0;
-	hps_disc_new_phc(&d->disc);
 	/* hv_ptp_ext's count of disruptions wakes us (poll(), POLLPRI) */
 	snprintf(err, sizeof(err), "/sys/class/ptp/ptp%d/device/timesync/disruptions",
 		 d->phc.index);
@@ -349,10 +341,14 @@ static void try_open(struct daemon *d)
 	snprintf(d->st.clock_name, sizeof(d->st.clock_name), "%s",
 		 d->phc.clock_name);
 	snprintf(d->st.driver, sizeof(d->st.driver), "%s", d->phc.driver);
+	return 0;
 }
 
-static void close_phc(struct daemon *d)
+static void act_phc_close(void *ctx)
 {
+	struct daemon *d = ctx;
+
+	snprintf(d->closed_path, sizeof(d->closed_path), "%s", d->phc.path);
 	hps_phc_close(&d->phc);
 	d->st.device[0] = 0;
 	if (d->disr_fd >= 0)
@@ -360,18 +356,15 @@ static void close_phc(struct daemon *d)
 	d->disr_fd = -1;
 }
 
-/* The PHC's attributes besides its time; see struct hps_phc_attrs. */
+/* The PHC's attributes one by one (a PHC without a record). */
 static void read_attrs(struct daemon *d, struct hps_phc_attrs *a)
 {
-	a->stratum_ret = hps_phc_attr_range(&d->phc, "stratum", 0, 255,
-					    &a->stratum);
-	a->leapflags_ret = hps_phc_attr_range(&d->phc, "leapflags", 0, 3,
-					      &a->leapflags);
+	a->stratum_ret = hps_phc_attr_ll(&d->phc, "stratum", &a->stratum);
+	a->leapflags_ret = hps_phc_attr_ll(&d->phc, "leapflags",
+					   &a->leapflags);
 	a->leap_pending_ret = hps_phc_attr_ll(&d->phc, "leap_pending",
 					      &a->leap_pending);
-	/* a rate of more than 10 % is no clock's: ignored */
-	a->freq_ret = hps_phc_attr_range(&d->phc, "freq_ppb", -100000000,
-					 100000000, &a->freq_ppb);
+	a->freq_ret = hps_phc_attr_ll(&d->phc, "freq_ppb", &a->freq_ppb);
 	a->disruptions_ret = hps_phc_attr_ll(&d->phc, "disruptions",
 					     &a->disruptions);
 }
@@ -381,15 +374,16 @@ static void read_attrs(struct daemon *d, struct hps_phc_attrs *a)
  * its state in one read; a PHC without one (not hv_ptp_ext's, or an older
  * hv_ptp_ext), one attribute at a time.
  */
-static int read_module(struct daemon *d, struct hps_disc_in *in)
+static int act_phc_read(void *ctx, int64_t *bound, struct hps_phc_attrs *a)
 {
-	int ret = hps_phc_record(&d->phc, &in->bound_ns, &in->attrs);
+	struct daemon *d = ctx;
+	int ret = hps_phc_record(&d->phc, bound, a);
 
 	if (ret != -ENOENT)
 		return ret;
-	ret = hps_phc_error_bound(&d->phc, &in->bound_ns);
+	ret = hps_phc_error_bound(&d->phc, bound);
 	if (!ret)
-		read_attrs(d, &in->attrs);
+		read_attrs(d, a);
 	return ret;
 }
 
@@ -418,104 +412,58 @@ static int64_t realtime_minus_monotonic(void)
 	return diff;
 }
 
-/*
- * The measurement's instant on CLOCK_MONOTONIC: its own system timestamp
- * (the crosstimestamp's, or the middle of the best window), not a clock
- * read after it returns, which a preemption can make milliseconds late
- * (at a slew's 5 %, 50 us of phase each). Read after the measurement
- * when that is implausible: before the poll began, or after now.
- */
-static int64_t measured_at(struct daemon *d, const struct hps_measurement *m,
-			   int64_t poll_mono)
+static int act_phc_measure(void *ctx, int reprobe, struct hps_measurement *m,
+			   int64_t *rt_mono)
 {
-	int64_t now = now_ns(CLOCK_MONOTONIC), at = m->sys_ns - d->rt_mono;
-
-	return at >= poll_mono && at <= now ? at : now;
-}
-
-/*
- * The measurement's instant on the servo's time base, which the system
- * clock's corrections do not scale: it advances as the PHC's time
- * (sys_ns - offset_ns) does, or, where that moved otherwise than
- * CLOCK_MONOTONIC since the last measurement (a step of the host's
- * time, another PHC), as CLOCK_MONOTONIC did.
- */
-static int64_t servo_time(struct daemon *d, const struct hps_disc_in *in)
-{
-	int64_t phc = in->m.sys_ns - in->m.offset_ns, at = phc;
-	int64_t dp = phc - d->meas_phc, dm = in->mono_ns - d->meas_mono;
-
-	if (d->meas_mono)
-		at = d->meas_at +
-		     (dm > 0 && llabs(dp - dm) <= dm / 8 + 1000000 ? dp : dm);
-	d->meas_at = at;
-	d->meas_phc = phc;
-	d->meas_mono = in->mono_ns;
-	d->meas_sys = in->m.sys_ns;
-	return at;
-}
-
-/* One poll, at @mono (CLOCK_MONOTONIC, ns): read, decide, apply. */
-static void update(struct daemon *d, int64_t mono)
-{
-	struct hps_status *st = &d->st;
-	struct hps_disc_in in = { .mono_ns = mono };
-	struct hps_disc_out out;
-	char what[160];
+	struct daemon *d = ctx;
 	int ret;
 
-	in.realtime_ns = now_ns(CLOCK_REALTIME);
-	if (hps_disc_quiet(&d->disc, in.realtime_ns))
-		return;
-	if (d->phc.fd < 0)
-		try_open(d);
-	if (d->phc.fd < 0) {
-		missed(d, mono);
-		return;
-	}
-	if (st->updates % REPROBE_EVERY == REPROBE_EVERY - 1)
+	if (reprobe)
 		d->phc.mode = HPS_MODE_PRECISE;	/* falls back by itself */
-	/*
-	 * The module's view (when the PHC is hv_ptp_ext's) and its other
-	 * attributes first, the offset last: the correction then follows
-	 * its measurement by the servo's arithmetic alone, and the servo is
-	 * told when it took effect (at a slew's 5 %, each millisecond
-	 * between the two is 50 us).
-	 */
-	ret = read_module(d, &in);
-	if (!ret) {
-		d->rt_mono = realtime_minus_monotonic();
-		ret = hps_phc_measure(&d->phc, d->cfg.samples, &in.m);
-		in.mono_ns = measured_at(d, &in.m, mono);
-		in.at_ns = servo_time(d, &in);
-	}
-	if (ret) {
-		st->read_errors++;
-		if (!hps_phc_transient(ret)) {
-			hps_log(LOG_WARNING, "%s: %s; holding the frequency",
-				d->phc.path, strerror(-ret));
-			close_phc(d);
-		} else if (ret != -EAGAIN && !d->read_err_logged) {
-			hps_log(LOG_WARNING, "%s: %s; holding the frequency until it answers",
-				d->phc.path,
-				ret == -ERANGE ? "a timestamp out of range" :
-				ret == -EBADMSG ? "error_bound_ns is no number" :
-				strerror(-ret));
-			d->read_err_logged = 1;
-		}
-		missed(d, mono);
-		return;
-	}
-	if (d->read_err_logged)
-		hps_log(LOG_NOTICE, "%s answers again", d->phc.path);
-	d->read_err_logged = 0;
-	snprintf(st->mode, sizeof(st->mode), "%s", hps_mode_name(d->phc.mode));
-	in.interfered = hps_clock_interfered(&d->adj, what, sizeof(what)) > 0;
-	if (in.interfered)
+	*rt_mono = realtime_minus_monotonic();
+	ret = hps_phc_measure(&d->phc, d->cfg.samples, m);
+	if (!ret)
+		snprintf(d->st.mode, sizeof(d->st.mode), "%s",
+			 hps_mode_name(d->phc.mode));
+	return ret;
+}
+
+static int act_interfered(void *ctx)
+{
+	struct daemon *d = ctx;
+	char what[160];
+	int ret = hps_clock_interfered(&d->adj, what, sizeof(what));
+
+	if (ret > 0)
 		hps_log(LOG_WARNING, "another program changed the clock: %s",
 			what);
-	hps_disc_update(&d->disc, &in, &out);
-	apply(d, &out);
+	return ret;
+}
+
+static int act_step(void *ctx, int64_t delta_ns)
+{
+	(void)ctx;
+	return hps_clock_step(delta_ns);
+}
+
+static int act_set_freq(void *ctx, double ppb, int64_t *at_ns)
+{
+	struct daemon *d = ctx;
+
+	return hps_clock_set_freq(&d->adj, ppb, at_ns);
+}
+
+static int act_clear_error(void *ctx)
+{
+	(void)ctx;
+	return hps_clock_clear_error();
+}
+
+static int act_set_sync(void *ctx, int synced, int leap, int64_t est_ns)
+{
+	struct daemon *d = ctx;
+
+	return hps_clock_set_sync(&d->adj, synced, leap, est_ns, est_ns);
 }
 
 static void reload(struct daemon *d)
@@ -526,10 +474,8 @@ static void reload(struct daemon *d)
 		hps_log(LOG_ERR, "reload failed; keeping the old configuration");
 		return;
 	}
-	if (strcmp(c.device, d->cfg.device)) {
-		close_phc(d);
-	}
-	if (hps_disc_reconfigure(&d->disc, &c)) {
+	/* another device: the core closes the PHC, the next poll finds it */
+	if (hps_disc_reconfigure(d->disc, &c)) {
 		hps_log(LOG_ERR, "out of memory");
 		exit(EXIT_RUNTIME);
 	}
@@ -559,7 +505,7 @@ static void wait_until(struct daemon *d, int64_t wake)
 	if (ppoll(&p, d->disr_fd >= 0, &ts, NULL) == 1 &&
 	    (p.revents & (POLLPRI | POLLERR))) {
 		count = disruption_armed(d);
-		if (count >= 0 && hps_disc_disruption(&d->disc, count)) {
+		if (count >= 0 && hps_disc_disruption(d->disc, count)) {
 			hps_log(LOG_NOTICE, "the PHC reports a disruption (%lld)",
 				count);
 			publish(d);
@@ -572,6 +518,7 @@ static int run(struct daemon *d)
 	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t wd_usec = 0;
 	int64_t next, next_wd, wake, mono;
+	struct hps_poll p;
 	double ppb = 0;
 	int ret;
 
@@ -584,7 +531,21 @@ static int run(struct daemon *d)
 		hps_log(LOG_ERR, "adjtimex: %s", strerror(-ret));
 		return EXIT_RUNTIME;
 	}
-	if (hps_disc_init(&d->disc, &d->cfg, ppb, &d->st))
+	d->act = (struct hps_actuator){
+		.ctx = d,
+		.now_ns = act_now,
+		.phc_open = act_phc_open,
+		.phc_close = act_phc_close,
+		.phc_read = act_phc_read,
+		.phc_measure = act_phc_measure,
+		.interfered = act_interfered,
+		.step = act_step,
+		.set_freq = act_set_freq,
+		.clear_error = act_clear_error,
+		.set_sync = act_set_sync,
+	};
+	d->disc = hps_disc_create(&d->cfg, ppb, &d->st, &d->act);
+	if (!d->disc)
 		return EXIT_RUNTIME;
 	d->phc.fd = -1;
 	d->disr_fd = -1;
@@ -607,23 +568,23 @@ static int run(struct daemon *d)
 		}
 		mono = now_ns(CLOCK_MONOTONIC);
 		if (mono >= next) {
-			update(d, mono);
-			publish(d);
 			/*
 			 * The next poll a whole interval (poll_ms, or the
 			 * servo's shorter one while it starts or slews) after
 			 * this one, even when this one ran late (a loaded
-			 * machine), not back on the grid: the servo turns an offset into a
-			 * frequency over the interval since the last poll (ppb
-			 * = ns / s), so catching up 25 ms after a late poll at
-			 * 250 ms multiplied its gains tenfold. A 5 us offset,
-			 * within lock_us, then moved the frequency estimate by
-			 * ki * 5 us / 25 ms = 60 ppm; holdover kept that, and
-			 * its error estimate, which takes the frequency noise
-			 * of an update to be the offsets' jitter per poll_ms,
-			 * did not cover it.
+			 * machine), not back on the grid: the servo turns an
+			 * offset into a frequency over the interval since the
+			 * last poll (ppb = ns / s), so catching up 25 ms after
+			 * a late poll at 250 ms multiplied its gains tenfold.
+			 * A 5 us offset, within lock_us, then moved the
+			 * frequency estimate by ki * 5 us / 25 ms = 60 ppm;
+			 * holdover kept that, and its error estimate, which
+			 * takes the frequency noise of an update to be the
+			 * offsets' jitter per poll_ms, did not cover it.
 			 */
-			next = mono + hps_disc_next_poll_ns(&d->disc);
+			next = mono + hps_disc_poll(d->disc, &p);
+			log_poll(d, &p);
+			publish(d);
 		}
 		if (wd_usec && now_ns(CLOCK_MONOTONIC) >= next_wd) {
 			sd_notify(0, "WATCHDOG=1");
@@ -644,8 +605,7 @@ static int run(struct daemon *d)
 	if (d->cfg.prometheus_file[0])
 		unlink(d->cfg.prometheus_file);
 	clockbound_void(d);
-	close_phc(d);
-	hps_disc_destroy(&d->disc);
+	hps_disc_destroy(d->disc);
 	return 0;
 }
 

@@ -442,22 +442,7 @@ int hps_phc_error_bound(struct hps_phc *p, int64_t *bound)
 	int ret;
 
 	ret = hps_phc_attr_str(p, "error_bound_ns", buf, sizeof(buf));
-	if (ret == -ENOENT) {
-		*bound = 100;
-		return 0;
-	}
 	return ret ? ret : parse_bound(buf, bound);
-}
-
-/* @s parsed as an integer within [@min, @max]: 0, -EINVAL or -ERANGE. */
-static int parse_range(const char *s, long long min, long long max,
-		       long long *v)
-{
-	int ret = parse_ll(s, v);
-
-	if (ret)
-		return ret;
-	return *v < min || *v > max ? -ERANGE : 0;
 }
 
 int hps_phc_record(struct hps_phc *p, int64_t *bound, struct hps_phc_attrs *a)
@@ -482,27 +467,16 @@ int hps_phc_record(struct hps_phc *p, int64_t *bound, struct hps_phc_attrs *a)
 		if (!strcmp(tok, "error_bound_ns"))
 			bound_ret = parse_bound(val, bound);
 		else if (!strcmp(tok, "stratum"))
-			a->stratum_ret = parse_range(val, 0, 255, &a->stratum);
+			a->stratum_ret = parse_ll(val, &a->stratum);
 		else if (!strcmp(tok, "leapflags"))
-			a->leapflags_ret = parse_range(val, 0, 3, &a->leapflags);
+			a->leapflags_ret = parse_ll(val, &a->leapflags);
 		else if (!strcmp(tok, "leap_pending"))
 			a->leap_pending_ret = parse_ll(val, &a->leap_pending);
-		/* a rate of more than 10 % is no clock's: refused */
 		else if (!strcmp(tok, "freq_ppb"))
-			a->freq_ret = parse_range(val, -100000000, 100000000,
-						  &a->freq_ppb);
+			a->freq_ret = parse_ll(val, &a->freq_ppb);
 		else if (!strcmp(tok, "disruptions"))
 			a->disruptions_ret = parse_ll(val, &a->disruptions);
 	}
 	/* a record without a bound is not the module's: no number */
 	return bound_ret == -ENOENT ? -EBADMSG : bound_ret;
-}
-
-int hps_phc_attr_range(struct hps_phc *p, const char *name,
-		       long long min, long long max, long long *v)
-{
-	char buf[64];
-	int ret = hps_phc_attr_str(p, name, buf, sizeof(buf));
-
-	return ret ? ret : parse_range(buf, min, max, v);
 }

@@ -93,9 +93,9 @@ int hps_phc_transient(int err);
 int hps_phc_attr_ll(struct hps_phc *p, const char *name, long long *v);
 /*
  * The module's error_bound_ns: 0 when it is read, saturated at
- * HPS_MAX_BOUND_NS. 100 ns for a PHC that is not hv_ptp_ext's (hv_utils':
- * its resolution; it has no model), -EAGAIN while the module has no model
- * ("-1"), -EBADMSG for anything else that is no count of ns.
+ * HPS_MAX_BOUND_NS. -ENOENT for a PHC that is not hv_ptp_ext's (the core
+ * decides what that means), -EAGAIN while the module has no model ("-1"),
+ * -EBADMSG for anything else that is no count of ns.
  */
 #define HPS_MAX_BOUND_NS	(1LL << 50)	/* 13 days */
 int hps_phc_error_bound(struct hps_phc *p, int64_t *bound);
@@ -103,9 +103,8 @@ int hps_phc_error_bound(struct hps_phc *p, int64_t *bound);
 /*
  * What the PHC publishes besides its time (hv_ptp_ext's timesync group),
  * each with the result of reading it: 0, -ENOENT (the clock has no such
- * attribute: another driver), or another -errno (unreadable, or out of
- * the range the daemon asks for: stratum 0..255, leapflags 0..3,
- * freq_ppb within +-10^8).
+ * attribute: another driver), or another -errno (unreadable; and, once
+ * the core has judged it, -ERANGE: out of the range it believes).
  */
 struct hps_phc_attrs {
 	int stratum_ret;
@@ -123,16 +122,15 @@ struct hps_phc_attrs {
 /*
  * The module's error bound and @a from one read of its record attribute
  * (one consistent copy of its state; see the module's ABI document).
- * Returns what hps_phc_error_bound() would for the bound, each field of
- * @a has its own result as read_attrs would give it (-ENOENT for a key
- * the record lacks), and -ENOENT as a whole when the PHC has no record
- * (not hv_ptp_ext's, or an older one): read the attributes one by one.
+ * Returns what hps_phc_error_bound() would for the bound; each field of
+ * @a has its own result as hps_phc_attr_ll() would give it for the
+ * attribute of that name (-ENOENT for a key the record lacks; the values
+ * as they are, whether they are believed is the core's to judge); and
+ * -ENOENT as a whole when the PHC has no record (not hv_ptp_ext's, or an
+ * older one): read the attributes one by one.
  */
 int hps_phc_record(struct hps_phc *p, int64_t *bound, struct hps_phc_attrs *a);
 
-/* hps_phc_attr_ll(), and -ERANGE unless min <= value <= max */
-int hps_phc_attr_range(struct hps_phc *p, const char *name,
-		       long long min, long long max, long long *v);
 int hps_phc_attr_str(struct hps_phc *p, const char *name, char *buf,
 		     size_t len);
 

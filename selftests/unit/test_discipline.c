@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * user/discipline.c, the daemon's clock policy, against an exact simulated
- * system clock: the scenarios the guest tests run (tools/testing/selftests
- * style in selftests/hv_ptp_ext/sync_daemon.c), in milliseconds. The
- * simulation applies what the core decides as hv-ptp-sync.c does (a step,
- * the frequency, the kernel's sync state) and knows the true error of the
- * system clock at every poll, so the core's error estimate is checked
- * against the truth: while the kernel is told "synchronised", the true
- * error is within esterror, always.
+ * user/discipline.c, the daemon's core, against an exact simulated system
+ * clock: the scenarios the guest tests run (tools/testing/selftests style
+ * in selftests/hv_ptp_ext/sync_daemon.c), in milliseconds. The core runs
+ * its own poll (hps_disc_poll(): open, read, measure, decide, apply)
+ * through an actuator on the simulation, as it runs through hv-ptp-sync.c's
+ * on the system: the same sequence, the servo's time base included. The
+ * simulation knows the true error of the system clock at every poll, so
+ * the core's error estimate is checked against the truth: while the kernel
+ * is told "synchronised", the true error is within esterror, always.
  */
 #include <errno.h>
 #include <math.h>
@@ -24,7 +25,8 @@
 struct sim {
 	struct hps_config cfg;
 	struct hps_status st;
-	struct hps_disc d;
+	struct hps_disc *d;
+	struct hps_actuator act;	/* the core's view of this simulation */
 	struct hps_phc_attrs attrs;	/* what the PHC publishes */
 	int64_t mono;			/* true time, ns */
 	int64_t realtime0;		/* CLOCK_REALTIME at mono 0, ns */
@@ -34,6 +36,11 @@ struct sim {
 	double phc_noise_ns;		/* PHC error, uniform +- */
 	int64_t bound_ns;		/* the PHC's published error bound */
 	int phc_ok;			/* 0: no PHC (no measurement) */
+	int phc_open;			/* the core has it open */
+	int phc_opens;			/* ... how often it opened it */
+	int reopen;			/* the next read fails (ENODEV) once */
+	int fixed;			/* measure fixed_ns, not the error */
+	int64_t fixed_ns;
 	double late_ns;			/* polls late by up to this */
 	int64_t apply_ns;		/* corrections take effect up to this late */
 	int64_t lag_ns;			/* the last one's, at random */
@@ -71,6 +78,127 @@ static double uniform(struct sim *s)
 	return (double)(s->rng >> 11) / (1ULL << 53) * 2 - 1;
 }
 
+/* ---- the actuator on the simulation ---- */
+
+static int64_t sim_realtime(const struct sim *s)
+{
+	return s->realtime0 + s->mono + llround(s->err_ns);
+}
+
+static int64_t act_now(void *ctx, clockid_t id)
+{
+	struct sim *s = ctx;
+
+	return id == CLOCK_REALTIME ? sim_realtime(s) : s->mono;
+}
+
+static int act_phc_open(void *ctx)
+{
+	struct sim *s = ctx;
+
+	if (!s->phc_ok)
+		return -ENODEV;
+	s->phc_open = 1;
+	s->phc_opens++;
+	return 0;
+}
+
+static void act_phc_close(void *ctx)
+{
+	((struct sim *)ctx)->phc_open = 0;
+}
+
+static int act_phc_read(void *ctx, int64_t *bound, struct hps_phc_attrs *a)
+{
+	struct sim *s = ctx;
+
+	if (!s->phc_ok || s->reopen) {
+		s->reopen = 0;
+		return -ENODEV;
+	}
+	*a = s->attrs;
+	/* bound_ns < 0: a PHC that publishes none (hv_utils') */
+	*bound = s->bound_ns;
+	return s->bound_ns < 0 ? -ENOENT : 0;
+}
+
+static int act_phc_measure(void *ctx, int reprobe, struct hps_measurement *m,
+			   int64_t *rt_mono)
+{
+	struct sim *s = ctx;
+
+	(void)reprobe;
+	*rt_mono = sim_realtime(s) - s->mono;
+	m->offset_ns = s->fixed ? s->fixed_ns :
+		       llround(s->err_ns + s->phc_noise_ns * uniform(s));
+	m->sys_ns = sim_realtime(s);
+	m->window_ns = 0;
+	return 0;
+}
+
+static int act_interfered(void *ctx)
+{
+	struct sim *s = ctx;
+	int i = s->interfered;
+
+	s->interfered = 0;
+	return i;
+}
+
+static int act_step(void *ctx, int64_t delta_ns)
+{
+	struct sim *s = ctx;
+
+	s->err_ns += delta_ns;
+	s->kernel_err_ns = 0;
+	s->steps_applied++;
+	return 0;
+}
+
+/* A new correction takes effect up to apply_ns after the call. */
+static int act_set_freq(void *ctx, double ppb, int64_t *at_ns)
+{
+	struct sim *s = ctx;
+
+	/* booked since the last update, up to a 4 ms tick before */
+	if (s->grid_ppb > 0)
+		s->kernel_err_ns += (ppb - s->corr_ppb) * 4e-3 *
+				    (uniform(s) + 1) / 2;
+	s->corr_ppb = ppb;
+	s->lag_ns = llround(s->apply_ns * (uniform(s) + 1) / 2);
+	*at_ns = sim_realtime(s) + s->lag_ns;
+	return 0;
+}
+
+static int act_clear_error(void *ctx)
+{
+	struct sim *s = ctx;
+
+	s->clears++;
+	if (!s->ignore_clears)
+		s->kernel_err_ns = 0;
+	return 0;
+}
+
+/* The kernel's side of hps_clock_set_sync(), and the honesty check. */
+static int act_set_sync(void *ctx, int synced, int leap, int64_t est_ns)
+{
+	struct sim *s = ctx;
+	double err = fabs(s->err_ns);
+
+	s->synced = synced;
+	s->leap = leap;
+	s->esterror = est_ns;
+	if (s->synced) {
+		s->polls_synced++;
+		if (err > s->esterror)
+			s->outside++;
+		if (s->esterror && err / s->esterror > s->worst_ratio)
+			s->worst_ratio = err / s->esterror;
+	}
+	return 0;
+}
+
 static void sim_init(struct sim *s, double kernel_freq_ppb)
 {
 	memset(s, 0, sizeof(*s));
@@ -86,26 +214,22 @@ static void sim_init(struct sim *s, double kernel_freq_ppb)
 	s->attrs.leapflags = 0;
 	s->attrs.freq_ppb = 0;
 	s->attrs.leap_pending = 0;
-	if (hps_disc_init(&s->d, &s->cfg, kernel_freq_ppb, &s->st))
+	s->act = (struct hps_actuator){
+		.ctx = s,
+		.now_ns = act_now,
+		.phc_open = act_phc_open,
+		.phc_close = act_phc_close,
+		.phc_read = act_phc_read,
+		.phc_measure = act_phc_measure,
+		.interfered = act_interfered,
+		.step = act_step,
+		.set_freq = act_set_freq,
+		.clear_error = act_clear_error,
+		.set_sync = act_set_sync,
+	};
+	s->d = hps_disc_create(&s->cfg, kernel_freq_ppb, &s->st, &s->act);
+	if (!s->d)
 		abort();	/* out of memory */
-}
-
-/* The kernel's side of hps_clock_set_sync(), and the honesty check. */
-static void apply_sync(struct sim *s, const struct hps_disc_out *out)
-{
-	double err = fabs(s->err_ns);
-
-	s->synced = out->synced;
-	s->leap = out->leap;
-	s->esterror = out->est_error_ns;
-	hps_disc_sync_set(&s->d, out);
-	if (s->synced) {
-		s->polls_synced++;
-		if (err > s->esterror)
-			s->outside++;
-		if (s->esterror && err / s->esterror > s->worst_ratio)
-			s->worst_ratio = err / s->esterror;
-	}
 }
 
 /*
@@ -120,7 +244,7 @@ static void check_bound(struct sim *s)
 	struct hps_disc_bound b;
 	int k;
 
-	hps_disc_bound(&s->d, s->mono, s->mono, 0, &b);
+	hps_disc_bound(s->d, s->mono, s->mono, 0, &b);
 	s->cb_status = b.status;
 	s->cb = b;
 	if (b.status != HPS_CB_SYNCHRONIZED && b.status != HPS_CB_FREE_RUNNING)
@@ -155,20 +279,19 @@ static void kernel_run(struct sim *s, int64_t ns, double corr_ppb)
 }
 
 /*
- * One poll: the clock runs for the interval the daemon waits
- * (hps_disc_next_poll_ns(), late by up to late_ns at random), then
- * read -> decide -> apply.
+ * One poll: the clock runs for the interval the daemon waits (as the core
+ * says, late by up to late_ns at random), then the core's own poll
+ * through the actuator.
  */
 static void poll_once(struct sim *s)
 {
-	int64_t dt = hps_disc_next_poll_ns(&s->d), a;
-	struct hps_disc_in in = { 0 };
-	struct hps_disc_out out;
+	int64_t dt = hps_disc_next_poll_ns(s->d), a;
+	struct hps_poll p;
 
 	if (s->late_ns)
 		dt += llround(s->late_ns * (uniform(s) + 1) / 2);
 
-	/* a new correction takes effect apply_ns after the poll */
+	/* the last correction took effect lag_ns after its poll */
 	a = dt < s->lag_ns ? dt : s->lag_ns;
 	if (s->grid_ppb > 0) {
 		kernel_run(s, a, s->corr_before);
@@ -180,45 +303,12 @@ static void poll_once(struct sim *s)
 	s->corr_before = s->corr_ppb;
 	s->mono += dt;
 	s->polls++;
-	in.mono_ns = s->mono;
-	in.realtime_ns = s->realtime0 + s->mono + llround(s->err_ns);
-	if (hps_disc_quiet(&s->d, in.realtime_ns)) {
+	hps_disc_poll(s->d, &p);
+	if (p.quiet) {
 		s->quiet++;
 		return;
 	}
-	if (!s->phc_ok) {
-		hps_disc_missed(&s->d, s->mono, &out);
-	} else {
-		in.m.offset_ns = llround(s->err_ns + s->phc_noise_ns * uniform(s));
-		in.m.sys_ns = in.realtime_ns;
-		in.bound_ns = s->bound_ns;
-		in.attrs = s->attrs;
-		in.interfered = s->interfered;
-		s->interfered = 0;
-		hps_disc_update(&s->d, &in, &out);
-	}
-	s->events |= out.events;
-	if (out.step) {
-		s->err_ns -= out.step_offset_ns;
-		s->kernel_err_ns = 0;
-		s->steps_applied++;
-		hps_disc_stepped(&s->d, &out);
-	}
-	if (out.set_freq) {
-		/* booked since the last update, up to a 4 ms tick before */
-		if (s->grid_ppb > 0)
-			s->kernel_err_ns += (out.freq_ppb - s->corr_ppb) *
-					    4e-3 * (uniform(s) + 1) / 2;
-		s->corr_ppb = out.freq_ppb;
-		s->lag_ns = llround(s->apply_ns * (uniform(s) + 1) / 2);
-		hps_disc_applied(&s->d, s->mono + s->lag_ns);
-	}
-	if (out.clear_error) {
-		s->clears++;
-		if (!s->ignore_clears)
-			s->kernel_err_ns = 0;
-	}
-	apply_sync(s, &out);
+	s->events |= p.events;
 	check_bound(s);
 }
 
@@ -248,7 +338,7 @@ static double settle_s(struct sim *s, double ns, double max_s)
 
 static void sim_done(struct sim *s)
 {
-	hps_disc_destroy(&s->d);
+	hps_disc_destroy(s->d);
 }
 
 /*
@@ -407,7 +497,7 @@ TEST(clean_start)
 			sim_init(&s, c[i % ARRAY_SIZE(c)].ppb);
 			s.rng = seed;
 			s.cfg.makestep_threshold = c[i % ARRAY_SIZE(c)].makestep;
-			ASSERT_EQ(0, hps_disc_reconfigure(&s.d, &s.cfg));
+			ASSERT_EQ(0, hps_disc_reconfigure(s.d, &s.cfg));
 			s.late_ns = late ? 50e6 : 0;
 			s.apply_ns = late ? 8000000 : 0;
 			err0 = s.err_ns = c[i % ARRAY_SIZE(c)].off_ns;
@@ -488,9 +578,10 @@ TEST(holdover_30s_and_reopen)
 	EXPECT_GT(100, fabs(s.corr_ppb + 12000));
 	EXPECT_EQ(0, s.st.reach);
 
+	/* the core finds the PHC again at its next poll */
 	s.phc_ok = 1;
-	hps_disc_new_phc(&s.d);
 	run_s(&s, 30);
+	EXPECT_EQ(2, s.phc_opens);
 	EXPECT_STREQ("locked", s.st.state);
 	EXPECT_GT(1000, fabs(s.err_ns));
 	EXPECT_EQ(0, s.outside);
@@ -514,7 +605,7 @@ TEST(holdover_right_after_lock)
 	for (seed = 1; seed <= 8; seed++) {
 	sim_init(&s, 100000);
 	s.cfg.poll_ms = 500;
-	ASSERT_EQ(0, hps_disc_reconfigure(&s.d, &s.cfg));
+	ASSERT_EQ(0, hps_disc_reconfigure(s.d, &s.cfg));
 	s.rng = seed;
 	s.err_ns = 5e6;
 	s.natural_ppb = -7000;
@@ -586,32 +677,37 @@ TEST(host_unsynchronised)
 }
 
 /*
- * Each hostile or missing attribute value, as phc.c's range checks hand
- * them over: one that cannot be read (or is out of range) is no sync we
- * vouch for; one that does not exist (another driver's PHC) is no doubt.
+ * Each hostile or missing attribute value, as the PHC hands them over
+ * (values as they read, or the error of reading them): the core believes
+ * a stratum in 0..255, a leap indicator in 0..3 and a rate within 10 %;
+ * one out of range, or that cannot be read, is no sync we vouch for; one
+ * that does not exist (another driver's PHC) is no doubt.
  */
 TEST(hostile_attributes)
 {
 	static const struct {
 		const char *what;
 		int stratum_ret, leapflags_ret, freq_ret, leap_pending_ret;
-		long long stratum, leap_pending;
+		long long stratum, leapflags, freq_ppb, leap_pending;
 		int synced, stratum_now, leap;
 	} cases[] = {
-		{ "a good host", 0, 0, 0, 0, 2, 0, 1, 3, HPS_LEAP_NONE },
-		{ "hv_utils' PHC: none of them", -ENOENT, -ENOENT, -ENOENT, -ENOENT, 0, 0, 1, 3, HPS_LEAP_NONE },
-		{ "stratum 0 (TimeSync before 4.0)", 0, 0, 0, 0, 0, 0, 1, 3, HPS_LEAP_NONE },
-		{ "stratum out of range", -ERANGE, 0, 0, 0, 0, 0, 0, 16, HPS_LEAP_UNSYNC },
-		{ "stratum unreadable", -EIO, 0, 0, 0, 0, 0, 0, 16, HPS_LEAP_UNSYNC },
-		{ "stratum 15", 0, 0, 0, 0, 15, 0, 1, 16, HPS_LEAP_NONE },
-		{ "stratum 255", 0, 0, 0, 0, 255, 0, 0, 16, HPS_LEAP_UNSYNC },
-		{ "leapflags out of range", 0, -ERANGE, 0, 0, 2, 0, 0, 16, HPS_LEAP_UNSYNC },
-		{ "freq_ppb out of range", 0, 0, -ERANGE, 0, 2, 0, 1, 3, HPS_LEAP_NONE },
-		{ "leap_pending 7", 0, 0, 0, 0, 2, 7, 1, 3, HPS_LEAP_NONE },
-		{ "leap_pending -1", 0, 0, 0, 0, 2, -1, 1, 3, HPS_LEAP_NONE },
-		{ "leap_pending unreadable", 0, 0, 0, -EIO, 2, 1, 1, 3, HPS_LEAP_NONE },
-		{ "leap_pending 1", 0, 0, 0, 0, 2, 1, 1, 3, HPS_LEAP_INSERT },
-		{ "leap_pending 2", 0, 0, 0, 0, 2, 2, 1, 3, HPS_LEAP_DELETE },
+		{ "a good host", 0, 0, 0, 0, 2, 0, 0, 0, 1, 3, HPS_LEAP_NONE },
+		{ "hv_utils' PHC: none of them", -ENOENT, -ENOENT, -ENOENT, -ENOENT, 0, 0, 0, 0, 1, 3, HPS_LEAP_NONE },
+		{ "stratum 0 (TimeSync before 4.0)", 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, HPS_LEAP_NONE },
+		{ "stratum 300", 0, 0, 0, 0, 300, 0, 0, 0, 0, 16, HPS_LEAP_UNSYNC },
+		{ "stratum -7", 0, 0, 0, 0, -7, 0, 0, 0, 0, 16, HPS_LEAP_UNSYNC },
+		{ "stratum unreadable", -EIO, 0, 0, 0, 0, 0, 0, 0, 0, 16, HPS_LEAP_UNSYNC },
+		{ "stratum no number", -EINVAL, 0, 0, 0, 0, 0, 0, 0, 0, 16, HPS_LEAP_UNSYNC },
+		{ "stratum 15", 0, 0, 0, 0, 15, 0, 0, 0, 1, 16, HPS_LEAP_NONE },
+		{ "stratum 255", 0, 0, 0, 0, 255, 0, 0, 0, 0, 16, HPS_LEAP_UNSYNC },
+		{ "leapflags 12", 0, 0, 0, 0, 2, 12, 0, 0, 0, 16, HPS_LEAP_UNSYNC },
+		{ "freq_ppb 999999999", 0, 0, 0, 0, 2, 0, 999999999, 0, 1, 3, HPS_LEAP_NONE },
+		{ "freq_ppb unreadable", 0, 0, -EIO, 0, 2, 0, 999999999, 0, 1, 3, HPS_LEAP_NONE },
+		{ "leap_pending 7", 0, 0, 0, 0, 2, 0, 0, 7, 1, 3, HPS_LEAP_NONE },
+		{ "leap_pending -1", 0, 0, 0, 0, 2, 0, 0, -1, 1, 3, HPS_LEAP_NONE },
+		{ "leap_pending unreadable", 0, 0, 0, -EIO, 2, 0, 0, 1, 1, 3, HPS_LEAP_NONE },
+		{ "leap_pending 1", 0, 0, 0, 0, 2, 0, 0, 1, 1, 3, HPS_LEAP_INSERT },
+		{ "leap_pending 2", 0, 0, 0, 0, 2, 0, 0, 2, 1, 3, HPS_LEAP_DELETE },
 	};
 	struct sim s;
 	size_t i;
@@ -624,7 +720,8 @@ TEST(hostile_attributes)
 		s.attrs.freq_ret = cases[i].freq_ret;
 		s.attrs.leap_pending_ret = cases[i].leap_pending_ret;
 		s.attrs.stratum = cases[i].stratum;
-		s.attrs.freq_ppb = cases[i].freq_ret ? 999999999 : 0;
+		s.attrs.leapflags = cases[i].leapflags;
+		s.attrs.freq_ppb = cases[i].freq_ppb;
 		s.attrs.leap_pending = cases[i].leap_pending;
 		run_s(&s, 2);
 		EXPECT_EQ(cases[i].synced, s.synced) TH_LOG("%s", cases[i].what);
@@ -676,7 +773,7 @@ TEST(leap_second)
 	sim_done(&s);
 	sim_init(&s, 0);
 	s.cfg.leap = 0;
-	ASSERT_EQ(0, hps_disc_reconfigure(&s.d, &s.cfg));
+	ASSERT_EQ(0, hps_disc_reconfigure(s.d, &s.cfg));
 	s.attrs.leap_pending = 2;
 	run_s(&s, 30);
 	EXPECT_EQ(HPS_LEAP_NONE, s.leap);
@@ -717,7 +814,7 @@ TEST(makestep_limit)
 
 	sim_init(&s, 0);
 	s.cfg.makestep_limit = 3;
-	ASSERT_EQ(0, hps_disc_reconfigure(&s.d, &s.cfg));
+	ASSERT_EQ(0, hps_disc_reconfigure(s.d, &s.cfg));
 	run_s(&s, 30);
 	s.err_ns += 2.0 * SEC;
 	run_s(&s, 10);
@@ -809,7 +906,6 @@ TEST(clockbound_honest)
 		free_seen += s.cb_status == HPS_CB_FREE_RUNNING;
 	}
 	s.phc_ok = 1;
-	hps_disc_new_phc(&s.d);
 	run_s(&s, 30);
 	TH_LOG("%d synchronized and %d free-running polls, %d checks, %d outside, worst %.2f of the bound",
 	       synced_seen, free_seen, s.cb_checked, s.cb_outside, s.cb_worst);
@@ -838,7 +934,7 @@ TEST(clockbound_noisy_short_poll)
 	for (seed = 1; seed <= 4; seed++) {
 		sim_init(&s, 0);
 		s.cfg.poll_ms = 250;
-		hps_disc_reconfigure(&s.d, &s.cfg);
+		hps_disc_reconfigure(s.d, &s.cfg);
 		s.rng = seed;
 		s.natural_ppb = -3500;
 		s.phc_noise_ns = 4000;
@@ -870,8 +966,8 @@ TEST(disruption_marker)
 
 	sim_init(&s, 0);
 	s.attrs.disruptions = 7;
-	hps_disc_new_phc(&s.d);
 	run_s(&s, 10);
+	EXPECT_EQ(1, s.phc_opens);
 	EXPECT_EQ(0, s.st.marker);
 	EXPECT_EQ(7, s.st.module_disruptions);
 	EXPECT_EQ(HPS_CB_SYNCHRONIZED, s.cb_status);
@@ -890,8 +986,8 @@ TEST(disruption_marker)
 	EXPECT_EQ(1, s.st.marker);
 
 	/* between polls: at once; the same count again is nothing */
-	EXPECT_EQ(1, hps_disc_disruption(&s.d, 9));
-	EXPECT_EQ(0, hps_disc_disruption(&s.d, 9));
+	EXPECT_EQ(1, hps_disc_disruption(s.d, 9));
+	EXPECT_EQ(0, hps_disc_disruption(s.d, 9));
 	EXPECT_EQ(2, s.st.marker);
 	s.attrs.disruptions = 9;
 	poll_once(&s);
@@ -900,10 +996,16 @@ TEST(disruption_marker)
 	run_s(&s, 10);
 	EXPECT_EQ(HPS_CB_SYNCHRONIZED, s.cb_status);
 
-	/* the PHC again (a module loaded again counts from 0: no second one) */
-	hps_disc_new_phc(&s.d);
+	/*
+	 * the PHC gone (a read fails: ENODEV closes it) and found again at
+	 * the next poll; a module loaded again counts from 0: no second one
+	 */
+	s.reopen = 1;
+	poll_once(&s);
+	EXPECT_EQ(0, s.phc_open);
 	s.attrs.disruptions = 0;
 	poll_once(&s);
+	EXPECT_EQ(2, s.phc_opens);
 	EXPECT_EQ(3, s.st.marker);
 	run_s(&s, 10);
 
@@ -924,6 +1026,31 @@ TEST(disruption_marker)
 	sim_done(&s);
 }
 
+/*
+ * hv_utils' PHC: no bound of its own (its 100 ns resolution is taken),
+ * none of hv_ptp_ext's attributes, no count of disruptions: followed and
+ * locked, the kernel told synchronised, but never vouched for to
+ * applications.
+ */
+TEST(foreign_phc)
+{
+	struct sim s;
+
+	sim_init(&s, 0);
+	s.bound_ns = -1;
+	s.attrs.stratum_ret = s.attrs.leapflags_ret = -ENOENT;
+	s.attrs.freq_ret = s.attrs.leap_pending_ret = -ENOENT;
+	s.attrs.disruptions_ret = -ENOENT;
+	run_s(&s, 30);
+	EXPECT_STREQ("locked", s.st.state);
+	EXPECT_EQ(100, s.st.error_bound_ns);
+	EXPECT_EQ(1, s.synced);
+	EXPECT_EQ(-1, s.st.module_disruptions);
+	EXPECT_EQ(HPS_CB_UNKNOWN, s.cb_status);
+	EXPECT_EQ(0, s.outside);
+	sim_done(&s);
+}
+
 /* Nothing measured yet: no bound, void at once, status unknown. */
 TEST(clockbound_before_measuring)
 {
@@ -931,7 +1058,7 @@ TEST(clockbound_before_measuring)
 	struct sim s;
 
 	sim_init(&s, 0);
-	hps_disc_bound(&s.d, 5 * SEC, 5 * SEC, 0, &b);
+	hps_disc_bound(s.d, 5 * SEC, 5 * SEC, 0, &b);
 	EXPECT_EQ(HPS_CB_UNKNOWN, b.status);
 	EXPECT_EQ(b.as_of_ns, b.void_after_ns);
 	EXPECT_EQ(HPS_MAX_BOUND_NS, b.bound_ns);
@@ -947,20 +1074,14 @@ TEST(clockbound_before_measuring)
  */
 TEST(jitter_after_wrap)
 {
-	struct hps_disc_in in = { 0 };
-	struct hps_disc_out out;
 	struct sim s;
 	int i;
 
 	sim_init(&s, 0);
+	s.fixed = 1;
 	for (i = 0; i < 3 * HPS_RMS_LEN + 5; i++) {
-		in.mono_ns = (i + 1) * SEC;
-		in.realtime_ns = s.realtime0 + in.mono_ns;
-		in.m.offset_ns = 1000LL * i;
-		in.m.sys_ns = in.realtime_ns;
-		in.bound_ns = s.bound_ns;
-		in.attrs = s.attrs;
-		hps_disc_update(&s.d, &in, &out);
+		s.fixed_ns = 1000LL * i;
+		poll_once(&s);
 		if (i >= 1)
 			ASSERT_EQ(1000, s.st.jitter_ns) {
 				TH_LOG("after %d offsets: jitter %lld ns", i + 1,
