@@ -94,6 +94,18 @@ void hps_status_print_tracking(FILE *f, const struct hps_status *st,
 void hps_status_print_sources(FILE *f, const struct hps_status *st,
 			      int64_t now_mono_ns);
 
+enum { HPS_NS_PLUS = 1, HPS_NS_ABS = 2 };
+
+/*
+ * @ns as seconds with nine decimals, exactly (no double rounding):
+ * "-0.000000012"; HPS_NS_PLUS: "+" on non-negative values; HPS_NS_ABS: no
+ * sign. Returns @buf.
+ */
+const char *hps_fmt_ns(char *buf, size_t len, int64_t ns, int flags);
+
+/* Seconds since the last update at CLOCK_MONOTONIC @now_mono_ns; < 0: none. */
+double hps_status_age_s(const struct hps_status *st, int64_t now_mono_ns);
+
 /* Every field as one JSON object (plus "age_s"), newline-terminated. */
 void hps_status_print_json(FILE *f, const struct hps_status *st,
 			   int64_t now_mono_ns);
