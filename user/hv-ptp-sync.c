@@ -21,13 +21,8 @@
 #include <unistd.h>
 
 #include "caps.h"
-#include "clockadj.h"
-#include "clockbound.h"
-#include "config.h"
-#include "discipline.h"
+#include "hv-ptp-sync.h"
 #include "log.h"
-#include "phc.h"
-#include "status.h"
 
 #define EXIT_USAGE	1
 #define EXIT_RUNTIME	2
@@ -35,30 +30,7 @@
 
 static volatile sig_atomic_t got_hup, got_term;
 
-struct daemon {
-	struct hps_config cfg;
-	const char *config_path;
-	int config_explicit;
-	struct override {		/* --key=value, --key value */
-		const char *key, *value;
-		int key_len;
-	} *overrides;
-	int n_overrides;
-
-	struct hps_phc phc;
-	struct hps_disc *disc;
-	struct hps_actuator act;	/* the core's PHC and system clock */
-	struct hps_clockadj adj;
-	struct hps_status st;
-	struct hps_cb_writer cb;	/* the ClockBound segment, if any */
-	char cb_path[PATH_MAX];		/* ... and where it is */
-	int disr_fd;			/* the module's disruptions attribute */
-	char closed_path[32];		/* the PHC closed last, for the log */
-	int phc_logged;			/* "no PHC" said once */
-	int read_err_logged;		/* a transient read error said once */
-};
-
-static int64_t now_ns(clockid_t id)
+int64_t hps_now_ns(clockid_t id)
 {
 	struct timespec ts;
 
@@ -119,114 +91,6 @@ static int load_config(struct daemon *d, struct hps_config *c)
 	return 0;
 }
 
-static int64_t ts_to_ns(const struct timespec *ts)
-{
-	return ts->tv_sec * 1000000000LL + ts->tv_nsec;
-}
-
-static struct timespec ns_to_ts(int64_t ns)
-{
-	return (struct timespec){ .tv_sec = ns / 1000000000,
-				  .tv_nsec = ns % 1000000000 };
-}
-
-/* Leaving: the segment's bound is void from now on. */
-static void clockbound_void(struct daemon *d)
-{
-	struct hps_cb_values v = { .status = HPS_CB_UNKNOWN };
-	int64_t now = now_ns(CLOCK_MONOTONIC_COARSE);
-
-	if (!d->cb.seg)
-		return;
-	/* void since the epoch of CLOCK_MONOTONIC: to any reader, at once */
-	v.as_of = ns_to_ts(now);
-	v.void_after = ns_to_ts(0);
-	v.bound_ns = HPS_MAX_BOUND_NS;
-	v.disruption_marker = d->st.marker;
-	hps_cb_write(&d->cb, &v);
-	hps_cb_close(&d->cb);
-}
-
-/* The ClockBound segment at cfg.clockbound_file, (re)opened if it moved. */
-static void clockbound_open(struct daemon *d)
-{
-	char err[PATH_MAX + 128];
-
-	if (!strcmp(d->cb_path, d->cfg.clockbound_file) &&
-	    (d->cb.seg || !d->cb_path[0]))
-		return;
-	clockbound_void(d);
-	snprintf(d->cb_path, sizeof(d->cb_path), "%s", d->cfg.clockbound_file);
-	if (!d->cb_path[0])
-		return;
-	if (hps_cb_open(&d->cb, d->cb_path, err, sizeof(err))) {
-		hps_log(LOG_ERR, "ClockBound segment: %s; not published", err);
-		return;
-	}
-	hps_log(LOG_INFO, "ClockBound segment at %s", d->cb_path);
-	/*
-	 * A segment from before (a restart; systemd keeps the directory):
-	 * its readers saw that marker, and a restart is a disruption.
-	 */
-	if (d->cb.had_prev)
-		hps_disc_restarted(d->disc, d->cb.prev_marker);
-}
-
-/* The bound for applications, into the status and the segment. */
-static void publish_bound(struct daemon *d)
-{
-	struct hps_disc_bound b;
-	struct hps_cb_values v;
-	struct timespec res;
-	int64_t coarse;
-
-	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res))
-		res.tv_sec = 0, res.tv_nsec = 10000000;
-	coarse = now_ns(CLOCK_MONOTONIC_COARSE);
-	hps_disc_bound(d->disc, coarse, now_ns(CLOCK_MONOTONIC),
-		       ts_to_ns(&res), &b);
-	d->st.cb_status = b.status;
-	d->st.cb_bound_ns = b.bound_ns;
-	d->st.cb_max_drift_ppb = b.max_drift_ppb;
-	if (!d->cb.seg)
-		return;
-	v = (struct hps_cb_values){
-		.as_of = ns_to_ts(b.as_of_ns),
-		.void_after = ns_to_ts(b.void_after_ns),
-		.bound_ns = b.bound_ns,
-		.disruption_marker = b.marker,
-		.max_drift_ppb = b.max_drift_ppb,
-		.status = b.status,
-		/* 1 would have ClockBound's clients open VMClock */
-		.disruption_support = 0,
-	};
-	hps_cb_write(&d->cb, &v);
-}
-
-static void publish(struct daemon *d)
-{
-	struct hps_status *st = &d->st;
-	int ret;
-
-	publish_bound(d);
-
-	if (d->cfg.state_file[0]) {
-		ret = hps_status_write(d->cfg.state_file, st);
-		if (ret)
-			hps_log(LOG_WARNING, "%s: %s", d->cfg.state_file,
-				strerror(-ret));
-	}
-	if (d->cfg.prometheus_file[0]) {
-		ret = hps_status_write_prometheus(d->cfg.prometheus_file, st);
-		if (ret)
-			hps_log(LOG_WARNING, "%s: %s",
-				d->cfg.prometheus_file, strerror(-ret));
-	}
-	sd_notifyf(0, "STATUS=%s, offset %+lld ns, frequency %+.3f ppm%s%s",
-		   st->state, (long long)st->last_offset_ns, st->freq_ppm,
-		   st->device[0] ? ", " : "", st->device);
-}
-
 /* Say what a poll did that the log should say. */
 static void log_poll(struct daemon *d, const struct hps_poll *p)
 {
@@ -284,188 +148,6 @@ static void log_poll(struct daemon *d, const struct hps_poll *p)
 	}
 }
 
-/*
- * Read the disruptions attribute through its open file, which arms the
- * next poll() wake-up; returns the count, or -1.
- */
-static long long disruption_armed(struct daemon *d)
-{
-	char buf[32];
-	ssize_t n;
-
-	if (d->disr_fd < 0)
-		return -1;
-	n = pread(d->disr_fd, buf, sizeof(buf) - 1, 0);
-	if (n <= 0) {
-		/* gone (unbound, unloaded): poll() would say so forever */
-		close(d->disr_fd);
-		d->disr_fd = -1;
-		return -1;
-	}
-	buf[n] = 0;
-	return strtoll(buf, NULL, 10);
-}
-
-/* ---- the actuator: the core's PHC and system clock ---- */
-
-static int64_t act_now(void *ctx, clockid_t id)
-{
-	(void)ctx;
-	return now_ns(id);
-}
-
-static int act_phc_open(void *ctx)
-{
-	struct daemon *d = ctx;
-	char err[512];
-	int ret;
-
-	ret = hps_phc_open(&d->phc, d->cfg.device, d->cfg.samples, err,
-			   sizeof(err));
-	if (ret) {
-		if (!d->phc_logged)
-			hps_log(LOG_WARNING, "%s; retrying every poll", err);
-		d->phc_logged = 1;
-		return ret;
-	}
-	d->phc_logged = 0;
-	/* hv_ptp_ext's count of disruptions wakes us (poll(), POLLPRI) */
-	snprintf(err, sizeof(err), "/sys/class/ptp/ptp%d/device/timesync/disruptions",
-		 d->phc.index);
-	d->disr_fd = open(err, O_RDONLY | O_CLOEXEC);
-	disruption_armed(d);
-	hps_log(LOG_INFO, "using %s (\"%s\"%s%s), %s offsets", d->phc.path,
-		d->phc.clock_name, d->phc.driver[0] ? ", driver " : "",
-		d->phc.driver, hps_mode_name(d->phc.mode));
-	snprintf(d->st.device, sizeof(d->st.device), "%s", d->phc.path);
-	snprintf(d->st.clock_name, sizeof(d->st.clock_name), "%s",
-		 d->phc.clock_name);
-	snprintf(d->st.driver, sizeof(d->st.driver), "%s", d->phc.driver);
-	return 0;
-}
-
-static void act_phc_close(void *ctx)
-{
-	struct daemon *d = ctx;
-
-	snprintf(d->closed_path, sizeof(d->closed_path), "%s", d->phc.path);
-	hps_phc_close(&d->phc);
-	d->st.device[0] = 0;
-	if (d->disr_fd >= 0)
-		close(d->disr_fd);
-	d->disr_fd = -1;
-}
-
-/* The PHC's attributes one by one (a PHC without a record). */
-static void read_attrs(struct daemon *d, struct hps_phc_attrs *a)
-{
-	a->stratum_ret = hps_phc_attr_ll(&d->phc, "stratum", &a->stratum);
-	a->leapflags_ret = hps_phc_attr_ll(&d->phc, "leapflags",
-					   &a->leapflags);
-	a->leap_pending_ret = hps_phc_attr_ll(&d->phc, "leap_pending",
-					      &a->leap_pending);
-	a->freq_ret = hps_phc_attr_ll(&d->phc, "freq_ppb", &a->freq_ppb);
-	a->disruptions_ret = hps_phc_attr_ll(&d->phc, "disruptions",
-					     &a->disruptions);
-}
-
-/*
- * The module's bound and attributes: its record, one consistent copy of
- * its state in one read; a PHC without one (not hv_ptp_ext's, or an older
- * hv_ptp_ext), one attribute at a time.
- */
-static int act_phc_read(void *ctx, int64_t *bound, struct hps_phc_attrs *a)
-{
-	struct daemon *d = ctx;
-	int ret = hps_phc_record(&d->phc, bound, a);
-
-	if (ret != -ENOENT)
-		return ret;
-	ret = hps_phc_error_bound(&d->phc, bound);
-	if (!ret)
-		read_attrs(d, a);
-	return ret;
-}
-
-/*
- * CLOCK_REALTIME - CLOCK_MONOTONIC: the kernel slews both alike, so this
- * holds until the clock is stepped. Read between two readings of
- * CLOCK_MONOTONIC close together (a preemption between them would shift
- * it), the closest of three tries.
- */
-static int64_t realtime_minus_monotonic(void)
-{
-	int64_t m1, r, m2, best = INT64_MAX, diff = 0;
-	int i;
-
-	for (i = 0; i < 3; i++) {
-		m1 = now_ns(CLOCK_MONOTONIC);
-		r = now_ns(CLOCK_REALTIME);
-		m2 = now_ns(CLOCK_MONOTONIC);
-		if (m2 - m1 < best) {
-			best = m2 - m1;
-			diff = r - m1 - (m2 - m1) / 2;
-		}
-		if (best < 20000)
-			break;
-	}
-	return diff;
-}
-
-static int act_phc_measure(void *ctx, int reprobe, struct hps_measurement *m,
-			   int64_t *rt_mono)
-{
-	struct daemon *d = ctx;
-	int ret;
-
-	if (reprobe)
-		d->phc.mode = HPS_MODE_PRECISE;	/* falls back by itself */
-	*rt_mono = realtime_minus_monotonic();
-	ret = hps_phc_measure(&d->phc, d->cfg.samples, m);
-	if (!ret)
-		snprintf(d->st.mode, sizeof(d->st.mode), "%s",
-			 hps_mode_name(d->phc.mode));
-	return ret;
-}
-
-static int act_interfered(void *ctx)
-{
-	struct daemon *d = ctx;
-	char what[160];
-	int ret = hps_clock_interfered(&d->adj, what, sizeof(what));
-
-	if (ret > 0)
-		hps_log(LOG_WARNING, "another program changed the clock: %s",
-			what);
-	return ret;
-}
-
-static int act_step(void *ctx, int64_t delta_ns)
-{
-	(void)ctx;
-	return hps_clock_step(delta_ns);
-}
-
-static int act_set_freq(void *ctx, double ppb, int64_t *at_ns)
-{
-	struct daemon *d = ctx;
-
-	return hps_clock_set_freq(&d->adj, ppb, at_ns);
-}
-
-static int act_clear_error(void *ctx)
-{
-	(void)ctx;
-	return hps_clock_clear_error();
-}
-
-static int act_set_sync(void *ctx, int synced, int leap, int64_t est_ns)
-{
-	struct daemon *d = ctx;
-
-	return hps_clock_set_sync(&d->adj, synced, leap, est_ns, est_ns);
-}
-
 static void reload(struct daemon *d)
 {
 	struct hps_config c;
@@ -480,8 +162,8 @@ static void reload(struct daemon *d)
 		exit(EXIT_RUNTIME);
 	}
 	d->cfg = c;
-	clockbound_open(d);
-	publish_bound(d);
+	hps_clockbound_open(d);
+	hps_publish_bound(d);
 	hps_log_init(c.log_level);
 	hps_log(LOG_INFO, "configuration reloaded");
 }
@@ -495,7 +177,7 @@ static void reload(struct daemon *d)
 static void wait_until(struct daemon *d, int64_t wake)
 {
 	struct pollfd p = { .fd = d->disr_fd, .events = POLLPRI };
-	int64_t left = wake - now_ns(CLOCK_MONOTONIC);
+	int64_t left = wake - hps_now_ns(CLOCK_MONOTONIC);
 	struct timespec ts;
 	long long count;
 
@@ -504,11 +186,11 @@ static void wait_until(struct daemon *d, int64_t wake)
 	ts = ns_to_ts(left);
 	if (ppoll(&p, d->disr_fd >= 0, &ts, NULL) == 1 &&
 	    (p.revents & (POLLPRI | POLLERR))) {
-		count = disruption_armed(d);
+		count = hps_disruption_armed(d);
 		if (count >= 0 && hps_disc_disruption(d->disc, count)) {
 			hps_log(LOG_NOTICE, "the PHC reports a disruption (%lld)",
 				count);
-			publish(d);
+			hps_publish(d);
 		}
 	}
 }
@@ -531,19 +213,7 @@ static int run(struct daemon *d)
 		hps_log(LOG_ERR, "adjtimex: %s", strerror(-ret));
 		return EXIT_RUNTIME;
 	}
-	d->act = (struct hps_actuator){
-		.ctx = d,
-		.now_ns = act_now,
-		.phc_open = act_phc_open,
-		.phc_close = act_phc_close,
-		.phc_read = act_phc_read,
-		.phc_measure = act_phc_measure,
-		.interfered = act_interfered,
-		.step = act_step,
-		.set_freq = act_set_freq,
-		.clear_error = act_clear_error,
-		.set_sync = act_set_sync,
-	};
+	hps_actuator_init(d);
 	d->disc = hps_disc_create(&d->cfg, ppb, &d->st, &d->act);
 	if (!d->disc)
 		return EXIT_RUNTIME;
@@ -556,17 +226,17 @@ static int run(struct daemon *d)
 		d->cfg.makestep_limit);
 	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
 		wd_usec = 0;
-	clockbound_open(d);
-	publish_bound(d);
+	hps_clockbound_open(d);
+	hps_publish_bound(d);
 	sd_notify(0, "READY=1");
 
-	next = next_wd = now_ns(CLOCK_MONOTONIC);
+	next = next_wd = hps_now_ns(CLOCK_MONOTONIC);
 	while (!got_term) {
 		if (got_hup) {
 			got_hup = 0;
 			reload(d);
 		}
-		mono = now_ns(CLOCK_MONOTONIC);
+		mono = hps_now_ns(CLOCK_MONOTONIC);
 		if (mono >= next) {
 			/*
 			 * The next poll a whole interval (poll_ms, or the
@@ -584,11 +254,11 @@ static int run(struct daemon *d)
 			 */
 			next = mono + hps_disc_poll(d->disc, &p);
 			log_poll(d, &p);
-			publish(d);
+			hps_publish(d);
 		}
-		if (wd_usec && now_ns(CLOCK_MONOTONIC) >= next_wd) {
+		if (wd_usec && hps_now_ns(CLOCK_MONOTONIC) >= next_wd) {
 			sd_notify(0, "WATCHDOG=1");
-			next_wd = now_ns(CLOCK_MONOTONIC) + wd_usec * 500;
+			next_wd = hps_now_ns(CLOCK_MONOTONIC) + wd_usec * 500;
 		}
 		wake = next;
 		if (wd_usec && next_wd < wake)
@@ -604,7 +274,7 @@ static int run(struct daemon *d)
 		unlink(d->cfg.state_file);
 	if (d->cfg.prometheus_file[0])
 		unlink(d->cfg.prometheus_file);
-	clockbound_void(d);
+	hps_clockbound_void(d);
 	hps_disc_destroy(d->disc);
 	return 0;
 }
@@ -628,11 +298,11 @@ static int status(struct daemon *d, int json)
 		fprintf(stderr, "warning: process %ld is gone; the state is stale\n",
 			st.pid);
 	if (json) {
-		hps_status_print_json(stdout, &st, now_ns(CLOCK_MONOTONIC));
+		hps_status_print_json(stdout, &st, hps_now_ns(CLOCK_MONOTONIC));
 	} else {
-		hps_status_print_tracking(stdout, &st, now_ns(CLOCK_MONOTONIC));
+		hps_status_print_tracking(stdout, &st, hps_now_ns(CLOCK_MONOTONIC));
 		printf("\n");
-		hps_status_print_sources(stdout, &st, now_ns(CLOCK_MONOTONIC));
+		hps_status_print_sources(stdout, &st, hps_now_ns(CLOCK_MONOTONIC));
 	}
 	return 0;
 }
