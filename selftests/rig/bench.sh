@@ -97,7 +97,8 @@ fi
 declare -A NEWER=([trixie]=ABCD [sid]=ABCDFG)
 DOCS=${BENCH_DOCS:-$TOP/docs}
 
-die() { echo "bench: error: $*" >&2; exit 1; }
+RIG_NAME="bench"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # ratio and met: how a goal is judged
 . "$RIG/report.sh"
 [[ $SECS =~ ^[0-9]+$ ]] && ((SECS >= 10 && SECS <= 3600)) ||

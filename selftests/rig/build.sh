@@ -36,8 +36,8 @@ KSFT_DIR=$TOP/.cache/linux-source/tools/testing/selftests
 OUT=$TOP/build/$KVER
 SRC=$OUT/src
 
-log() { echo "build[$KVER]: $*"; }
-die() { echo "build[$KVER]: error: $*" >&2; exit 1; }
+RIG_NAME="build[$KVER]"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ -f $KDIR/Makefile ]] || die "no headers in $KDIR (run selftests/rig/kernels.sh)"
 [[ -f $KSFT_DIR/kselftest_harness.h ]] ||

@@ -22,8 +22,8 @@ case ${1:-} in
 *) echo "usage: deb.sh [--no-lintian]" >&2; exit 2 ;;
 esac
 
-log() { echo "deb: $*"; }
-die() { echo "deb: error: $*" >&2; exit 1; }
+RIG_NAME="deb"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 need=(debhelper dh-dkms libsystemd-dev libcap-dev libjansson-dev pkgconf dpkg-dev fakeroot lintian)
 missing=()

@@ -27,8 +27,8 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 RIG=$TOP/selftests/rig
 SRCTAR=/usr/src/linux-source-6.12.tar.xz
 
-log() { echo "debug-kernel: $*"; }
-die() { echo "debug-kernel: error: $*" >&2; exit 1; }
+RIG_NAME="debug-kernel"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 build_only=0
 case ${1:-} in

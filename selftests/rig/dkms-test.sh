@@ -42,7 +42,8 @@ total_pass=0 total_fail=0
 pass=0 fail=0
 root=
 
-log() { echo "dkms-test: $*"; }
+RIG_NAME="dkms-test"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # in_root COMMAND: COMMAND (sh -c) inside the suite's chroot (in-suite.sh).
 in_root() {

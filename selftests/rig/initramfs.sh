@@ -31,8 +31,8 @@ OUT=$TOP/build/$KVER
 STAGE=$OUT/initramfs
 RIG=$TOP/selftests/rig
 
-log() { echo "initramfs[$KVER]: $*"; }
-die() { echo "initramfs[$KVER]: error: $*" >&2; exit 1; }
+RIG_NAME="initramfs[$KVER]"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ -x $OUT/user/hv-ptp-sync ]] || die "$OUT/user/hv-ptp-sync missing (run selftests/rig/build.sh $KVER)"
 for m in hv_host_sim hv_utils hv_ptp_ext hv_fault_phc; do

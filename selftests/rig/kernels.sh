@@ -27,8 +27,8 @@ DEBS=$CACHE/debs
 KERNELS=$CACHE/kernels
 SRCTAR=/usr/src/linux-source-6.12.tar.xz
 
-log() { echo "kernels: $*"; }
-die() { echo "kernels: error: $*" >&2; exit 1; }
+RIG_NAME="kernels"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 apt_updated=
 apt_update() {

@@ -25,7 +25,8 @@ BINS=(chronyd phc2sys)
 SUITES=("$@")
 ((${#SUITES[@]})) || SUITES=(bookworm trixie sid)
 
-die() { echo "peers: error: $*" >&2; exit 1; }
+RIG_NAME="peers"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 bookworm() {
 	local have=1 p d b

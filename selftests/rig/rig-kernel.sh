@@ -35,8 +35,8 @@ SOURCE=${1:?usage: rig-kernel.sh [--suite SUITE] SOURCE FRAGMENT}
 FRAG=${2:?usage: rig-kernel.sh [--suite SUITE] SOURCE FRAGMENT}
 NAME=$(basename "$FRAG" .config)
 
-log() { echo "rig-kernel[$NAME]: $*" >&2; }
-die() { echo "rig-kernel[$NAME]: error: $*" >&2; exit 1; }
+RIG_NAME="rig-kernel[$NAME]" RIG_LOG_STDERR=1
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ -f $FRAG ]] || die "no $FRAG"
 sroot=

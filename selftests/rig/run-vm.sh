@@ -45,8 +45,8 @@ TIMEOUT=${RIG_TIMEOUT:-3600}
 # "6.1.0-56-amd64" -> "6.1", "6.12.117+deb12-amd64" -> "6.12"
 SHORT=$(sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$KVER")
 
-log() { echo "run-vm[$SHORT]: $*"; }
-die() { echo "run-vm[$SHORT]: error: $*" >&2; exit 1; }
+RIG_NAME="run-vm[$SHORT]"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 kernel=$ROOT/boot/vmlinuz-$KVER
 initrd=$OUT/initramfs.cpio.gz
@@ -183,42 +183,9 @@ elapsed=$(printf '%.0f' "$(echo "$(date +%s.%N) - $start" | bc)")
 boot=$(cat "$LOGS/boot.time" 2>/dev/null || echo "?")
 [[ $boot == "?" ]] || boot=$(printf '%.1f' "$boot")
 
-# Count test cases. Lines from a program are indented with "# ", so its
-# harness's totals read "# # Totals: pass:N fail:N xfail:N xpass:N skip:N
-# error:N"; xfail counts as passed, xpass and error as failed.
-read -r passed failed skipped planned reported < <(tr -d '\r' <"$tap" | awk '
-	function num(key,   s) {
-		if (!match($0, key ":[0-9]+"))
-			return 0
-		s = substr($0, RSTART, RLENGTH)
-		return substr(s, index(s, ":") + 1) + 0
-	}
-	/^1\.\.[0-9]+$/ { plan = substr($0, 4) + 0 }
-	/^# selftests: / { totals = 0; tp = tf = ts = 0 }
-	/^# # Totals: pass:/ {
-		totals = 1
-		tp = num("pass") + num("xfail")
-		tf = num("fail") + num("xpass") + num("error")
-		ts = num("skip")
-	}
-	/^(not )?ok [0-9]+ / {
-		seen++
-		bad = /^not ok/
-		if (totals) {
-			p += tp; f += tf; s += ts
-			if (bad && tf == 0)
-				f++
-		} else if (bad) {
-			f++
-		} else if (/ # SKIP/) {
-			s++
-		} else {
-			p++
-		}
-		totals = 0
-	}
-	END { printf "%d %d %d %d %d\n", p, f, s, plan, seen }
-')
+# Count test cases (lib.sh's tap_count: each program's totals, or its
+# result line where it printed none).
+read -r passed failed skipped planned reported < <(tap_count "$tap")
 
 # Each problem is a failure in the count, as a failed test is: the line
 # below is what readers and check.sh add up, so a run that exits non-zero

@@ -30,8 +30,8 @@ BASE=(gcc make dkms kmod libc6-dev ca-certificates)
 PKGS=("${BASE[@]}" "$@")
 KEY=$(sha256sum "$0" | cut -c1-16)
 
-log() { echo "suite-root $SUITE: $*" >&2; }
-die() { echo "suite-root $SUITE: error: $*" >&2; exit 1; }
+RIG_NAME="suite-root $SUITE" RIG_LOG_STDERR=1
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ((EUID == 0)) || die "debootstrap and chroot need root"
 command -v debootstrap >/dev/null || die "no debootstrap (selftests/rig/deps.sh)"

@@ -24,8 +24,8 @@ DIR=$CACHE/sysroot-$SUITE
 KEY=$(sha256sum "$0" | cut -c1-16)
 MIRROR=${RIG_MIRROR:-http://deb.debian.org/debian}
 
-log() { echo "sysroot: $*" >&2; }
-die() { echo "sysroot: error: $*" >&2; exit 1; }
+RIG_NAME="sysroot" RIG_LOG_STDERR=1
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # kver ROOT: the release of the one kernel in ROOT/boot.
 kver() {

@@ -28,8 +28,8 @@ OUT=$TOP/build/system
 TIMEOUT=${RIG_TIMEOUT:-1800}
 PROFILE=${RIG_SYSTEM_PROFILE:-azure}
 
-log() { echo "system: $*"; }
-die() { echo "system: error: $*" >&2; echo "system: 0 passed, 1 failed, 0 skipped"; exit 1; }
+RIG_NAME="system" RIG_DIE_SUMMARY=system
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ((EUID == 0)) || die "run as root (debootstrap, the image's file owners)"
 
