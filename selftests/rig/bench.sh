@@ -97,6 +97,7 @@ fi
 declare -A NEWER=([trixie]=ABCD [sid]=ABCDFG)
 DOCS=${BENCH_DOCS:-$TOP/docs}
 
+# shellcheck disable=SC2034 # (lib.sh)
 RIG_NAME="bench"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # ratio and met: how a goal is judged

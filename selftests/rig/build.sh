@@ -36,6 +36,7 @@ KSFT_DIR=$TOP/.cache/linux-source/tools/testing/selftests
 OUT=$TOP/build/$KVER
 SRC=$OUT/src
 
+# shellcheck disable=SC2034 # (lib.sh)
 RIG_NAME="build[$KVER]"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

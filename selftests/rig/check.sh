@@ -27,6 +27,7 @@ trap 'echo "${0##*/}: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 RIG=$TOP/selftests/rig
 cd "$TOP"
+# shellcheck disable=SC2034 # (lib.sh)
 RIG_NAME=check
 . "$RIG/lib.sh"
 start=$SECONDS
@@ -37,7 +38,7 @@ times=()
 # empty caches (README), minutes.
 BUDGET_MIN=75
 pids=()
-roots_pid= sysroot_pid=
+roots_pid='' sysroot_pid=''
 
 # kill_tree PID: PID and every process below it (a guest is run-vm.sh,
 # its QEMU, its tail and its freezer).

@@ -22,6 +22,7 @@ case ${1:-} in
 *) echo "usage: deb.sh [--no-lintian]" >&2; exit 2 ;;
 esac
 
+# shellcheck disable=SC2034 # (lib.sh)
 RIG_NAME="deb"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

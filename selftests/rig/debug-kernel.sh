@@ -27,6 +27,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 RIG=$TOP/selftests/rig
 SRCTAR=/usr/src/linux-source-6.12.tar.xz
 
+# shellcheck disable=SC2034 # (lib.sh)
 RIG_NAME="debug-kernel"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

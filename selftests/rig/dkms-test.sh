@@ -42,6 +42,7 @@ total_pass=0 total_fail=0
 pass=0 fail=0
 root=
 
+# shellcheck disable=SC2034 # (lib.sh)
 RIG_NAME="dkms-test"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

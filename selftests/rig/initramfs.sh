@@ -31,6 +31,7 @@ OUT=$TOP/build/$KVER
 STAGE=$OUT/initramfs
 RIG=$TOP/selftests/rig
 
+# shellcheck disable=SC2034 # (lib.sh)
 RIG_NAME="initramfs[$KVER]"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

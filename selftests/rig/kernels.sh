@@ -27,6 +27,7 @@ DEBS=$CACHE/debs
 KERNELS=$CACHE/kernels
 SRCTAR=/usr/src/linux-source-6.12.tar.xz
 
+# shellcheck disable=SC2034 # (lib.sh)
 RIG_NAME="kernels"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # lib.sh: what the rig's scripts share, sourced by each of them:
 #

@@ -25,6 +25,7 @@ BINS=(chronyd phc2sys)
 SUITES=("$@")
 ((${#SUITES[@]})) || SUITES=(bookworm trixie sid)
 
+# shellcheck disable=SC2034 # (lib.sh)
 RIG_NAME="peers"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # report.sh: how the benchmark's report judges a goal, sourced by bench.sh
 # and tested on its own (selftests/unit/test_report.sh).

@@ -35,6 +35,7 @@ SOURCE=${1:?usage: rig-kernel.sh [--suite SUITE] SOURCE FRAGMENT}
 FRAG=${2:?usage: rig-kernel.sh [--suite SUITE] SOURCE FRAGMENT}
 NAME=$(basename "$FRAG" .config)
 
+# shellcheck disable=SC2034 # (lib.sh)
 RIG_NAME="rig-kernel[$NAME]" RIG_LOG_STDERR=1
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -45,6 +45,7 @@ TIMEOUT=${RIG_TIMEOUT:-3600}
 # "6.1.0-56-amd64" -> "6.1", "6.12.117+deb12-amd64" -> "6.12"
 SHORT=$(sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$KVER")
 
+# shellcheck disable=SC2034 # (lib.sh)
 RIG_NAME="run-vm[$SHORT]"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -30,6 +30,7 @@ BASE=(gcc make dkms kmod libc6-dev ca-certificates)
 PKGS=("${BASE[@]}" "$@")
 KEY=$(sha256sum "$0" | cut -c1-16)
 
+# shellcheck disable=SC2034 # (lib.sh)
 RIG_NAME="suite-root $SUITE" RIG_LOG_STDERR=1
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

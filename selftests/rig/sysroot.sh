@@ -24,6 +24,7 @@ DIR=$CACHE/sysroot-$SUITE
 KEY=$(sha256sum "$0" | cut -c1-16)
 MIRROR=${RIG_MIRROR:-http://deb.debian.org/debian}
 
+# shellcheck disable=SC2034 # (lib.sh)
 RIG_NAME="sysroot" RIG_LOG_STDERR=1
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

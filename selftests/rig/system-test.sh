@@ -28,6 +28,7 @@ OUT=$TOP/build/system
 TIMEOUT=${RIG_TIMEOUT:-1800}
 PROFILE=${RIG_SYSTEM_PROFILE:-azure}
 
+# shellcheck disable=SC2034 # (lib.sh)
 RIG_NAME="system" RIG_DIE_SUMMARY=system
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
