@@ -100,8 +100,6 @@ DOCS=${BENCH_DOCS:-$TOP/docs}
 # shellcheck disable=SC2034 # (lib.sh)
 RIG_NAME="bench"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# ratio and met: how a goal is judged
-. "$RIG/report.sh"
 [[ $SECS =~ ^[0-9]+$ ]] && ((SECS >= 10 && SECS <= 3600)) ||
 	die "BENCH_SECONDS must be 10..3600"
 [[ $SETUPS =~ ^[A-E]+$ ]] || die "BENCH_SETUPS: letters A to E"
@@ -288,7 +286,7 @@ plot_phc() {	# plot_phc PROFILE DIR PNG
 
 # ages: our PHC against the oracle by age, pooled over the P runs
 ages() {
-	local j d a dirs=() seeds=()
+	local j d dirs=() seeds=()
 	for j in "${jobs[@]}"; do
 		[[ $j == *:P:* ]] || continue
 		d=$(jobdir "$j")
@@ -305,24 +303,7 @@ ages() {
 	echo "| age | readings | our PHC RMS | by seed | oracle RMS | oracle expected | ratio | within 1.25× |"
 	echo "|---|---|---|---|---|---|---|---|"
 	# one row an age: the sums of squares pooled over the runs' results
-	for a in 30 60 120 300 600; do
-		cat "${dirs[@]/%//results}" | awk -v a="$a" '
-			# rounded to the ns first, as us() and ratio() below take them
-			function us(v) { v = int(v + 0.5); return v < 1000 ? sprintf("%d ns", v) : sprintf("%.2f µs", v / 1000) }
-			$0 ~ /setup=P/ {
-				for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-				k = v["a" a "_n"]; n += k; p += v["a" a "_phc2"]
-				o += v["a" a "_or2"]; w += v["a" a "_var"]
-				per = per (per == "" ? "" : " / ") (k > 0 ? us(sqrt(v["a" a "_phc2"] / k)) : "-")
-			}
-			END {
-				if (!n) { printf "| %d s | 0 | - | - | - | - | missing | **no** |\n", a; exit }
-				r = int(sqrt(p / n) + 0.5) / int(sqrt(o / n) + 0.5)
-				printf "| %d s | %d | %s | %s | %s | %s | %.3g | %s |\n", a, n,
-				       us(sqrt(p / n)), per, us(sqrt(o / n)), us(sqrt(w / n)), r,
-				       r <= 1.25 ? "yes" : "**no**"
-			}'
-	done
+	"$report" ages "${dirs[@]}"
 	gnuplot <<-GP
 	set terminal pngcairo size 1000,600 noenhanced
 	set output "$DOCS/img/bench-azure-ages.png"
@@ -340,106 +321,17 @@ ages() {
 	echo "![PHC and oracle error by age, azure](img/bench-azure-ages.png)"
 }
 
+# the tables and the goals: bench-report (selftests/rig/bench-report.c),
+# built for the host here
+report=$OUT/bench-report
+cc -O2 -Wall -Wextra -Werror -std=gnu11 -o "$report" "$RIG/bench-report.c" -lm ||
+	die "bench-report does not build"
+table() { "$report" table "$@"; }
+goals() { "$report" goals "$@"; }
+goals_ideal() { "$report" goals-ideal "$@"; }
+goals_newer() { "$report" goals-newer "$@"; }
+# us NS: as the tables show it
 us() { awk -v v="$1" 'BEGIN { if (v == "" ) print "-"; else if (v < 0) print "never"; else if (v < 1000) printf "%d ns", v; else if (v < 1e6) printf "%.2f µs", v / 1000; else printf "%.2f ms", v / 1e6 }'; }
-secs() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else if (v < 0) print "never"; else printf "%.1f s", v }'; }
-
-table() {	# table DIR SETUPS
-	local d=$1 x
-	echo "| setup | PHC | offset read | window | PHC error RMS / max | system RMS | p99 | max | within 10 µs after | within 1 µs after | CPU | peak RSS |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-	for x in $(echo "$2" | grep -o .); do
-		f() { field "$d/results" "$x" "$1"; }
-		[[ -n $(f setup) ]] || { echo "| $x | (no result) |||||||||||"; continue; }
-		echo "| $(label "$d" "$x")$( [[ $(f died) == 1 ]] && echo " (died)") | $(phc "$x") | $(f mode) | $(us "$(f window_ns)") | $(us "$(f phc_rms)") / $(us "$(f phc_max)") | $(us "$(f sys_rms)") | $(us "$(f sys_p99)") | $(us "$(f sys_max)") | $(secs "$(f t10)") | $(secs "$(f t1)") | $(f cpu_s) s | $(f rss_kb) KiB |"
-	done
-	echo
-	echo "Reference limit (an estimator that knows the host's true rate and averages its last 32 samples), second half: RMS $(us "$(field "$d/results" "$(echo "$2" | tail -c 2)" ref_rms)")."
-}
-
-# trusts DIR SETUP: the row "chronyd on our PHC within 5 % of the PHC's own
-# error", from the same run's two columns (C and G read hv_ptp_ext's PHC)
-trusts() {
-	local d=$1 x=$2 s p r
-	s=$(field "$d/results" "$x" sys_rms) p=$(field "$d/results" "$x" phc_rms)
-	[[ -n $s ]] || return 0
-	r=$(ratio "$s" "$p")
-	echo "| system RMS: $(label "$d" "$x") within 5 % of the PHC it reads | $(us "$s") vs $(us "$p") | $r | $(met "$r" 1.05) |"
-}
-# goals_ideal DIR: on an exact PHC, hv-ptp-sync adds nothing to it
-goals_ideal() {
-	local d=$1 r t
-	g() { field "$d/results" "$1" "$2"; }
-	echo "| goal | measured | ratio | met |"
-	echo "|---|---|---|---|"
-	r=$(ratio "$(g E sys_rms)" "$(g D sys_rms)")
-	echo "| system RMS: E no worse than phc2sys (D) on the same PHC | $(us "$(g E sys_rms)") vs $(us "$(g D sys_rms)") | $r | $(met "$r" 1) |"
-	t=$(for x in A B C D; do v=$(g $x t10); [[ -z $v ]] || awk -v v="$v" 'BEGIN { if (v >= 0) print v }'; done | sort -g | head -n 1)
-	r=$(ratio "$(g E t10)" "$t")
-	echo "| within 10 µs: E no later than the fastest peer | $(secs "$(g E t10)") vs $(secs "$t") | $r | $(met "$r" 1) |"
-	r=$(ratio "$(g E cpu_s)" "$(g A cpu_s)")
-	echo "| CPU: E ≤ chronyd (A) | $(g E cpu_s) s vs $(g A cpu_s) s | $r | $(met "$r" 1) |"
-	[[ -z $(g C sys_rms) ]] ||
-		printf '\nchronyd (C) on this PHC, whose own error is %s RMS: %s system RMS. That is what chronyd adds to any PHC in this run, its own loop from the same start; the azure tables compare C with the PHC it reads.\n' \
-			"$(us "$(g C phc_rms)")" "$(us "$(g C sys_rms)")"
-}
-
-goals() {	# goals DIR
-	local d=$1 e c dd a best t
-	g() { field "$d/results" "$1" "$2"; }
-	e=$(g E sys_rms) c=$(g C sys_rms) dd=$(g D sys_rms) a=$(g A sys_rms)
-	best=$(printf '%s\n' "$c" "$dd" | { grep . || :; } | sort -g | head -n 1)
-	echo "| goal | measured | ratio | met |"
-	echo "|---|---|---|---|"
-	r=$(ratio "$(g E phc_rms)" "$(g A phc_rms)")
-	echo "| PHC RMS: ours ≤ 1/10 of in-tree | $(us "$(g E phc_rms)") vs $(us "$(g A phc_rms)") | $r | $(met "$r" 0.1) |"
-	r=$(ratio "$e" "$best")
-	echo "| system RMS: E ≤ 1/2 of the better of C and D | $(us "$e") vs $(us "$best") | $r | $(met "$r" 0.5) |"
-	r=$(ratio "$e" "$a")
-	echo "| system RMS: E ≤ 1/10 of A | $(us "$e") vs $(us "$a") | $r | $(met "$r" 0.1) |"
-	t=$(for x in A B C D; do v=$(g $x t10); [[ -z $v ]] || awk -v v="$v" 'BEGIN { if (v >= 0) print v }'; done | sort -g | head -n 1)
-	r=$(ratio "$(g E t10)" "$t")
-	echo "| within 10 µs: E no later than the fastest peer | $(secs "$(g E t10)") vs $(secs "$t") | $r | $(met "$r" 1) |"
-	t=$(for x in A B C D; do v=$(g $x t1); [[ -z $v ]] || awk -v v="$v" 'BEGIN { if (v >= 0) print v }'; done | sort -g | head -n 1)
-	r=$(ratio "$(g E t1)" "$t")
-	echo "| within 1 µs: E ≤ 1/2 of the best peer | $(secs "$(g E t1)") vs $(secs "$t") | $r | $(met "$r" 0.5) |"
-	r=$(ratio "$(g E cpu_s)" "$(g A cpu_s)")
-	echo "| CPU: E ≤ chronyd (A) | $(g E cpu_s) s vs $(g A cpu_s) s | $r | $(met "$r" 1) |"
-	r=$(ratio "$(g E rss_kb)" "$(g A rss_kb)")
-	echo "| peak RSS: E ≤ chronyd (A) | $(g E rss_kb) vs $(g A rss_kb) KiB | $r | $(met "$r" 1) |"
-	r=$(ratio "$e" "$(g E ref_rms)")
-	echo "| E within 2× of the reference limit | $(us "$e") vs $(us "$(g E ref_rms)") | $r | $(met "$r" 2) |"
-	trusts "$d" C
-}
-
-# goals_newer DIR EDIR: hv-ptp-sync (E, of the same profile and seed, in
-# EDIR) against a newer suite's peers (DIR)
-goals_newer() {
-	local d=$1 ed=$2 e best t r x v
-	g() { field "$d/results" "$1" "$2"; }
-	e=$(field "$ed/results" E sys_rms)
-	echo "| goal | measured | ratio | met |"
-	echo "|---|---|---|---|"
-	best=$(for x in C D G; do v=$(g $x sys_rms); if [[ -n $v ]]; then echo "$v $x"; fi; done | sort -g | head -n 1)
-	r=$(ratio "$e" "${best% *}")
-	echo "| system RMS: E ≤ 1/2 of the best peer on hv_ptp_ext's PHC (${best#* }) | $(us "$e") vs $(us "${best% *}") | $r | $(met "$r" 0.5) |"
-	best=$(for x in A B F; do v=$(g $x sys_rms); if [[ -n $v ]]; then echo "$v $x"; fi; done | sort -g | head -n 1)
-	r=$(ratio "$e" "${best% *}")
-	echo "| system RMS: E ≤ 1/10 of the best peer on hv_utils' PHC (${best#* }) | $(us "$e") vs $(us "${best% *}") | $r | $(met "$r" 0.1) |"
-	t=$(for x in A B C D F G; do v=$(g $x t10); [[ -z $v ]] || awk -v v="$v" -v x="$x" 'BEGIN { if (v >= 0) print v, x }'; done | sort -g | head -n 1)
-	r=$(ratio "$(field "$ed/results" E t10)" "${t% *}")
-	echo "| within 10 µs: E no later than the fastest peer (${t#* }) | $(secs "$(field "$ed/results" E t10)") vs $(secs "${t% *}") | $r | $(met "$r" 1) |"
-	t=$(for x in A B C D F G; do v=$(g $x t1); [[ -z $v ]] || awk -v v="$v" -v x="$x" 'BEGIN { if (v >= 0) print v, x }'; done | sort -g | head -n 1)
-	r=$(ratio "$(field "$ed/results" E t1)" "${t% *}")
-	echo "| within 1 µs: E ≤ 1/2 of the fastest peer (${t#* }) | $(secs "$(field "$ed/results" E t1)") vs $(secs "${t% *}") | $r | $(met "$r" 0.5) |"
-	for x in A F; do
-		v=$(g $x cpu_s)
-		[[ -n $v ]] || continue
-		r=$(ratio "$(field "$ed/results" E cpu_s)" "$v")
-		echo "| CPU: E ≤ $(label "$d" "$x") | $(field "$ed/results" E cpu_s) s vs $v s | $r | $(met "$r" 1) |"
-	done
-	trusts "$d" C
-	trusts "$d" G
-}
 
 cmd="make bench"
 [[ -n ${BENCH_PROFILES:-}${BENCH_SETUPS:-}${BENCH_SECONDS:-}${BENCH_SEED:-}${BENCH_AGE_SECONDS:-} ||
