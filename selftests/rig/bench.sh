@@ -303,7 +303,7 @@ ages() {
 	echo "| age | readings | our PHC RMS | by seed | oracle RMS | oracle expected | ratio | within 1.25× |"
 	echo "|---|---|---|---|---|---|---|---|"
 	# one row an age: the sums of squares pooled over the runs' results
-	"$report" ages "${dirs[@]}"
+	"$report_prog" ages "${dirs[@]}"
 	gnuplot <<-GP
 	set terminal pngcairo size 1000,600 noenhanced
 	set output "$DOCS/img/bench-azure-ages.png"
@@ -323,13 +323,13 @@ ages() {
 
 # the tables and the goals: bench-report (selftests/rig/bench-report.c),
 # built for the host here
-report=$OUT/bench-report
-cc -O2 -Wall -Wextra -Werror -std=gnu11 -o "$report" "$RIG/bench-report.c" -lm ||
+report_prog=$OUT/bench-report
+cc -O2 -Wall -Wextra -Werror -std=gnu11 -o "$report_prog" "$RIG/bench-report.c" -lm ||
 	die "bench-report does not build"
-table() { "$report" table "$@"; }
-goals() { "$report" goals "$@"; }
-goals_ideal() { "$report" goals-ideal "$@"; }
-goals_newer() { "$report" goals-newer "$@"; }
+table() { "$report_prog" table "$@"; }
+goals() { "$report_prog" goals "$@"; }
+goals_ideal() { "$report_prog" goals-ideal "$@"; }
+goals_newer() { "$report_prog" goals-newer "$@"; }
 # us NS: as the tables show it
 us() { awk -v v="$1" 'BEGIN { if (v == "" ) print "-"; else if (v < 0) print "never"; else if (v < 1000) printf "%d ns", v; else if (v < 1e6) printf "%.2f µs", v / 1000; else printf "%.2f ms", v / 1e6 }'; }
 
