@@ -103,6 +103,14 @@ static int hv_ptp_gettime64(struct ptp_clock_info *info, struct timespec64 *ts)
  * reads of ours was read from ours. On any other clocksource, or for a
  * system clock other than CLOCK_REALTIME, -EOPNOTSUPP: readers fall back
  * to PTP_SYS_OFFSET_EXTENDED.
+ *
+ * Not get_device_system_crosststamp(): that helper is for a device that
+ * latched its time at a counter value in the past (it interpolates the
+ * timekeeper's history back to it). Ours is evaluated at the snapshot's
+ * own counter value, so the snapshot alone is exact; and naming the TSC
+ * to the helper takes a struct clocksource pointer on 6.1 (the TSC's is
+ * not exported) and a cs_id only from 6.9, so it would bring x86-only
+ * pieces into compat.h for no gain.
  */
 static int hv_ptp_getcrosststamp(struct ptp_clock_info *info,
 				 struct system_device_crosststamp *cts)
