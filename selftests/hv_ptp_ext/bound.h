@@ -154,4 +154,39 @@ static inline void count(struct tally *y, enum reading r, long long err, long lo
 	}
 }
 
+/*
+ * What the tests that read the segment start from (the "daemon.h" and
+ * "measure.h" helpers must be included before this header): our module
+ * on the azure profile at a sample a second, without hv_utils, its PHC
+ * open (*@phc, ptp*@index), hv-ptp-sync started on a fresh segment and
+ * locked, the segment mapped (*@seg). NULL, or the step that failed;
+ * cb_finish() undoes what was done either way.
+ */
+static inline const char *cb_start(pid_t *pid, void **seg, int *phc, int *index)
+{
+	*pid = -1;
+	*seg = NULL;
+	*phc = -1;
+	if (rig_load("--ours --no-hv-utils profile=azure interval_ms=1000"))
+		return "loading the rig";
+	*phc = phc_open_driver("hv_ptp_ext", index);
+	if (*phc < 0)
+		return "opening hv_ptp_ext's PHC";
+	unlink(SEGMENT);
+	*pid = start_daemon("");
+	if (!wait_state("state", "locked", 90000))
+		return "hv-ptp-sync locking within 90 s";
+	*seg = cb_map();
+	return *seg ? NULL : "mapping the segment";
+}
+
+static inline void cb_finish(pid_t pid, void *seg, int phc)
+{
+	if (seg)
+		munmap(seg, 80);
+	if (phc >= 0)
+		close(phc);
+	finish(pid);
+}
+
 #endif

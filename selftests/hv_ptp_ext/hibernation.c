@@ -55,6 +55,8 @@ FIXTURE(pm) {
 
 FIXTURE_SETUP(pm)
 {
+	const char *failed;
+
 	self->pid = -1;
 	self->seg = NULL;
 	self->phc = -1;
@@ -62,24 +64,14 @@ FIXTURE_SETUP(pm)
 		SKIP(return, "not in the rig");
 	if (!can_test_hibernation())
 		SKIP(return, "no hibernation or no PM test levels (CONFIG_HIBERNATION, CONFIG_PM_DEBUG)");
-	ASSERT_EQ(0, rig_load("--ours --no-hv-utils profile=azure interval_ms=1000"));
-	self->phc = phc_open_driver("hv_ptp_ext", &self->index);
-	ASSERT_LE(0, self->phc);
-	unlink(SEGMENT);
-	self->pid = start_daemon("");
-	ASSERT_TRUE(wait_state("state", "locked", 90000));
-	self->seg = cb_map();
-	ASSERT_NE(NULL, self->seg);
+	failed = cb_start(&self->pid, &self->seg, &self->phc, &self->index);
+	ASSERT_EQ(NULL, failed) TH_LOG("%s", failed);
 }
 
 FIXTURE_TEARDOWN(pm)
 {
 	write_str(PM_TEST, "none");
-	if (self->seg)
-		munmap(self->seg, 80);
-	if (self->phc >= 0)
-		close(self->phc);
-	finish(self->pid);
+	cb_finish(self->pid, self->seg, self->phc);
 }
 
 /*

@@ -221,25 +221,30 @@ static void table(const char *dir, const char *setups)
 	}
 }
 
-/* One goal's row: "| WHAT | A vs B | ratio | met |", figures as ns. */
-static void row_ns(const char *what, const struct fig *a, const struct fig *b,
-		   double limit)
+/* how a figure shows */
+typedef const char *(*show_fn)(const struct fig *g, char *buf, size_t len);
+
+/* One goal's row: "| WHAT | A vs B | ratio | met |", figures by @show. */
+static void row(const char *what, const struct fig *a, const struct fig *b,
+		double limit, show_fn show)
 {
 	struct ratio q = ratio(a, b);
 	char x[32], y[32];
 
-	printf("| %s | %s vs %s | %s | %s |\n", what, us(a, x, sizeof(x)),
-	       us(b, y, sizeof(y)), q.text, met(&q, limit));
+	printf("| %s | %s vs %s | %s | %s |\n", what, show(a, x, sizeof(x)),
+	       show(b, y, sizeof(y)), q.text, met(&q, limit));
+}
+
+static void row_ns(const char *what, const struct fig *a, const struct fig *b,
+		   double limit)
+{
+	row(what, a, b, limit, us);
 }
 
 static void row_s(const char *what, const struct fig *a, const struct fig *b,
 		  double limit)
 {
-	struct ratio q = ratio(a, b);
-	char x[32], y[32];
-
-	printf("| %s | %s vs %s | %s | %s |\n", what, secs(a, x, sizeof(x)),
-	       secs(b, y, sizeof(y)), q.text, met(&q, limit));
+	row(what, a, b, limit, secs);
 }
 
 /* as they were written: CPU seconds, KiB */
