@@ -7,6 +7,7 @@
 #include <linux/atomic.h>
 #include <linux/hyperv.h>
 #include <linux/module.h>
+#include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <linux/workqueue.h>
@@ -137,7 +138,11 @@ void hv_ptp_page_check(struct hv_ptp *hp, const struct hv_ref_page *seen,
 	hp->page = *pg;
 	disrupt(hp, HV_PTP_DISRUPT_TSC_PAGE);
 	write_seqlock(&hp->model_lock);
-	hp->pub.model.doubt_ns += jump;
+	/* saturated: the bound sums it with the model's own terms */
+	if (check_add_overflow(hp->pub.model.doubt_ns, jump,
+			       &hp->pub.model.doubt_ns) ||
+	    hp->pub.model.doubt_ns > S64_MAX / 4)
+		hp->pub.model.doubt_ns = S64_MAX / 4;
 	hp->pub.page = *pg;
 	publish_disruptions(hp);
 	write_sequnlock(&hp->model_lock);

@@ -107,7 +107,8 @@ static int act_phc_read(void *ctx, int64_t *bound, struct hps_phc_attrs *a)
 	if (ret != -ENOENT)
 		return ret;
 	ret = hps_phc_error_bound(&d->phc, bound);
-	if (!ret)
+	/* no bound (hv_utils' PHC): its attributes say what it has not */
+	if (!ret || ret == -ENOENT)
 		read_attrs(d, a);
 	return ret;
 }

@@ -55,7 +55,9 @@ struct hps_actuator {
 	/*
 	 * The PHC's error bound (-EAGAIN: no model yet; -ENOENT: the PHC
 	 * publishes none, it is not hv_ptp_ext's; -EBADMSG: no number) and
-	 * its other attributes as they read, without judging their range.
+	 * its other attributes as they read, without judging their range:
+	 * all of them, each with its own result, when it returns 0 or
+	 * -ENOENT.
 	 */
 	int (*phc_read)(void *ctx, int64_t *bound_ns, struct hps_phc_attrs *a);
 	/*

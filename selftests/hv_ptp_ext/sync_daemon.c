@@ -499,7 +499,8 @@ TEST_F_TIMEOUT(daemon, bad_reload, 120)
  * On Debian's hv_utils PHC (no hv_ptp_ext): found by its name, BASIC
  * offsets (it has no EXTENDED or PRECISE). Its own error is a 100 ns
  * quantised extrapolation; on the ideal profile the daemon holds the
- * clock within a few microseconds of it.
+ * clock within a few microseconds of it, and tells applications nothing
+ * it cannot vouch for.
  */
 TEST_F_TIMEOUT(daemon, intree_phc, 120)
 {
@@ -513,6 +514,14 @@ TEST_F_TIMEOUT(daemon, intree_phc, 120)
 	worst = watch_error(100, NULL);
 	TH_LOG("on hv_utils' PHC: worst error over 10 s %+lld ns", worst);
 	EXPECT_GT(20000, llabs(worst));
+	/*
+	 * it publishes no bound and counts no disruptions: its resolution
+	 * taken for a bound, followed, but never vouched for to
+	 * applications (ClockBound status 0, unknown)
+	 */
+	EXPECT_EQ(100, state_ll("error_bound_ns"));
+	EXPECT_EQ(-1, state_ll("module_disruptions"));
+	EXPECT_EQ(0, state_ll("cb_status"));
 	truth_read_ok();
 }
 
