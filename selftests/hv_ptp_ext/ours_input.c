@@ -41,7 +41,7 @@ TEST_F_TIMEOUT(ours, malformed_flood, 600)
 	unsigned int i;
 	int s, outside, splats;
 
-	RIG_SOAK_OR_SKIP();
+	RIG_SOAK_OR_SKIP("flood");
 	ASSERT_EQ(0, start(&self->phc, &self->index, 2,
 			   "--ours --no-hv-utils profile=azure"));
 	splats = kmsg_splats();
@@ -87,7 +87,7 @@ TEST_F_TIMEOUT(ours, sample_storm, 180)
 	long long sent, seen, err = 0;
 	int s, outside = 0, splats;
 
-	RIG_SOAK_OR_SKIP();
+	RIG_SOAK_OR_SKIP("storm");
 	ASSERT_EQ(0, start(&self->phc, &self->index, 2,
 			   "--ours --no-hv-utils profile=azure"));
 	splats = kmsg_splats();

@@ -167,7 +167,7 @@ TEST_F_TIMEOUT(ours, load_unload_cycles, 600)
 	pid_t pids[3];
 	int i, lock, splats;
 
-	RIG_SOAK_OR_SKIP();
+	RIG_SOAK_OR_SKIP("cycles");
 	h = mmap(NULL, 3 * sizeof(*h), PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, h);

@@ -113,7 +113,7 @@ TEST_F_TIMEOUT(ours, wandering_host, 600)
 	long long err = 0, b1, b2, b, bmax = 0, bsum = 0, outside = 0, wide = 0;
 	int i;
 
-	RIG_SOAK_OR_SKIP();
+	RIG_SOAK_OR_SKIP("wander");
 	ASSERT_EQ(0, start(&self->phc, &self->index, 15,
 			   "--ours profile=wander interval_ms=3000"));
 	sleep_ms(15000);

@@ -302,7 +302,7 @@ TEST_F_TIMEOUT(daemon, pause_10_minutes, 900)
 	struct cb c;
 	void *seg;
 
-	RIG_SOAK_OR_SKIP();
+	RIG_SOAK_OR_SKIP("pause");
 	ASSERT_EQ(0, rig_load("--ours --no-hv-utils profile=azure"));
 	self->pid = start_daemon("--poll-ms=500");
 	ASSERT_TRUE(wait_state("state", "locked", 90000));

@@ -25,8 +25,9 @@
 #                  programs take about 50 minutes with two guests sharing
 #                  two cores, the 10-minute pause test among them)
 #   RIG_TESTS      comma-separated globs: run only those tests (rig.tests=)
-#   RIG_SOAK       0: the long soaks skip (rig.soak=0; check.sh runs them
-#                  on 6.12 only)
+#   RIG_SOAK       which long soaks run (rig.soak=; selftests/hv_ptp_ext/
+#                  rig.h names them): 1 or unset all, 0 none, or a list
+#                  such as flood,storm (check.sh shares them out)
 #   RIG_APPEND     more kernel command line
 #   RIG_QEMU_ARGS  more QEMU arguments
 #   RIG_OUT        directory for console.log and tap.log (default build/KVER;
@@ -59,7 +60,7 @@ initrd=$OUT/initramfs.cpio.gz
 append="console=ttyS0 panic=-1 oops=panic clocksource=tsc tsc=reliable"
 append+=" log_buf_len=4M"
 [[ -n ${RIG_TESTS:-} ]] && append+=" rig.tests=$RIG_TESTS"
-[[ ${RIG_SOAK:-1} == 0 ]] && append+=" rig.soak=0"
+[[ ${RIG_SOAK:-1} == 1 ]] || append+=" rig.soak=$RIG_SOAK"
 [[ -n ${RIG_APPEND:-} ]] && append+=" $RIG_APPEND"
 
 LOGS=${RIG_OUT:-$OUT}
