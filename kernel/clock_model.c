@@ -506,8 +506,17 @@ static u64 threshold(const struct hv_cm *cm, u64 ref_ns)
 static void track_excess(struct hv_cm *cm, u64 ref_ns, s64 resid)
 {
 	u64 age = abs64((s64)(ref_ns - cm->fit_ref_ns));
+	/*
+	 * A rate uncertainty beyond MAX_FREQ_PPT is a garbage fit's, as in
+	 * threshold(); bounded so, the quotient below fits 64 bits for any
+	 * age (a wider one is a divide error on x86-64: the fuzzer found
+	 * one, a noise of 2^26 ns over a short window against a reference
+	 * time far from the fit's).
+	 */
+	u64 sigma_freq = cm->sigma_freq_ppt < (u64)MAX_FREQ_PPT ?
+			 cm->sigma_freq_ppt : (u64)MAX_FREQ_PPT;
 	u64 sd = cm->sigma_now_ns +
-		 mul_u64_u64_div_u64(age, cm->sigma_freq_ppt, PPT_PER_UNIT);
+		 mul_u64_u64_div_u64(age, sigma_freq, PPT_PER_UNIT);
 	u64 var;
 	s64 v;
 
