@@ -35,6 +35,7 @@ help:
 	@echo "  modules_install  install hv_ptp_ext.ko for KERNELRELEASE, then depmod"
 	@echo "  install-system   udev rule, modules-load.d and modprobe.d files"
 	@echo "  deb              Debian packages hv-ptp-ext-dkms, hv-ptp-sync in build/deb/"
+	@echo "  rpm              RPM packages hv-ptp-ext-dkms, hv-ptp-sync in build/rpm/ (rpmlint-checked)"
 	@echo "  dkms-source      the module's source as DESTDIR/usr/src/hv_ptp_ext-VERSION, for dkms"
 	@echo "  check            run the test rig (selftests/rig/check.sh; root, Debian 12)"
 	@echo "  unit             the host unit tests (ASan, UBSan; seconds, no root)"
@@ -103,6 +104,11 @@ uninstall:
 deb:
 	selftests/rig/deb.sh
 
+# RPMs from rpm/hv-ptp-ext.spec.in (the version from VERSION), built with
+# rpmbuild from a source tarball that carries the spec; in build/rpm/.
+rpm:
+	selftests/rig/rpm.sh
+
 # What DKMS builds from: Kbuild, kernel/ and dkms.conf with the version.
 dkms-source:
 	rm -rf $(DKMS_SRC)
@@ -152,4 +158,4 @@ style: $(CHECKPATCH)
 		$(filter-out kernel/compat.h,$(wildcard kernel/*.[ch] selftests/host_sim/*.[ch] selftests/fault_phc/*.c))
 	$(CHECKPATCH) --no-tree -f --terse --ignore CONST_STRUCT kernel/compat.h selftests/compat_test.h
 
-.PHONY: all help kerneldir module clean modules_install install-system install uninstall deb dkms-source check check-debug check-system demo bench daemon unit fuzz style
+.PHONY: all help kerneldir module clean modules_install install-system install uninstall deb rpm dkms-source check check-debug check-system demo bench daemon unit fuzz style

@@ -208,12 +208,13 @@ if [[ ${RIG_NO_72:-0} != 1 ]]; then
 fi
 
 # The DKMS matrix: each suite's own dkms, compiler and headers, every
-# flavour, in a chroot of the suite; the .debs with the suite's apt. Its
-# lines, one per suite and flavour, go into the summary.
+# flavour, in a chroot of the suite; the .debs with the suite's apt; the
+# RPMs with trixie's rpm. Its lines, one per suite and flavour, go into
+# the summary.
 step dkms
 "$RIG/dkms-test.sh" 2>&1 | tee "$TOP/build/dkms.out" || rc=1
 # (each line shows twice: as it comes and in the recap at the end)
-mapfile -t dlines < <(grep -E '^(dkms|deb)/[^:]+: [0-9]+ passed' "$TOP/build/dkms.out" |
+mapfile -t dlines < <(grep -E '^(dkms|deb|rpm)/[^:]+: [0-9]+ passed' "$TOP/build/dkms.out" |
 		      awk '!seen[$0]++')
 ((${#dlines[@]})) || dlines=("dkms: 0 passed, 1 failed, 0 skipped")
 summaries+=("${dlines[@]}")

@@ -18,12 +18,23 @@
 # suite's apt: dh-dkms must have built and installed the module for every
 # kernel of the suite; purged, nothing left.
 #
+# The RPMs of "make rpm" (rpm.sh), in the trixie root with its own rpm and
+# dkms (Debian's dkms is upstream's, as EPEL's and SUSE's are): installed,
+# their scriptlets must build and install the module for every kernel;
+# upgraded (rpm -U to a higher version), rebuild it and leave nothing of
+# the old version; erased, leave nothing behind. rpm runs with --nodeps:
+# its database in a Debian root knows none of the Debian packages that
+# provide dkms, the shell or the libraries (the declared Requires are
+# checked apart).
+#
 # Prints one line per suite and kernel, "dkms/SUITE/KVER: N passed,
 # N failed, 0 skipped", one per suite for the packages, "deb/SUITE: ...",
-# a "dkms: ..." line summing them, and exits non-zero on a failure.
+# one for the RPMs, "rpm/trixie: ...", a "dkms: ..." line summing them, and
+# exits non-zero on a failure.
 # A failed check prints what it ran and the end of its output.
 #
-#   RIG_DKMS_SUITES="bookworm trixie sid" (the default) picks suites.
+#   RIG_DKMS_SUITES="bookworm trixie sid" (the default) picks suites;
+#   RIG_RPM_SUITE=trixie (the default) the one for the RPMs ("" for none).
 #   --prefetch: only make (or bring up to date) the suites' roots.
 set -uo pipefail
 
@@ -36,6 +47,9 @@ PARAMS=(clock_name takeover window step_threshold_ns outlier_sigmas
 	outlier_min_ns wander_ppb holdover_ppb stale_ms slew_ms clocksource_rating)
 FLAVOURS=(amd64 cloud-amd64 rt-amd64)
 read -ra SUITES <<<"${RIG_DKMS_SUITES:-bookworm trixie sid}"
+RPM_SUITE=${RIG_RPM_SUITE-trixie}
+# The RPM test's upgrade: a higher version of the same tree.
+RPM_NEXT=$VERSION.1
 OUT=$TOP/build/dkms
 summaries=()
 total_pass=0 total_fail=0
@@ -86,6 +100,23 @@ bookworm_612() {
 		awk '{ print $1 }' | sort -V | tail -n 1
 }
 
+# suite_pkgs SUITE: what the suite's root needs: every flavour's headers,
+# bookworm's 6.12 beside its 6.1, and for the RPM test rpm and the
+# daemon's one library that minbase lacks.
+suite_pkgs() {
+	local f
+
+	for f in "${FLAVOURS[@]}"; do
+		echo "linux-headers-$f"
+	done
+	if [[ $1 == bookworm ]]; then
+		bookworm_612
+	fi
+	if [[ $1 == "$RPM_SUITE" ]]; then
+		printf "%s\n" rpm libjansson4
+	fi
+}
+
 kernel_checks() {
 	local k=$1 ko
 
@@ -117,15 +148,9 @@ gone_checks() {
 }
 
 test_suite() {
-	local suite=$1 pkgs=() kvers=() k f extra
+	local suite=$1 pkgs=() kvers=() k
 
-	for f in "${FLAVOURS[@]}"; do
-		pkgs+=("linux-headers-$f")
-	done
-	if [[ $suite == bookworm ]]; then
-		extra=$(bookworm_612)
-		[[ -n $extra ]] && pkgs+=("$extra")
-	fi
+	mapfile -t pkgs < <(suite_pkgs "$suite")
 	if ! root=$("$RIG/suite-root.sh" "$suite" "${pkgs[@]}"); then
 		fail=1
 		summary "dkms/$suite"
@@ -176,7 +201,90 @@ test_suite() {
 		gone_checks "$k"
 	done
 	summary "deb/$suite"
+	if [[ $suite == "$RPM_SUITE" ]]; then
+		test_rpm "${kvers[@]}"
+		summary "rpm/$suite"
+	fi
 	in_root "apt-get clean" >/dev/null 2>&1
+}
+
+# rpm_installed_checks KVER V: dkms has hv_ptp_ext V installed for KVER, and
+# the module there says V.
+rpm_installed_checks() {
+	local k=$1 v=$2
+
+	check "$k: the scriptlet installed $MOD/$v" \
+		"dkms status $MOD/$v -k $k | grep -q installed"
+	check "$k: modinfo version $v (RPM)" \
+		"modinfo -F version \$(find /lib/modules/$k/updates/dkms -name '$MOD.ko*') | grep -qx '$v'"
+}
+
+# test_rpm KVER...: the RPMs in the suite's root, with its rpm and dkms.
+test_rpm() {
+	local k old=/root/rpms/$VERSION new=/root/rpms/$RPM_NEXT
+	local conf=/etc/hv-ptp-sync.conf mark="# edited by the administrator"
+
+	if ((rpm_built == 0)); then
+		fail=$((fail + 1))
+		echo "not ok - make rpm (above)"
+		return
+	fi
+	# A previous run that stopped half way.
+	in_root "rpm -e --nodeps hv-ptp-ext-dkms hv-ptp-sync; dkms remove $MOD/$VERSION --all;
+		dkms remove $MOD/$RPM_NEXT --all; rm -rf /usr/src/$MOD-* $conf.rpmsave" >/dev/null 2>&1
+	rm -rf "$root/root/rpms"
+	mkdir -p "$root$old" "$root$new"
+	cp "$TOP"/build/rpm/RPMS/*/*.rpm "$root$old/"
+	cp "$TOP/build/rpm-$RPM_NEXT"/RPMS/*/*.rpm "$root$new/"
+
+	check "rpm: hv-ptp-ext-dkms requires dkms" \
+		"rpm -qpR $old/hv-ptp-ext-dkms-*.rpm | grep -qx dkms"
+	check "rpm: hv-ptp-sync requires libjansson, libsystemd, libcap" \
+		"rpm -qpR $old/hv-ptp-sync-*.rpm > /tmp/req &&
+		 grep -q '^libjansson.so.4()' /tmp/req && grep -q '^libsystemd.so.0()' /tmp/req &&
+		 grep -q '^libcap.so.2()' /tmp/req"
+	check "rpm -i $VERSION" "rpm -i --nodeps $old/*.rpm"
+	for k in "$@"; do
+		rpm_installed_checks "$k" "$VERSION"
+	done
+	check "hv-ptp-sync --version (RPM)" "hv-ptp-sync --version | grep -q '$VERSION'"
+	check "rpm -V: the files as packaged" "rpm -V --nodeps hv-ptp-ext-dkms hv-ptp-sync"
+	check "an edit to $conf" "echo '$mark' >>$conf"
+
+	check "rpm -U $RPM_NEXT" "rpm -U --nodeps $new/*.rpm"
+	check "rpm -q: $RPM_NEXT, and $VERSION gone" \
+		"rpm -q hv-ptp-ext-dkms hv-ptp-sync | grep -c -- '-$RPM_NEXT-' | grep -qx 2 &&
+		 ! rpm -q hv-ptp-ext-dkms hv-ptp-sync | grep -q -- '-$VERSION-'"
+	for k in "$@"; do
+		rpm_installed_checks "$k" "$RPM_NEXT"
+	done
+	check "dkms: $MOD/$VERSION gone after the upgrade" \
+		"test ! -e /var/lib/dkms/$MOD/$VERSION && ! dkms status $MOD/$VERSION | grep -q ."
+	check "/usr/src/$MOD-$VERSION gone after the upgrade" "test ! -e /usr/src/$MOD-$VERSION"
+	check "the edit to $conf kept over the upgrade" "grep -qx '$mark' $conf"
+	# The same version again: the old package's %preun takes it out of
+	# DKMS after the new one's files are in; %posttrans puts it back.
+	check "rpm -U --replacepkgs $RPM_NEXT (a reinstall)" "rpm -U --nodeps --replacepkgs $new/*.rpm"
+	for k in "$@"; do
+		check "$k: $MOD/$RPM_NEXT installed after the reinstall" \
+			"dkms status $MOD/$RPM_NEXT -k $k | grep -q installed"
+	done
+
+	check "rpm -e" "rpm -e hv-ptp-ext-dkms hv-ptp-sync"
+	check "rpm -qa: no package left" "! rpm -qa | grep -q hv-ptp"
+	check "nothing left in /var/lib/dkms (RPM)" "test ! -e /var/lib/dkms/$MOD"
+	check "nothing left in /usr/src (RPM)" "! ls -d /usr/src/$MOD-* 2>/dev/null | grep -q ."
+	check "no packaged file left" \
+		"for f in /usr/sbin/hv-ptp-sync /usr/bin/hv-ptp-now /usr/lib/systemd/system/hv-ptp-sync.service \
+			/usr/lib/udev/rules.d/60-hv-ptp-ext.rules /usr/lib/modules-load.d/hv_ptp_ext.conf \
+			/etc/modprobe.d/hv_ptp_ext.conf $conf; do
+			if [ -e \$f ]; then echo \$f left; exit 1; fi
+		 done"
+	check "the edited $conf saved as $conf.rpmsave" "grep -qx '$mark' $conf.rpmsave"
+	in_root "rm -f $conf.rpmsave"
+	for k in "$@"; do
+		gone_checks "$k"
+	done
 }
 
 ((EUID == 0)) || { echo "dkms-test: needs root (chroot)"; echo "dkms: 0 passed, 1 failed, 0 skipped"; exit 1; }
@@ -188,11 +296,7 @@ mkdir -p "$OUT"
 pids=()
 for s in "${SUITES[@]}"; do
 	(
-		pkgs=()
-		for f in "${FLAVOURS[@]}"; do
-			pkgs+=("linux-headers-$f")
-		done
-		[[ $s == bookworm ]] && pkgs+=("$(bookworm_612)")
+		mapfile -t pkgs < <(suite_pkgs "$s")
 		"$RIG/suite-root.sh" "$s" "${pkgs[@]}" >/dev/null
 	) &
 	pids+=($!)
@@ -208,6 +312,11 @@ fi
 
 "$RIG/deb.sh" ||
 	{ echo "dkms-test: make deb failed"; echo "dkms: 0 passed, 1 failed, 0 skipped"; exit 1; }
+# The RPMs, and a higher version of them for the upgrade.
+rpm_built=0
+if [[ -n $RPM_SUITE ]]; then
+	"$RIG/rpm.sh" && "$RIG/rpm.sh" --version "$RPM_NEXT" --no-rpmlint && rpm_built=1
+fi
 
 for s in "${SUITES[@]}"; do
 	suite=$s

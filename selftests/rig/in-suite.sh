@@ -38,6 +38,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The root a mount point of its own, as / is on a booted system: rpm's
+# scriptlets (its unshare plugin, trixie's rpm 4.20) make / private in a
+# mount namespace, which fails on a directory that is no mount point.
+mount --bind "$ROOT" "$ROOT"
+mounts+=("$ROOT")
 for m in /proc /sys /dev "${binds[@]}"; do
 	mkdir -p "$ROOT$m"
 	mount --bind "$m" "$ROOT$m"

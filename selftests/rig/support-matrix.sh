@@ -7,6 +7,7 @@
 #   dkms/SUITE/KVER: P passed, F failed, S skipped   dkms add/build/install,
 #                                                   modinfo, remove
 #   deb/SUITE: ...                                   the .debs, dh-dkms
+#   rpm/SUITE: ...                                   the RPMs' scriptlets
 #   KVER: ...                                        a booted guest's suite
 #   system/SUITE/KVER: ...                           the system test
 #
@@ -15,7 +16,7 @@
 # build/support-matrix.md at the end of every run.
 set -euo pipefail
 
-declare -A dkms deb boot sys
+declare -A dkms deb rpm boot sys
 suites=()
 rows=()
 
@@ -45,18 +46,20 @@ for line in "$@"; do
 	deb/*)
 		deb[${name#deb/}]=$(cell "$counts")
 		suites+=("${name#deb/}") ;;
+	rpm/*)
+		rpm[${name#rpm/}]=$(cell "$counts") ;;
 	[0-9]*)
 		boot[$name]=$(cell "$counts") ;;
 	esac
 done
 
-echo "| suite | kernel | DKMS (the suite's dkms and compiler) | .debs (dh-dkms) | booted in the rig, guest suite | system test (systemd, the .debs) |"
-echo "|---|---|---|---|---|---|"
+echo "| suite | kernel | DKMS (the suite's dkms and compiler) | .debs (dh-dkms) | RPMs (their scriptlets, the suite's dkms) | booted in the rig, guest suite | system test (systemd, the .debs) |"
+echo "|---|---|---|---|---|---|---|"
 for r in "${rows[@]}"; do
 	suite=${r%%/*}
 	kver=${r#*/}
 	booted=${boot[$kver]:--}
-	echo "| $suite | $kver | ${dkms[$r]} | ${deb[$suite]:--} | $booted | ${sys[$r]:--} |"
+	echo "| $suite | $kver | ${dkms[$r]} | ${deb[$suite]:--} | ${rpm[$suite]:--} | $booted | ${sys[$r]:--} |"
 done
 for k in "${!boot[@]}"; do
 	found=0
@@ -64,9 +67,11 @@ for k in "${!boot[@]}"; do
 		[[ ${r#*/} == "$k" ]] && found=1
 	done
 	((found)) && continue
-	echo "| (rig) | $k | - | - | ${boot[$k]} | - |"
+	echo "| (rig) | $k | - | - | - | ${boot[$k]} | - |"
 done
 echo
 echo "(rig): built by make check from Debian's linux-source of that release with"
 echo "the rig's configuration (VMBus as a module), since Debian's images of it"
-echo "build VMBus in. Skipped: the soaks, which run in the 6.12 guest only."
+echo "build VMBus in. Skipped: the soaks, each run in one guest (rig.soak)."
+echo "RPMs: installed, upgraded and erased with rpm in the suite's root; the"
+echo "RPM distributions themselves are packaged for, not booted."
