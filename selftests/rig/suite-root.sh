@@ -57,10 +57,11 @@ in_root() {
 }
 
 # rmroot DIR: removes a root, after unmounting anything still mounted
-# below it (a run killed inside the chroot leaves its bind mounts, and rm
-# would follow them into this checkout or /dev).
+# at or below it (a run killed inside the chroot leaves its bind mounts,
+# and rm would follow them into this checkout or /dev).
 rmroot() {
-	{ findmnt -rn -o TARGET | grep -F "$1/" || :; } | sort -r | xargs -r umount -l
+	findmnt -rn -o TARGET | awk -v r="$1" '$0 == r || index($0, r "/") == 1' |
+		sort -r | xargs -r umount -l
 	rm -rf --one-file-system "$1"
 }
 
