@@ -26,20 +26,8 @@ esac
 RIG_NAME="deb"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-need=(debhelper dh-dkms libsystemd-dev libcap-dev libjansson-dev pkgconf dpkg-dev fakeroot lintian)
-missing=()
-for pkg in "${need[@]}"; do
-	status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
-	[[ $status == ii* ]] || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-	((EUID == 0)) || die "missing ${missing[*]}; install them or run as root"
-	log "installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-		{ apt-get update -qq &&
-		  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
-fi
+need_debs debhelper dh-dkms libsystemd-dev libcap-dev libjansson-dev pkgconf dpkg-dev \
+	fakeroot lintian
 
 version=$(cat "$TOP/VERSION")
 changelog=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)

@@ -10,6 +10,7 @@
 #              die also prints "RIG_DIE_SUMMARY: 0 passed, 1 failed, 0
 #              skipped" when RIG_DIE_SUMMARY is set, so that a part that
 #              dies still counts as failed
+# need_debs    installs the Debian packages a script needs, when missing
 # tap_run      kselftest's runner: programs' TAP wrapped as one suite
 # tap_count    the one TAP reader: what a run of tap_run (or the guest's
 #              runner, guest-init) passed, failed and skipped
@@ -27,6 +28,26 @@ die() {
 	[[ -z ${RIG_DIE_SUMMARY:-} ]] ||
 		echo "$RIG_DIE_SUMMARY: 0 passed, 1 failed, 0 skipped"
 	exit 1
+}
+
+# need_debs PACKAGE...: the PACKAGEs that are not installed, installed
+# with apt-get (as root; "apt-get update" first only if that fails), with
+# a line saying which; dies when one is missing and this is not root.
+need_debs() {
+	local pkg status missing=()
+
+	for pkg in "$@"; do
+		status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
+		[[ $status == ii* ]] || missing+=("$pkg")
+	done
+	((${#missing[@]})) || return 0
+	((EUID == 0)) || die "missing ${missing[*]}; install them or run as root"
+	log "installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" >/dev/null ||
+		{ apt-get update -qq &&
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends "${missing[@]}" >/dev/null; }
 }
 
 # tap_run SUITE PROGRAM...: each PROGRAM (a *.sh through bash) as

@@ -42,20 +42,7 @@ RIG_NAME="rpm"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ $version =~ ^[0-9][0-9A-Za-z.+~]*$ ]] || die "version '$version' is not an RPM version"
-need=(rpm rpmlint rsync)
-missing=()
-for pkg in "${need[@]}"; do
-	status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
-	[[ $status == ii* ]] || missing+=("$pkg")
-done
-if ((${#missing[@]})) && command -v dpkg-query >/dev/null; then
-	((EUID == 0)) || die "missing ${missing[*]}; install them or run as root"
-	log "installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-		{ apt-get update -qq &&
-		  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
-fi
+need_debs rpm rpmlint rsync
 
 # %changelog from debian/changelog: each entry's date, maintainer and
 # version, and its items as "- " lines.
