@@ -271,22 +271,36 @@ static __int128 ts_ns(const struct timespec *ts)
 	return (__int128)ts->tv_sec * 1000000000 + ts->tv_nsec;
 }
 
-int hps_cb_bound_at(const struct hps_cb_values *v, const struct timespec *mono,
-		    int64_t *bound_ns)
+int hps_cb_now(const struct hps_cb_values *v, const struct timespec *mono,
+	       int64_t *bound_ns, int *status)
 {
 	__int128 now = ts_ns(mono), dt, b;
 
-	if (now > ts_ns(&v->void_after) || v->bound_ns < 0)
-		return -ESTALE;
 	if (v->max_drift_ppb >= 1000000000)
 		return -EINVAL;
-	/* as ClockBound's clients: within 1 us before as-of is as-of */
+	/* within 1 us before as-of is as-of; earlier breaks causality */
 	dt = now - ts_ns(&v->as_of);
 	if (dt < -1000)
 		return -ERANGE;
 	if (dt < 0)
 		dt = 0;
-	b = v->bound_ns + (dt * v->max_drift_ppb + 999999999) / 1000000000;
-	*bound_ns = b > INT64_MAX ? INT64_MAX : (int64_t)b;
+	b = (__int128)v->bound_ns +
+	    (dt * v->max_drift_ppb + 999999999) / 1000000000;
+	/* the clients' 64-bit sum would wrap: earliest after latest */
+	if (v->bound_ns < 0 || b > INT64_MAX)
+		return -EOVERFLOW;
+	*bound_ns = (int64_t)b;
+	*status = v->status;
+	if (v->status != HPS_CB_SYNCHRONIZED &&
+	    v->status != HPS_CB_FREE_RUNNING)
+		return 0;
+	/*
+	 * A written status is trusted for the restart grace whatever
+	 * void-after says; after it, free-running until void-after.
+	 */
+	if (now < ts_ns(&v->as_of) + HPS_CB_GRACE_NS)
+		return 0;
+	*status = now < ts_ns(&v->void_after) ? HPS_CB_FREE_RUNNING :
+						 HPS_CB_UNKNOWN;
 	return 0;
 }

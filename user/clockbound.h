@@ -23,8 +23,11 @@
  *	73  padding			u8[7]
  *
  * A reader takes now = CLOCK_REALTIME, bound = bound + max drift x
- * (CLOCK_MONOTONIC_COARSE - as-of), and [now - bound, now + bound];
- * nothing after void-after.
+ * (CLOCK_MONOTONIC - as-of), and [now - bound, now + bound]; it trusts a
+ * written status for 5 s after as-of whatever void-after says, and a
+ * free-running one until void-after (hps_cb_now()). So the writer keeps
+ * void-after at least 5 s after as-of, rewrites the segment at least
+ * once a second, and keeps the bound within HPS_MAX_BOUND_NS.
  */
 #ifndef HPS_CLOCKBOUND_H
 #define HPS_CLOCKBOUND_H
@@ -36,6 +39,8 @@
 #define HPS_CB_DEFAULT_PATH	"/run/clockbound/shm0"
 #define HPS_CB_SIZE		80
 #define HPS_CB_VERSION		2
+/* ClockBound's clients trust a written status this long (as-of + 5 s) */
+#define HPS_CB_GRACE_NS		5000000000LL
 
 enum hps_cb_status {
 	HPS_CB_UNKNOWN = 0,
@@ -88,12 +93,19 @@ int hps_cb_read(const void *seg, size_t len, int tries,
 		struct hps_cb_values *v);
 
 /*
- * The bound at CLOCK_MONOTONIC @mono, as ClockBound's clients compute it:
- * bound + max drift x (mono - as-of), saturated at INT64_MAX; -ESTALE
- * after void-after, -ERANGE more than 1 us before as-of, -EINVAL for a
- * max drift of 10^9 ppb or more.
+ * What ClockBound's clients (2.0.2, clock-bound-shm's compute_bound_at)
+ * make of the segment at CLOCK_MONOTONIC @mono, in integers:
+ *  - the bound: bound + max drift x (mono - as-of), at any age;
+ *  - the status: unknown and disrupted as written; a written
+ *    synchronized or free-running for HPS_CB_GRACE_NS after as-of
+ *    whatever void-after says (a daemon restarting), then free-running
+ *    until void-after, then unknown.
+ * Returns 0; -EINVAL for a max drift of 10^9 ppb or more (malformed);
+ * -ERANGE for @mono more than 1 us before as-of (a causality breach);
+ * -EOVERFLOW where the clients' 64-bit bound would wrap (a negative
+ * bound, or one past INT64_MAX ns: they would give earliest > latest).
  */
-int hps_cb_bound_at(const struct hps_cb_values *v, const struct timespec *mono,
-		    int64_t *bound_ns);
+int hps_cb_now(const struct hps_cb_values *v, const struct timespec *mono,
+	       int64_t *bound_ns, int *status);
 
 #endif

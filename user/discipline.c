@@ -602,6 +602,7 @@ void hps_disc_bound(const struct hps_disc *d, int64_t coarse_ns,
 {
 	const struct hps_status *st = d->st;
 	double drift, since;
+	int64_t void_ns;
 
 	memset(b, 0, sizeof(*b));
 	b->as_of_ns = coarse_ns;
@@ -645,9 +646,25 @@ void hps_disc_bound(const struct hps_disc *d, int64_t coarse_ns,
 	b->bound_ns = sat_add(st->est_error_ns,
 			      (int64_t)ceil(fmin(since * b->max_drift_ppb / 1e9,
 						 HPS_MAX_BOUND_NS)));
-	b->void_after_ns = coarse_ns + 2LL * d->cfg.poll_ms * 1000000 +
-			   VOID_SLACK_MS * 1000000LL;
-	if (d->disrupted)
+	/*
+	 * Two polls and the slack after the measurement (or from now in
+	 * holdover, whose growth is the holdover rate's); never before
+	 * ClockBound's clients stop trusting the written status anyway.
+	 */
+	void_ns = 2LL * d->cfg.poll_ms * 1000000 + VOID_SLACK_MS * 1000000LL;
+	if (d->state != HPS_DISC_HOLDOVER && d->state != HPS_DISC_NO_PHC)
+		void_ns -= (int64_t)since;
+	b->void_after_ns = coarse_ns + (void_ns > HPS_CB_GRACE_NS ?
+					void_ns : HPS_CB_GRACE_NS);
+	if (b->bound_ns >= HPS_MAX_BOUND_NS) {
+		/*
+		 * Beyond what the segment can carry: the clients' 64-bit
+		 * arithmetic must not wrap at any age, and such a bound
+		 * vouches for nothing.
+		 */
+		b->bound_ns = HPS_MAX_BOUND_NS;
+		b->status = d->disrupted ? HPS_CB_DISRUPTED : HPS_CB_UNKNOWN;
+	} else if (d->disrupted)
 		b->status = HPS_CB_DISRUPTED;
 	else if (st->module_disruptions < 0)
 		/*

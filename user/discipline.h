@@ -118,6 +118,14 @@ struct hps_poll {
  * status (enum hps_cb_status) and a marker that changes with every
  * disruption.
  */
+/*
+ * The segment is written after every poll and at least this often
+ * between them, whatever poll_ms: ClockBound's clients trust a written
+ * status for 5 s only (HPS_CB_GRACE_NS), and AWS's own daemon writes
+ * once a second.
+ */
+#define HPS_CB_REFRESH_NS	1000000000LL
+
 struct hps_disc_bound {
 	int64_t as_of_ns;
 	int64_t void_after_ns;

@@ -62,7 +62,7 @@ static int reading(const void *seg, int verbose)
 	struct hps_cb_values v;
 	struct timespec mono, real;
 	int64_t bound, now;
-	int ret;
+	int ret, status;
 
 	ret = hps_cb_read(seg, HPS_CB_SIZE, 1000, &v);
 	if (ret) {
@@ -74,29 +74,31 @@ static int reading(const void *seg, int verbose)
 	 * CLOCK_MONOTONIC (a late second read only widens the bound) */
 	clock_gettime(CLOCK_REALTIME, &real);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
-	ret = hps_cb_bound_at(&v, &mono, &bound);
-	if (ret == -ESTALE) {
-		printf("- - void\n");
-		return EXIT_VOID;
-	}
+	ret = hps_cb_now(&v, &mono, &bound, &status);
 	if (ret) {
 		fprintf(stderr, "hv-ptp-now: %s\n", ret == -ERANGE ?
 			"the segment was computed after now (CLOCK_MONOTONIC)" :
+			ret == -EOVERFLOW ? "a bound beyond 64 bits: malformed" :
 			"a max drift of 10^9 ppb or more: malformed");
 		return EXIT_NOSEG;
+	}
+	/* a vouched status, past the grace and void-after: void */
+	if (status == HPS_CB_UNKNOWN && v.status != HPS_CB_UNKNOWN) {
+		printf("- - void\n");
+		return EXIT_VOID;
 	}
 	now = ns_of(&real);
 	print_ns(now - bound);
 	putchar(' ');
 	print_ns(now + bound);
-	printf(" %s", hps_cb_status_name(v.status));
+	printf(" %s", hps_cb_status_name(status));
 	if (verbose)
 		printf(" bound %lld ns, drift %u ppb, marker %llu, as-of %.3f s ago",
 		       (long long)bound, v.max_drift_ppb,
 		       (unsigned long long)v.disruption_marker,
 		       (ns_of(&mono) - ns_of(&v.as_of)) / 1e9);
 	putchar('\n');
-	switch (v.status) {
+	switch (status) {
 	case HPS_CB_SYNCHRONIZED:
 	case HPS_CB_FREE_RUNNING:
 		return EXIT_OK;

@@ -256,11 +256,14 @@ static int run(struct daemon *d)
 			log_poll(d, &p);
 			hps_publish(d);
 		}
+		/* between polls: the bound grown, at least once a second */
+		if (hps_now_ns(CLOCK_MONOTONIC) >= d->cb_due)
+			hps_publish_bound(d);
 		if (wd_usec && hps_now_ns(CLOCK_MONOTONIC) >= next_wd) {
 			sd_notify(0, "WATCHDOG=1");
 			next_wd = hps_now_ns(CLOCK_MONOTONIC) + wd_usec * 500;
 		}
-		wake = next;
+		wake = next < d->cb_due ? next : d->cb_due;
 		if (wd_usec && next_wd < wake)
 			wake = next_wd;
 		wait_until(d, wake);

@@ -35,6 +35,7 @@ struct daemon {
 	struct hps_status st;
 	struct hps_cb_writer cb;	/* the ClockBound segment, if any */
 	char cb_path[PATH_MAX];		/* ... and where it is */
+	int64_t cb_due;			/* ... written again by then (mono) */
 	int disr_fd;			/* the module's disruptions attribute */
 	char closed_path[32];		/* the PHC closed last, for the log */
 	int phc_logged;			/* "no PHC" said once */

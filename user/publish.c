@@ -63,6 +63,7 @@ void hps_publish_bound(struct daemon *d)
 	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res))
 		res.tv_sec = 0, res.tv_nsec = 10000000;
 	coarse = hps_now_ns(CLOCK_MONOTONIC_COARSE);
+	d->cb_due = hps_now_ns(CLOCK_MONOTONIC) + HPS_CB_REFRESH_NS;
 	hps_disc_bound(d->disc, coarse, hps_now_ns(CLOCK_MONOTONIC),
 		       ts_to_ns(&res), &b);
 	d->st.cb_status = b.status;

@@ -115,7 +115,13 @@ static inline enum reading reading(const void *seg, struct cb *c, long long *err
 	if (sim_truth(&t))
 		return R_ERR;
 	*err_ns = t.real_ns - t.host_ns;
-	if (mono > c->void_after)
+	/*
+	 * As ClockBound 2.0.2's clients: a written synchronized or
+	 * free-running status holds for 5 s after as-of whatever void-after
+	 * says, then until void-after; the bound grows from as-of.
+	 */
+	if ((c->status == CB_SYNCHRONIZED || c->status == CB_FREE_RUNNING) &&
+	    mono >= c->as_of + 5 * NSEC_PER_SEC && mono >= c->void_after)
 		return R_VOID;
 	dt = llabs(mono - c->as_of);
 	*bound_ns = c->bound + (long long)((double)dt * c->drift / 1e9 + 1);

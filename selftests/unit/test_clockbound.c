@@ -244,34 +244,133 @@ TEST(no_torn_reads)
 	hps_cb_close(&w);
 }
 
-/* The client's bound: grows at max drift either side of as-of; void after. */
-TEST(bound_at)
+/*
+ * What ClockBound 2.0.2's clients make of a segment (clock-bound-shm's
+ * compute_bound_at): the bound grows at max drift from as-of, at any age;
+ * a written "synchronized" holds for 5 s after as-of even where
+ * void-after is sooner, then reads free-running until void-after, then
+ * unknown; up to 1 us before as-of is as-of.
+ */
+TEST(as_clients_read_it)
 {
-	struct hps_cb_values v = sample(0);
+	struct hps_cb_values v = sample(0);	/* as-of 100 s, void 103 s */
 	struct timespec t = { .tv_sec = 102, .tv_nsec = 5 };
 	int64_t b;
+	int st;
 
-	ASSERT_EQ(0, hps_cb_bound_at(&v, &t, &b));
+	ASSERT_EQ(0, hps_cb_now(&v, &t, &b, &st));
 	EXPECT_EQ(1000 + 1200, b);	/* 2 s at 600 ppb */
-	/* as the clients: up to 1 us before as-of is as-of, more is refused */
+	EXPECT_EQ(HPS_CB_SYNCHRONIZED, st);
 	t.tv_sec = 100;
 	t.tv_nsec = 5 - 1000;
-	ASSERT_EQ(0, hps_cb_bound_at(&v, &t, &b));
+	ASSERT_EQ(0, hps_cb_now(&v, &t, &b, &st));
 	EXPECT_EQ(1000, b);
 	t.tv_nsec = 5 - 1001;
-	EXPECT_EQ(-ERANGE, hps_cb_bound_at(&v, &t, &b));
-	t.tv_sec = 103;
-	t.tv_nsec = 6;
-	EXPECT_EQ(-ESTALE, hps_cb_bound_at(&v, &t, &b));
+	EXPECT_EQ(-ERANGE, hps_cb_now(&v, &t, &b, &st));
+	/* past void-after, within the grace: still vouched for */
+	t.tv_sec = 104;
+	t.tv_nsec = 999999999;
+	ASSERT_EQ(0, hps_cb_now(&v, &t, &b, &st));
+	EXPECT_EQ(HPS_CB_SYNCHRONIZED, st);
+	EXPECT_EQ(1000 + 3000, b);
+	t.tv_sec = 105;
+	t.tv_nsec = 5;
+	ASSERT_EQ(0, hps_cb_now(&v, &t, &b, &st));
+	EXPECT_EQ(HPS_CB_UNKNOWN, st);
+	/* a void-after beyond the grace: free-running until it */
+	v.void_after.tv_sec = 110;
+	ASSERT_EQ(0, hps_cb_now(&v, &t, &b, &st));
+	EXPECT_EQ(HPS_CB_FREE_RUNNING, st);
+	t.tv_sec = 110;
+	ASSERT_EQ(0, hps_cb_now(&v, &t, &b, &st));
+	EXPECT_EQ(HPS_CB_UNKNOWN, st);
+	/* disrupted and unknown as written, at any age */
+	v.status = HPS_CB_DISRUPTED;
+	ASSERT_EQ(0, hps_cb_now(&v, &t, &b, &st));
+	EXPECT_EQ(HPS_CB_DISRUPTED, st);
 	t.tv_sec = 101;
 	v.max_drift_ppb = 1000000000;
-	EXPECT_EQ(-EINVAL, hps_cb_bound_at(&v, &t, &b));
+	EXPECT_EQ(-EINVAL, hps_cb_now(&v, &t, &b, &st));
+	/* a bound the clients' 64 bits cannot hold, now or later */
 	v.max_drift_ppb = 999999999;
-	v.void_after.tv_sec = INT32_MAX;
-	t.tv_sec = INT32_MAX - 1;
 	v.bound_ns = INT64_MAX - 5;
-	ASSERT_EQ(0, hps_cb_bound_at(&v, &t, &b));
-	EXPECT_EQ(INT64_MAX, b);
+	EXPECT_EQ(-EOVERFLOW, hps_cb_now(&v, &t, &b, &st));
+	v.bound_ns = -1;
+	EXPECT_EQ(-EOVERFLOW, hps_cb_now(&v, &t, &b, &st));
+}
+
+/*
+ * A daemon stopped and started again: an application that mapped the
+ * segment before (ClockBound's clients map it once, at open, and never
+ * look at the path again) sees the stop (void: unknown) and then the new
+ * daemon's values in the same mapping, with the generation going on.
+ */
+TEST(stop_and_start_keep_readers)
+{
+	struct hps_cb_values v = sample(0), r;
+	struct hps_cb_writer w;
+	char path[128], err[256];
+	struct timespec t = { .tv_sec = 100, .tv_nsec = 5 };
+	int64_t b;
+	void *map;
+	int fd, st;
+
+	tmp_path(path, sizeof(path), "restart/shm0");
+	ASSERT_EQ(0, hps_cb_open(&w, path, err, sizeof(err))) TH_LOG("%s", err);
+	hps_cb_write(&w, &v);
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	map = mmap(NULL, HPS_CB_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	close(fd);
+	/* the daemon stops: void at once */
+	v.status = HPS_CB_UNKNOWN;
+	v.void_after = (struct timespec){ 0 };
+	hps_cb_write(&w, &v);
+	hps_cb_close(&w);
+	ASSERT_EQ(0, hps_cb_read(map, HPS_CB_SIZE, 10, &r));
+	ASSERT_EQ(0, hps_cb_now(&r, &t, &b, &st));
+	EXPECT_EQ(HPS_CB_UNKNOWN, st);
+	/* and starts again, over the file systemd kept */
+	ASSERT_EQ(0, hps_cb_open(&w, path, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(1, w.had_prev);
+	v = sample(1);
+	hps_cb_write(&w, &v);
+	ASSERT_EQ(0, hps_cb_read(map, HPS_CB_SIZE, 10, &r));
+	t.tv_sec = 101;
+	ASSERT_EQ(0, hps_cb_now(&r, &t, &b, &st));
+	EXPECT_EQ(HPS_CB_SYNCHRONIZED, st);
+	EXPECT_EQ(1001, b);
+	EXPECT_EQ(6, gen_at(map));
+	munmap(map, HPS_CB_SIZE);
+	hps_cb_close(&w);
+}
+
+/*
+ * The packaged unit keeps the segment's directory across a stop and a
+ * start (RuntimeDirectoryPreserve=yes), which the test above relies on:
+ * with "restart" or "no", systemd removes /run/clockbound when the
+ * service stops, the next daemon writes a new file, and every running
+ * application reads the old one, unknown, until it is restarted.
+ */
+TEST(unit_keeps_the_segment)
+{
+	char line[512], dirs[512] = "", preserve[512] = "";
+	FILE *f = fopen(HPS_SERVICE_FILE, "r");
+
+	ASSERT_NE(NULL, f) TH_LOG("%s: %s", HPS_SERVICE_FILE, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!strncmp(line, "RuntimeDirectory=", 17))
+			snprintf(dirs, sizeof(dirs), "%s", line + 17);
+		else if (!strncmp(line, "RuntimeDirectoryPreserve=", 25))
+			snprintf(preserve, sizeof(preserve), "%s", line + 25);
+	}
+	fclose(f);
+	/* the default segment is in one of the unit's runtime directories */
+	EXPECT_EQ(0, strncmp(HPS_CB_DEFAULT_PATH, "/run/clockbound/", 16));
+	EXPECT_NE(NULL, strstr(dirs, "clockbound")) TH_LOG("RuntimeDirectory=%s", dirs);
+	EXPECT_STREQ("yes", preserve);
 }
 
 TEST_HARNESS_MAIN

@@ -66,10 +66,19 @@ struct sim {
 	int polls, polls_synced, outside, steps_applied, quiet;
 	unsigned int events;
 	double worst_ratio;		/* |error| / esterror while synced */
-	/* the ClockBound bound, checked over its whole validity */
-	int cb_checked, cb_outside, cb_status;
+	/*
+	 * The ClockBound segment, written as hv-ptp-sync.c writes it: after
+	 * every poll and every refresh_ns between them. Each one is checked
+	 * as ClockBound's clients read it (hps_cb_now()) over everything
+	 * they would vouch for if the daemon died right after writing it;
+	 * and what a client reading at 10 Hz saw while the daemon lived.
+	 */
+	int64_t refresh_ns, written_at;
+	int cb_checked, cb_outside, cb_status, cb_malformed;
 	struct hps_disc_bound cb;	/* the last one */
 	double cb_worst;		/* |error| / bound where vouched for */
+	int64_t since_poll;		/* true time since the last poll */
+	int read_as[4];			/* 10 Hz readings, by status */
 };
 
 static double uniform(struct sim *s)
@@ -208,6 +217,7 @@ static void sim_init(struct sim *s, double kernel_freq_ppb)
 	s->phc_noise_ns = 100;
 	s->bound_ns = 1000;
 	s->rng = 1;
+	s->refresh_ns = HPS_CB_REFRESH_NS;
 	s->corr_ppb = s->corr_before = kernel_freq_ppb;
 	/* hv_ptp_ext's attributes: a synchronised host at stratum 2 */
 	s->attrs.stratum = 2;
@@ -233,32 +243,87 @@ static void sim_init(struct sim *s, double kernel_freq_ppb)
 }
 
 /*
- * What applications are told after this poll: where a bound is vouched
- * for (synchronized, free-running), the truth must stay inside bound +
- * drift x elapsed from as-of to void-after, however the clock runs on
- * with the correction in force (the daemon may die right after this).
+ * A segment just written: wherever ClockBound's clients vouch for it
+ * (synchronized or free-running as hps_cb_now() computes the status:
+ * the 5 s grace whatever void-after says, then void-after), at any age
+ * up to a second past both, the truth must be inside bound + drift x
+ * age, however the clock runs on with the correction in force (the
+ * daemon may die right after writing it).
  */
-static void check_bound(struct sim *s)
+static void check_bound(struct sim *s, const struct hps_disc_bound *b)
 {
-	double rate = s->natural_ppb + s->corr_ppb, t, err, bound;
-	struct hps_disc_bound b;
-	int k;
+	double rate = s->natural_ppb + s->corr_ppb, err;
+	struct hps_cb_values v = {
+		.as_of = { b->as_of_ns / SEC, b->as_of_ns % SEC },
+		.void_after = { b->void_after_ns / SEC, b->void_after_ns % SEC },
+		.bound_ns = b->bound_ns,
+		.max_drift_ppb = b->max_drift_ppb,
+		.status = b->status,
+	};
+	int64_t end = b->void_after_ns - b->as_of_ns, t, bound, at;
+	struct timespec mono;
+	int k, st;
 
-	hps_disc_bound(s->d, s->mono, s->mono, 0, &b);
-	s->cb_status = b.status;
-	s->cb = b;
-	if (b.status != HPS_CB_SYNCHRONIZED && b.status != HPS_CB_FREE_RUNNING)
-		return;
-	for (k = 0; k <= 8; k++) {
-		t = (double)(b.void_after_ns - b.as_of_ns) * k / 8;
+	if (end < HPS_CB_GRACE_NS)
+		end = HPS_CB_GRACE_NS;
+	end += SEC;
+	for (k = 0; k <= 32; k++) {
+		t = end * k / 32;
+		at = b->as_of_ns + t;
+		mono = (struct timespec){ at / SEC, at % SEC };
+		if (hps_cb_now(&v, &mono, &bound, &st)) {
+			s->cb_malformed++;
+			return;
+		}
+		if (st != HPS_CB_SYNCHRONIZED && st != HPS_CB_FREE_RUNNING)
+			continue;
 		err = fabs(s->err_ns + rate * t / 1e9);
-		bound = b.bound_ns + b.max_drift_ppb * t / 1e9;
 		s->cb_checked++;
 		if (err > bound)
 			s->cb_outside++;
 		if (err / bound > s->cb_worst)
 			s->cb_worst = err / bound;
 	}
+}
+
+/*
+ * What a client reading at 10 Hz saw of the segment written last, from
+ * its writing until now (when the next one replaces it).
+ */
+static void read_10hz(struct sim *s)
+{
+	struct hps_cb_values v = {
+		.as_of = { s->cb.as_of_ns / SEC, s->cb.as_of_ns % SEC },
+		.void_after = { s->cb.void_after_ns / SEC,
+				s->cb.void_after_ns % SEC },
+		.bound_ns = s->cb.bound_ns,
+		.max_drift_ppb = s->cb.max_drift_ppb,
+		.status = s->cb.status,
+	};
+	struct timespec mono;
+	int64_t t, bound;
+	int st;
+
+	if (!s->written_at)
+		return;
+	for (t = s->written_at; t < s->mono; t += SEC / 10) {
+		mono = (struct timespec){ t / SEC, t % SEC };
+		if (!hps_cb_now(&v, &mono, &bound, &st) && st >= 0 && st < 4)
+			s->read_as[st]++;
+	}
+}
+
+/* The daemon writes the segment (hv-ptp-sync.c's hps_publish_bound()). */
+static void publish(struct sim *s)
+{
+	struct hps_disc_bound b;
+
+	read_10hz(s);
+	hps_disc_bound(s->d, s->mono, s->mono, 0, &b);
+	s->cb_status = b.status;
+	s->cb = b;
+	s->written_at = s->mono;
+	check_bound(s, &b);
 }
 
 /* The kernel's clock for @ns at the correction @corr_ppb. */
@@ -279,20 +344,17 @@ static void kernel_run(struct sim *s, int64_t ns, double corr_ppb)
 }
 
 /*
- * One poll: the clock runs for the interval the daemon waits (as the core
- * says, late by up to late_ns at random), then the core's own poll
- * through the actuator.
+ * The clock runs for @dt: at the correction before the last poll until it
+ * took effect (lag_ns after the poll), at the new one after.
  */
-static void poll_once(struct sim *s)
+static void advance(struct sim *s, int64_t dt)
 {
-	int64_t dt = hps_disc_next_poll_ns(s->d), a;
-	struct hps_poll p;
+	int64_t a = s->lag_ns - s->since_poll;
 
-	if (s->late_ns)
-		dt += llround(s->late_ns * (uniform(s) + 1) / 2);
-
-	/* the last correction took effect lag_ns after its poll */
-	a = dt < s->lag_ns ? dt : s->lag_ns;
+	if (a < 0)
+		a = 0;
+	if (a > dt)
+		a = dt;
 	if (s->grid_ppb > 0) {
 		kernel_run(s, a, s->corr_before);
 		kernel_run(s, dt - a, s->corr_ppb);
@@ -300,16 +362,39 @@ static void poll_once(struct sim *s)
 		s->err_ns += ((s->natural_ppb + s->corr_before) * a +
 			      (s->natural_ppb + s->corr_ppb) * (dt - a)) / 1e9;
 	}
-	s->corr_before = s->corr_ppb;
 	s->mono += dt;
+	s->since_poll += dt;
+}
+
+/*
+ * One poll: the clock runs for the interval the daemon waits (as the core
+ * says, late by up to late_ns at random), the segment written every
+ * refresh_ns meanwhile, then the core's own poll through the actuator,
+ * and the segment written after it.
+ */
+static void poll_once(struct sim *s)
+{
+	int64_t dt = hps_disc_next_poll_ns(s->d), end;
+	struct hps_poll p;
+
+	if (s->late_ns)
+		dt += llround(s->late_ns * (uniform(s) + 1) / 2);
+	end = s->mono + dt;
+	while (s->written_at && s->written_at + s->refresh_ns < end) {
+		advance(s, s->written_at + s->refresh_ns - s->mono);
+		publish(s);
+	}
+	advance(s, end - s->mono);
+	s->corr_before = s->corr_ppb;
+	s->since_poll = 0;
 	s->polls++;
 	hps_disc_poll(s->d, &p);
+	publish(s);
 	if (p.quiet) {
 		s->quiet++;
 		return;
 	}
 	s->events |= p.events;
-	check_bound(s);
 }
 
 static void run_s(struct sim *s, double seconds)
@@ -950,6 +1035,85 @@ TEST(clockbound_noisy_short_poll)
 		sim_done(&s);
 	}
 	EXPECT_LT(100, synced_seen);
+}
+
+/*
+ * A long poll (16 s): ClockBound's clients trust a written status for 5 s
+ * after as-of, so a segment written only at the polls read free-running
+ * 11 s of every 16 while the daemon was locked. Written every second
+ * between the polls (hv-ptp-sync.c, HPS_CB_REFRESH_NS), a client reading
+ * at 10 Hz sees "synchronized" throughout, and the bound holds wherever
+ * it is vouched for.
+ */
+TEST(clockbound_long_poll)
+{
+	int64_t refresh[2] = { 16 * SEC, HPS_CB_REFRESH_NS };
+	struct sim s;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		sim_init(&s, 0);
+		s.cfg.poll_ms = 16000;
+		hps_disc_reconfigure(s.d, &s.cfg);
+		s.refresh_ns = refresh[k];
+		s.natural_ppb = 3000;
+		run_s(&s, 300);
+		ASSERT_EQ(HPS_CB_SYNCHRONIZED, s.cb_status);
+		memset(s.read_as, 0, sizeof(s.read_as));
+		run_s(&s, 600);
+		TH_LOG("written every %lld s: read %d synchronized, %d free-running, %d unknown; %d checks, %d outside, worst %.2f of the bound",
+		       (long long)(refresh[k] / SEC),
+		       s.read_as[HPS_CB_SYNCHRONIZED],
+		       s.read_as[HPS_CB_FREE_RUNNING],
+		       s.read_as[HPS_CB_UNKNOWN], s.cb_checked, s.cb_outside,
+		       s.cb_worst);
+		EXPECT_EQ(HPS_CB_SYNCHRONIZED, s.cb_status);
+		EXPECT_EQ(0, s.cb_outside);
+		EXPECT_EQ(0, s.read_as[HPS_CB_DISRUPTED]);
+		EXPECT_EQ(0, s.read_as[HPS_CB_UNKNOWN]);
+		/* written at the polls only, it flaps */
+		if (k == 0) {
+			EXPECT_LT(0, s.read_as[HPS_CB_FREE_RUNNING]);
+		} else {
+			EXPECT_EQ(0, s.read_as[HPS_CB_FREE_RUNNING]);
+		}
+		sim_done(&s);
+	}
+}
+
+/*
+ * A PHC 8 * 10^18 ns off (and one that publishes a bound as large): the
+ * segment's bound stays within HPS_MAX_BOUND_NS, so that no client's
+ * 64-bit arithmetic wraps at any age (earliest after latest; a panic in
+ * a debug build), and such a bound is not vouched for.
+ */
+TEST(clockbound_clamped)
+{
+	struct sim s;
+
+	sim_init(&s, 0);
+	s.cfg.makestep_limit = 0;	/* never stepped: followed as it is */
+	hps_disc_reconfigure(s.d, &s.cfg);
+	s.fixed = 1;
+	s.fixed_ns = 8000000000000000000LL;
+	run_s(&s, 20);
+	TH_LOG("8e18 ns off: bound %lld ns, drift %u ppb, status %s",
+	       (long long)s.cb.bound_ns, s.cb.max_drift_ppb,
+	       hps_cb_status_name(s.cb_status));
+	EXPECT_EQ(0, s.cb_malformed);
+	EXPECT_GE(HPS_MAX_BOUND_NS, s.cb.bound_ns);
+	EXPECT_NE(HPS_CB_SYNCHRONIZED, s.cb_status);
+	EXPECT_NE(HPS_CB_FREE_RUNNING, s.cb_status);
+	sim_done(&s);
+
+	sim_init(&s, 0);
+	s.bound_ns = INT64_MAX / 2;
+	run_s(&s, 20);
+	EXPECT_EQ(0, s.cb_malformed);
+	EXPECT_GE(HPS_MAX_BOUND_NS, s.cb.bound_ns);
+	EXPECT_NE(HPS_CB_SYNCHRONIZED, s.cb_status);
+	EXPECT_NE(HPS_CB_FREE_RUNNING, s.cb_status);
+	sim_done(&s);
 }
 
 /*
