@@ -242,6 +242,19 @@ static void sim_init(struct sim *s, double kernel_freq_ppb)
 		abort();	/* out of memory */
 }
 
+/* The segment's values for @b, as publish.c writes them. */
+static struct hps_cb_values cb_values(const struct hps_disc_bound *b)
+{
+	return (struct hps_cb_values){
+		.as_of = { b->as_of_ns / SEC, b->as_of_ns % SEC },
+		.void_after = { b->void_after_ns / SEC, b->void_after_ns % SEC },
+		.bound_ns = b->bound_ns,
+		.disruption_marker = b->marker,
+		.max_drift_ppb = b->max_drift_ppb,
+		.status = b->status,
+	};
+}
+
 /*
  * A segment just written: wherever ClockBound's clients vouch for it
  * (synchronized or free-running as hps_cb_now() computes the status:
@@ -253,13 +266,7 @@ static void sim_init(struct sim *s, double kernel_freq_ppb)
 static void check_bound(struct sim *s, const struct hps_disc_bound *b)
 {
 	double rate = s->natural_ppb + s->corr_ppb, err;
-	struct hps_cb_values v = {
-		.as_of = { b->as_of_ns / SEC, b->as_of_ns % SEC },
-		.void_after = { b->void_after_ns / SEC, b->void_after_ns % SEC },
-		.bound_ns = b->bound_ns,
-		.max_drift_ppb = b->max_drift_ppb,
-		.status = b->status,
-	};
+	struct hps_cb_values v = cb_values(b);
 	int64_t end = b->void_after_ns - b->as_of_ns, t, bound, at;
 	struct timespec mono;
 	int k, st;
@@ -292,14 +299,7 @@ static void check_bound(struct sim *s, const struct hps_disc_bound *b)
  */
 static void read_10hz(struct sim *s)
 {
-	struct hps_cb_values v = {
-		.as_of = { s->cb.as_of_ns / SEC, s->cb.as_of_ns % SEC },
-		.void_after = { s->cb.void_after_ns / SEC,
-				s->cb.void_after_ns % SEC },
-		.bound_ns = s->cb.bound_ns,
-		.max_drift_ppb = s->cb.max_drift_ppb,
-		.status = s->cb.status,
-	};
+	struct hps_cb_values v = cb_values(&s->cb);
 	struct timespec mono;
 	int64_t t, bound;
 	int st;
