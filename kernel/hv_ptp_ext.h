@@ -11,6 +11,7 @@
 #define HV_PTP_EXT_H
 
 #include <linux/hyperv.h>
+#include <linux/miscdevice.h>
 #include <linux/ptp_clock_kernel.h>
 #include <linux/seqlock.h>
 #include <linux/spinlock.h>
@@ -36,6 +37,7 @@ struct hv_ptp_status {
 	struct hv_cm_model model;
 	u64 accepted, outliers, steps, leaps, syncs;
 	u64 noise_ns;
+	u64 sigma_ns;			/* the fit's standard error at the last sample */
 	s64 last_offset_ns;
 	u8 leapflags, stratum;
 	u64 disruptions;		/* module-wide, see vmbus.c */
@@ -61,6 +63,8 @@ enum hv_ptp_disruption {
 };
 
 extern const char *const hv_ptp_disruption_names[HV_PTP_DISRUPT_COUNT];
+
+struct hv_vmclock_abi;
 
 /* One TimeSync device. */
 struct hv_ptp {
@@ -98,6 +102,10 @@ struct hv_ptp {
 	bool resumed;			/* no sample since the resume */
 	/* wakes poll() on the disruptions attribute, from process context */
 	struct work_struct notify_work;
+
+	/* the VMClock page (vmclock.c), written under lock; NULL: none */
+	struct hv_vmclock_abi *vmclock;
+	struct miscdevice vmclock_misc;
 };
 
 /* main.c: parameters of the model, read at probe */
@@ -126,6 +134,12 @@ u64 hv_ptp_read_now(struct hv_ptp *hp, struct hv_ptp_status *st);
 void hv_ptp_page_check(struct hv_ptp *hp, const struct hv_ref_page *seen,
 		       const struct hv_ref_page *pg, u64 tsc);
 extern struct hv_driver hv_ptp_driver;
+
+/* vmclock.c */
+extern char *hv_ptp_vmclock_name;
+int hv_ptp_vmclock_register(struct hv_ptp *hp);
+void hv_ptp_vmclock_unregister(struct hv_ptp *hp);
+void hv_ptp_vmclock_update(struct hv_ptp *hp, bool gone);
 
 /* sysfs.c */
 extern const struct attribute_group *hv_ptp_groups[];

@@ -7,6 +7,7 @@
  * only the TimeSync device, by setting its driver_override to us and
  * re-probing it, and hand it back on unload.
  */
+#include <linux/ctype.h>
 #include <linux/device.h>
 #include <linux/hyperv.h>
 #include <linux/kernel.h>
@@ -104,6 +105,31 @@ static const struct kernel_param_ops param_ops_clock_name = {
 char *hv_ptp_clock_name = "hyperv";
 module_param_cb(clock_name, &param_ops_clock_name, &hv_ptp_clock_name, 0444);
 MODULE_PARM_DESC(clock_name, "PHC name (default \"hyperv\": /dev/ptp_hyperv keeps working)");
+
+/* The VMClock device's name: letters, digits, '_' and '-'; "" for none. */
+static int param_set_vmclock(const char *val, const struct kernel_param *kp)
+{
+	size_t len = strcspn(val, "\n"), i;
+
+	if (len > 31)
+		goto bad;
+	for (i = 0; i < len; i++)
+		if (!isalnum(val[i]) && val[i] != '_' && val[i] != '-')
+			goto bad;
+	return param_set_charp(val, kp);
+bad:
+	pr_err("vmclock: up to 31 letters, digits, '_' or '-' (a name in /dev), or empty for none\n");
+	return -EINVAL;
+}
+
+static const struct kernel_param_ops param_ops_vmclock = {
+	.set = param_set_vmclock,
+	.get = param_get_charp,
+	.free = param_free_charp,
+};
+
+module_param_cb(vmclock, &param_ops_vmclock, &hv_ptp_vmclock_name, 0444);
+MODULE_PARM_DESC(vmclock, "VMClock device in /dev (default \"vmclock0\"; empty: none)");
 
 struct hv_cm_params hv_ptp_cm_params;
 

@@ -224,6 +224,17 @@ static ssize_t refclock_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(refclock);
 
+/* The VMClock device's name in /dev, or empty: none (vmclock.c). */
+static ssize_t vmclock_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	struct hv_ptp *hp = dev_hp(dev);
+
+	return sysfs_emit(buf, "%s\n", READ_ONCE(hp->vmclock) ?
+			  hp->vmclock_misc.name : "");
+}
+static DEVICE_ATTR_RO(vmclock);
+
 static struct attribute *hv_ptp_attrs[] = {
 	&dev_attr_state.attr,
 	&dev_attr_record.attr,
@@ -231,6 +242,7 @@ static struct attribute *hv_ptp_attrs[] = {
 	&dev_attr_ts_version.attr,
 	&dev_attr_phc_index.attr,
 	&dev_attr_refclock.attr,
+	&dev_attr_vmclock.attr,
 	&dev_attr_offset_ns.attr,
 	&dev_attr_freq_ppb.attr,
 	&dev_attr_error_bound_ns.attr,

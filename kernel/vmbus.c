@@ -145,6 +145,7 @@ void hv_ptp_page_check(struct hv_ptp *hp, const struct hv_ref_page *seen,
 		hp->pub.model.doubt_ns = S64_MAX / 4;
 	hp->pub.page = *pg;
 	publish_disruptions(hp);
+	hv_ptp_vmclock_update(hp, false);
 	write_sequnlock(&hp->model_lock);
 	spin_unlock_bh(&hp->lock);
 	notify(hp);
@@ -193,11 +194,13 @@ static void take_sample(struct hv_ptp *hp, const struct hv_ts_sample *s)
 	hp->pub.leaps = hp->cm.leaps;
 	hp->pub.syncs = hp->syncs;
 	hp->pub.noise_ns = hp->cm.noise_ns;
+	hp->pub.sigma_ns = hp->cm.sigma_now_ns;
 	hp->pub.last_offset_ns = hp->cm.last_offset_ns;
 	hp->pub.leapflags = s->leapflags;
 	hp->pub.stratum = s->stratum;
 	hp->pub.page = hp->page;
 	publish_disruptions(hp);
+	hv_ptp_vmclock_update(hp, false);
 	write_sequnlock(&hp->model_lock);
 	if (why != HV_PTP_DISRUPT_NONE)
 		notify(hp);
@@ -239,6 +242,7 @@ static u32 handle(struct hv_ptp *hp, u32 len)
 		disrupt(hp, HV_PTP_DISRUPT_VERSION);
 		write_seqlock(&hp->model_lock);
 		publish_disruptions(hp);
+		hv_ptp_vmclock_update(hp, false);
 		write_sequnlock(&hp->model_lock);
 		notify(hp);
 	}
@@ -313,12 +317,18 @@ static int hv_ptp_probe(struct hv_device *hdev,
 	ret = hv_ptp_phc_register(hp);
 	if (ret)
 		return ret;
+	ret = hv_ptp_vmclock_register(hp);
+	if (ret) {
+		hv_ptp_phc_unregister(hp);
+		return ret;
+	}
 
 	set_channel_read_mode(hdev->channel, HV_CALL_DIRECT);
 	ret = vmbus_open(hdev->channel, HV_PTP_RING_SIZE, HV_PTP_RING_SIZE,
 			 NULL, 0, hv_ptp_onchannel, hp);
 	if (ret) {
 		cancel_work_sync(&hp->notify_work);
+		hv_ptp_vmclock_unregister(hp);
 		hv_ptp_phc_unregister(hp);
 		/* no channel opened: no open to count */
 		if (hp->pub_why == HV_PTP_DISRUPT_OPEN)
@@ -360,6 +370,7 @@ static int hv_ptp_resume(struct hv_device *hdev)
 	hp->resumed = true;
 	write_seqlock(&hp->model_lock);
 	publish_disruptions(hp);
+	hv_ptp_vmclock_update(hp, false);
 	write_sequnlock(&hp->model_lock);
 	spin_unlock_bh(&hp->lock);
 
@@ -378,6 +389,7 @@ static COMPAT_HV_REMOVE_RET hv_ptp_remove(struct hv_device *hdev)
 
 	vmbus_close(hdev->channel);
 	cancel_work_sync(&hp->notify_work);
+	hv_ptp_vmclock_unregister(hp);
 	hv_ptp_phc_unregister(hp);
 	return COMPAT_HV_REMOVE_RETURN;
 }

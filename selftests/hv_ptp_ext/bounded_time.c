@@ -49,13 +49,6 @@ FIXTURE_TEARDOWN(bounded)
 	cb_finish(self->pid, self->seg, self->phc);
 }
 
-static int cmp_ll(const void *a, const void *b)
-{
-	long long x = *(const long long *)a, y = *(const long long *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * @n readings at 10 Hz while synchronized: every one vouched for and
  * inside the bound, and how tight the bound is against the clock's RMS

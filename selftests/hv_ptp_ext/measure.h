@@ -119,6 +119,14 @@ static inline long long intree_error(int phc, long long *err)
 	return t.samples;
 }
 
+/* For qsort(): long longs, ascending. */
+static inline int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 struct err_stats {
 	long long n, max;
 	double sum2;
