@@ -164,18 +164,20 @@ static DEVICE_ATTR_RO(error_bound_ns);
 static ssize_t record_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
 {
+	struct hv_ptp *hp = dev_hp(dev);
 	struct hv_ptp_status st;
 	u64 now = status_now(dev, &st);
 	s64 bound = st.model.valid ?
 		    (s64)min_t(u64, hv_cm_error_bound(&st.model, now), S64_MAX) : -1;
 
 	return sysfs_emit(buf,
-			  "error_bound_ns=%lld stratum=%u leapflags=%u leap_pending=%d freq_ppb=%lld disruptions=%llu state=%s\n",
+			  "error_bound_ns=%lld stratum=%u leapflags=%u leap_pending=%d freq_ppb=%lld disruptions=%llu state=%s vmclock=%s\n",
 			  bound, st.stratum, st.leapflags,
 			  hv_cm_leap_pending(&st.model, now),
 			  hv_cm_rate64_to_ppb(st.model.rate64),
 			  (unsigned long long)st.disruptions,
-			  hv_cm_state_names[hv_cm_state(&st.model, now)]);
+			  hv_cm_state_names[hv_cm_state(&st.model, now)],
+			  READ_ONCE(hp->vmclock) ? hp->vmclock_misc.name : "");
 }
 static DEVICE_ATTR_RO(record);
 

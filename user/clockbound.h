@@ -16,10 +16,11 @@
  *	56  disruption marker		u64    changes with every disruption
  *	64  max drift			u32    ppb, the bound's growth after as-of
  *	68  clock status		i32    enum hps_cb_status
- *	72  disruption support		u8     0: the marker is ours, not
- *					       VMClock's (with 1, ClockBound's
- *					       clients open /dev/vmclock0,
- *					       which Hyper-V has not)
+ *	72  disruption support		u8     1 where hv_ptp_ext writes its
+ *					       VMClock page (/dev/vmclock0): the
+ *					       marker is then the page's, and
+ *					       ClockBound's clients that open the
+ *					       page compare the two; 0 otherwise
  *	73  padding			u8[7]
  *
  * A reader takes now = CLOCK_REALTIME, bound = bound + max drift x

@@ -136,6 +136,7 @@ struct hps_disc {
 	int leap;			/* which one (HPS_LEAP_*) */
 	long long mod_disruptions;	/* the module's count, last read */
 	int have_mod_disruptions;
+	int vmclock;			/* the module writes a VMClock page */
 	int disrupted;			/* since a disruption: locked updates to go */
 	int kernel_error;		/* a large change left the kernel's own */
 	int64_t est_mono;		/* CLOCK_MONOTONIC of est_error_ns */
@@ -280,6 +281,7 @@ static void new_phc(struct hps_disc *d)
 		disruption(d);
 	d->have_mod_disruptions = 0;
 	d->have_phc_freq = 0;
+	d->vmclock = 0;
 	hps_servo_reset(d->servo);
 }
 
@@ -502,6 +504,7 @@ static void decide(struct hps_disc *d, const struct hps_disc_in *in,
 	if (in->interfered)
 		st->interference++;
 	module_disruptions(d, &in->attrs);
+	d->vmclock = !in->attrs.vmclock_ret && in->attrs.vmclock;
 
 	abs_off = s->offset_ns < 0 ? -s->offset_ns : s->offset_ns;
 	allow_step = abs_off > d->cfg.makestep_threshold * 1e9 &&
@@ -606,7 +609,18 @@ void hps_disc_bound(const struct hps_disc *d, int64_t coarse_ns,
 
 	memset(b, 0, sizeof(*b));
 	b->as_of_ns = coarse_ns;
-	b->marker = st->marker;
+	/*
+	 * Beside the module's VMClock page, the marker is the module's
+	 * count as far as this daemon has judged it: ClockBound's clients
+	 * that open the page (disruption support) compare the two, and
+	 * report unknown from the module's count of a disruption until the
+	 * daemon has seen it (and says "disrupted" itself). The daemon's
+	 * own disruptions (its steps, a restart, the PHC opened again) are
+	 * in the status then, not the marker.
+	 */
+	b->disruption_support = d->vmclock && st->module_disruptions >= 0;
+	b->marker = b->disruption_support ? (uint64_t)st->module_disruptions :
+					    st->marker;
 	if (!d->last_good_mono) {
 		/* nothing measured: void at once, no bound to give */
 		b->void_after_ns = coarse_ns;

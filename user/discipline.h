@@ -133,6 +133,7 @@ struct hps_disc_bound {
 	uint32_t max_drift_ppb;
 	int status;
 	uint64_t marker;
+	uint8_t disruption_support;	/* 1: the marker is the VMClock page's */
 };
 
 struct hps_disc;

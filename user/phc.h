@@ -117,6 +117,8 @@ struct hps_phc_attrs {
 	long long leap_pending;	/* 1 insert, 2 delete at the next midnight */
 	int disruptions_ret;
 	long long disruptions;	/* the module's count of disruptions */
+	int vmclock_ret;
+	int vmclock;		/* the module writes a VMClock page */
 };
 
 /*

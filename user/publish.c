@@ -69,6 +69,7 @@ void hps_publish_bound(struct daemon *d)
 	d->st.cb_status = b.status;
 	d->st.cb_bound_ns = b.bound_ns;
 	d->st.cb_max_drift_ppb = b.max_drift_ppb;
+	d->st.cb_disruption_support = b.disruption_support;
 	if (!d->cb.seg)
 		return;
 	v = (struct hps_cb_values){
@@ -78,8 +79,8 @@ void hps_publish_bound(struct daemon *d)
 		.disruption_marker = b.marker,
 		.max_drift_ppb = b.max_drift_ppb,
 		.status = b.status,
-		/* 1 would have ClockBound's clients open VMClock */
-		.disruption_support = 0,
+		/* 1: clients that open the VMClock page compare markers */
+		.disruption_support = b.disruption_support,
 	};
 	hps_cb_write(&d->cb, &v);
 }

@@ -83,6 +83,7 @@ static const struct field fields[] = {
 	FIELD(cb_status, F_INT, int),
 	FIELD(cb_bound_ns, F_I64, int64_t),
 	FIELD(cb_max_drift_ppb, F_I64, int64_t),
+	FIELD(cb_disruption_support, F_INT, int),
 };
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))

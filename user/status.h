@@ -55,6 +55,7 @@ struct hps_status {
 	int cb_status;		/* published ClockBound status (0..3) */
 	int64_t cb_bound_ns;	/* ... its bound at as-of */
 	int64_t cb_max_drift_ppb; /* ... and growth */
+	int cb_disruption_support; /* ... 1: its marker is the VMClock page's */
 };
 
 /*

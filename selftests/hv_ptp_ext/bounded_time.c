@@ -110,8 +110,11 @@ TEST_F_TIMEOUT(bounded, steady, 180)
 	ASSERT_EQ(0, stat(SEGMENT, &sb));
 	EXPECT_EQ(0644, sb.st_mode & 0777);
 	EXPECT_EQ(80, sb.st_size);
-	/* disruption support 0: ClockBound's clients would look for VMClock */
-	EXPECT_EQ(0, ((unsigned char *)self->seg)[72]);
+	/*
+	 * disruption support 1: ClockBound's clients open the module's
+	 * VMClock page and compare its marker with the segment's
+	 */
+	EXPECT_EQ(1, ((unsigned char *)self->seg)[72]);
 	for (i = 0; i < 100 && (cb_read(self->seg, &c) || c.status != CB_SYNCHRONIZED); i++)
 		sleep_ms(100);
 	ASSERT_EQ(CB_SYNCHRONIZED, c.status);
@@ -150,7 +153,7 @@ TEST_F_TIMEOUT(bounded, steady_5s, 400)
 
 struct event {
 	const char *name, *cmd, *after;
-	int after_s, count;		/* count: disruptions it makes */
+	int after_s, count;		/* count: disruptions the module counts */
 	/*
 	 * How a guest learns of it, if not at once: BLIND_SAMPLE, from the
 	 * next sample (a step of the host's time: nothing in the guest
@@ -257,7 +260,9 @@ static int watch_event(struct __test_metadata *_metadata,
 		if (r == R_OUTSIDE)
 			TH_LOG("%s, %.1f s: error %+lld ns outside the bound %lld ns (status %d)",
 			       ev->name, k / 10.0, err, bound, c.status);
-		if (c.marker >= marker0 + ev->count && r == R_INSIDE &&
+		if (c.marker >= marker0 + ev->count &&
+		    (long long)c.marker == ours_stat(self->index, "disruptions") &&
+		    r == R_INSIDE &&
 		    c.status == CB_SYNCHRONIZED && bound < 10000 &&
 		    (!ev->after || k > ev->after_s * 10)) {
 			recovered = k;
@@ -274,8 +279,12 @@ static int watch_event(struct __test_metadata *_metadata,
 	/* what the marker hides is bounded by what tells of the event */
 	EXPECT_GE((tell_ms + TELL_MARGIN_MS) / 100, y.untold);
 	EXPECT_EQ(0, y.outside);
-	/* each disruption once: the marker moved by exactly that */
+	/*
+	 * each disruption once: the marker (the module's count, which its
+	 * VMClock page carries) moved by exactly that
+	 */
 	EXPECT_EQ(marker0 + ev->count, c.marker);
+	EXPECT_EQ(ours_stat(self->index, "disruptions"), (long long)c.marker);
 	EXPECT_LT(0, recovered);
 	EXPECT_GT(10000, llabs(err));
 	EXPECT_LT(0, y.disrupted);

@@ -1191,6 +1191,59 @@ TEST(disruption_marker)
 }
 
 /*
+ * Beside the module's VMClock page: disruption support 1, and the marker
+ * is the module's count as the daemon last read it (the page's marker),
+ * so that ClockBound's clients, which compare the two, report unknown
+ * from the module's count until the daemon has judged it. The daemon's
+ * own step moves its marker, not the segment's; the status says it.
+ */
+TEST(vmclock_marker)
+{
+	struct sim s;
+	uint64_t own;
+
+	sim_init(&s, 0);
+	s.attrs.disruptions = 7;
+	s.attrs.vmclock = 1;
+	run_s(&s, 10);
+	EXPECT_EQ(1, s.cb.disruption_support);
+	EXPECT_EQ(7, s.cb.marker);
+	EXPECT_EQ(HPS_CB_SYNCHRONIZED, s.cb_status);
+
+	/* counted by the module, read between polls: at once */
+	EXPECT_EQ(1, hps_disc_disruption(s.d, 8));
+	hps_disc_bound(s.d, s.mono, s.mono, 0, &s.cb);
+	EXPECT_EQ(8, s.cb.marker);
+	EXPECT_EQ(HPS_CB_DISRUPTED, s.cb.status);
+	s.attrs.disruptions = 8;
+	run_s(&s, 10);
+	EXPECT_EQ(HPS_CB_SYNCHRONIZED, s.cb_status);
+
+	/* a step of ours: the status says it, the page's marker stays */
+	own = s.st.marker;
+	s.err_ns += 2e9;
+	run_s(&s, 1);
+	EXPECT_EQ(1, s.steps_applied);
+	EXPECT_EQ(own + 1, s.st.marker);
+	EXPECT_EQ(8, s.cb.marker);
+	EXPECT_EQ(HPS_CB_DISRUPTED, s.cb_status);
+	run_s(&s, 10);
+	EXPECT_EQ(HPS_CB_SYNCHRONIZED, s.cb_status);
+
+	/* no page (vmclock= empty, or an older module): our own marker */
+	s.attrs.vmclock = 0;
+	run_s(&s, 2);
+	EXPECT_EQ(0, s.cb.disruption_support);
+	EXPECT_EQ(s.st.marker, s.cb.marker);
+	s.attrs.vmclock = 1;
+	s.attrs.vmclock_ret = -ENOENT;
+	run_s(&s, 2);
+	EXPECT_EQ(0, s.cb.disruption_support);
+	EXPECT_EQ(0, s.cb_outside);
+	sim_done(&s);
+}
+
+/*
  * hv_utils' PHC: no bound of its own (its 100 ns resolution is taken),
  * none of hv_ptp_ext's attributes, no count of disruptions: followed and
  * locked, the kernel told synchronised, but never vouched for to

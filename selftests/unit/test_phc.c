@@ -393,7 +393,7 @@ TEST(record)
 
 	phc_init(&p, HPS_MODE_PRECISE);
 	fake.reads = 0;
-	fake.attr = "error_bound_ns=2345 stratum=2 leapflags=1 leap_pending=1 freq_ppb=-3500 disruptions=7 state=synchronised";
+	fake.attr = "error_bound_ns=2345 stratum=2 leapflags=1 leap_pending=1 freq_ppb=-3500 disruptions=7 state=synchronised vmclock=vmclock0";
 	ASSERT_EQ(0, hps_phc_record(&p, &bound, &a));
 	EXPECT_EQ(1, fake.reads);
 	EXPECT_NE(NULL, strstr(fake.last_path, "/timesync/record"));
@@ -408,6 +408,8 @@ TEST(record)
 	EXPECT_EQ(-3500, a.freq_ppb);
 	EXPECT_EQ(0, a.disruptions_ret);
 	EXPECT_EQ(7, a.disruptions);
+	EXPECT_EQ(0, a.vmclock_ret);
+	EXPECT_EQ(1, a.vmclock);
 
 	/*
 	 * no model yet; values as they are (out of range is the core's to
@@ -423,6 +425,11 @@ TEST(record)
 	EXPECT_EQ(-ENOENT, a.leap_pending_ret);
 	EXPECT_EQ(0, a.disruptions_ret);
 	EXPECT_EQ(3, a.disruptions);
+	EXPECT_EQ(-ENOENT, a.vmclock_ret);
+	fake.attr = "error_bound_ns=5 disruptions=3 state=synchronised vmclock=";
+	EXPECT_EQ(0, hps_phc_record(&p, &bound, &a));
+	EXPECT_EQ(0, a.vmclock_ret);
+	EXPECT_EQ(0, a.vmclock);
 
 	/* a record with no bound, or one that is no number */
 	fake.attr = "stratum=2";

@@ -740,7 +740,8 @@ TEST(json)
 		"residual_freq_ppm", "skew_ppm", "phc_freq_ppb", "poll_ms",
 		"reach", "updates", "steps", "read_errors", "interference",
 		"updated_mono_ns", "marker", "module_disruptions",
-		"cb_status", "cb_bound_ns", "cb_max_drift_ppb", "age_s",
+		"cb_status", "cb_bound_ns", "cb_max_drift_ppb",
+		"cb_disruption_support", "age_s",
 	};
 	struct hps_status st;
 	json_error_t err;
