@@ -132,6 +132,43 @@ static inline enum reading reading(const void *seg, struct cb *c, long long *err
 	return llabs(*err_ns) <= *bound_ns ? R_INSIDE : R_OUTSIDE;
 }
 
+#ifdef HV_CLOCKBOUND
+#include <clockbound.h>
+
+/*
+ * A reading through AWS ClockBound's own C library (clockbound_now():
+ * the segment, the VMClock page's marker where the segment asks for it,
+ * CLOCK_REALTIME and CLOCK_MONOTONIC), then the truth: true host time at
+ * the library's CLOCK_REALTIME read is the truth's, moved back by how far
+ * CLOCK_REALTIME ran from there to the truth's snapshot. *@err_ns: the
+ * middle of [earliest, latest] minus that; *@bound_ns: half its width;
+ * *@status: the library's.
+ */
+static inline enum reading aws_reading(clockbound_ctx *ctx, long long *err_ns,
+				       long long *bound_ns, int *status)
+{
+	clockbound_now_result res;
+	long long early, late, mid, host;
+	struct sim_truth t;
+
+	if (clockbound_now(ctx, &res) || sim_truth(&t))
+		return R_ERR;
+	early = ts_ns(&res.earliest);
+	late = ts_ns(&res.latest);
+	mid = early + (late - early) / 2;
+	host = t.host_ns - (t.real_ns - mid);
+	*err_ns = mid - host;
+	*bound_ns = (late - early) / 2;
+	*status = res.clock_status;
+	if (res.clock_status == CLOCKBOUND_STA_DISRUPTED)
+		return R_DISRUPTED;
+	if (res.clock_status != CLOCKBOUND_STA_SYNCHRONIZED &&
+	    res.clock_status != CLOCKBOUND_STA_FREE_RUNNING)
+		return R_UNKNOWN;
+	return host >= early && host <= late ? R_INSIDE : R_OUTSIDE;
+}
+#endif
+
 static inline void count(struct tally *y, enum reading r, long long err, long long bound)
 {
 	y->readings++;

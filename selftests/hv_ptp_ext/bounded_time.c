@@ -25,6 +25,43 @@
 #include <math.h>
 #include <sys/stat.h>
 
+/*
+ * AWS ClockBound's own C library, where make check built it
+ * (selftests/rig/clockbound-lib.sh): every reading below is also taken
+ * through clockbound_vmclock_open()'s context, as a database takes it,
+ * and judged against the same truth. NULL where it was not built.
+ */
+#ifdef HV_CLOCKBOUND
+static clockbound_ctx *aws;
+#endif
+
+/*
+ * What the library read, beside a reading of our own: into @y, or, before
+ * the module can know of an event (!@told), counted apart. *@status: the
+ * library's status (-1: none read).
+ */
+static void aws_count(struct tally *y, int told, int *status)
+{
+	*status = -1;
+#ifdef HV_CLOCKBOUND
+	long long err = 0, bound = 0;
+	enum reading r;
+
+	if (!aws)
+		return;
+	r = aws_reading(aws, &err, &bound, status);
+	if (!told) {
+		y->untold++;
+		y->errors += r == R_ERR;
+		return;
+	}
+	count(y, r, err, bound);
+#else
+	(void)y;
+	(void)told;
+#endif
+}
+
 FIXTURE(bounded) {
 	pid_t pid;
 	void *seg;
@@ -42,11 +79,36 @@ FIXTURE_SETUP(bounded)
 		SKIP(return, "not in the rig");
 	failed = cb_start(&self->pid, &self->seg, &self->phc, &self->index);
 	ASSERT_EQ(NULL, failed) TH_LOG("%s", failed);
+#ifdef HV_CLOCKBOUND
+	{
+		clockbound_err err = { 0 };
+
+		aws = clockbound_vmclock_open(SEGMENT, "/dev/vmclock0", &err);
+		ASSERT_NE(NULL, aws) TH_LOG("clockbound_vmclock_open: error kind %d, errno %d (%s)",
+					    err.kind, err.sys_errno,
+					    err.detail ? err.detail : "-");
+	}
+#endif
 }
 
 FIXTURE_TEARDOWN(bounded)
 {
+#ifdef HV_CLOCKBOUND
+	if (aws)
+		clockbound_close(aws);
+	aws = NULL;
+#endif
 	cb_finish(self->pid, self->seg, self->phc);
+}
+
+/* Whether the readings were also taken through AWS's library. */
+static int aws_open(void)
+{
+#ifdef HV_CLOCKBOUND
+	return aws != NULL;
+#else
+	return 0;
+#endif
 }
 
 /*
@@ -59,16 +121,17 @@ static void tightness(struct __test_metadata *_metadata, const void *seg,
 {
 	static long long bounds[1200];
 	long long err = 0, bound = 0;
-	struct tally y = { 0 };
+	struct tally y = { 0 }, ya = { 0 };
 	double sum2 = 0, rms;
 	enum reading r;
 	struct cb c;
-	int i, n = 0;
+	int i, n = 0, st;
 
 	for (i = 0; i < n_readings && i < 1200; i++) {
 		sleep_ms(100);
 		r = reading(seg, &c, &err, &bound);
 		count(&y, r, err, bound);
+		aws_count(&ya, 1, &st);
 		if (r == R_INSIDE || r == R_OUTSIDE) {
 			bounds[n++] = bound;
 			sum2 += (double)err * err;
@@ -85,6 +148,13 @@ static void tightness(struct __test_metadata *_metadata, const void *seg,
 	EXPECT_EQ(0, y.errors);
 	EXPECT_EQ(n_readings, y.vouched);
 	EXPECT_EQ(0, y.outside);
+	if (aws_open()) {
+		TH_LOG("%s, through AWS ClockBound 2.0.2's libclockbound: %d readings, %d vouched, %d outside, %d not taken",
+		       what, ya.readings, ya.vouched, ya.outside, ya.errors);
+		EXPECT_EQ(0, ya.errors);
+		EXPECT_EQ(n_readings, ya.vouched);
+		EXPECT_EQ(0, ya.outside);
+	}
 	/*
 	 * tight enough to be of use: the module's bound is a few us here
 	 * (medians measured 3.5 us at a sample a second, 3.35 us at one
@@ -130,6 +200,13 @@ TEST_F_TIMEOUT(bounded, steady, 180)
 	EXPECT_EQ(R_UNKNOWN, r);
 	/* hv-ptp-now: 5, unknown */
 	EXPECT_EQ(5, WEXITSTATUS(system("/usr/bin/hv-ptp-now >/dev/null")));
+	if (aws_open()) {
+		struct tally ya = { 0 };
+		int st;
+
+		aws_count(&ya, 1, &st);
+		EXPECT_EQ(CB_UNKNOWN, st);
+	}
 }
 
 /*
@@ -202,13 +279,14 @@ static int watch_event(struct __test_metadata *_metadata,
 		       int interval_ms, int watch_s)
 {
 	long long err = 0, bound = 0, frozen = 0;
-	int i, k, told, recovered, tell_ms;
+	int i, k, told, recovered, tell_ms, st, told_k = -1, aws_k = -1;
 	uint64_t marker0;
 	enum reading r;
-	struct tally y;
+	struct tally y, ya;
 	struct cb c;
 
 	memset(&y, 0, sizeof(y));
+	memset(&ya, 0, sizeof(ya));
 	tell_ms = ev->blind == BLIND_SAMPLE ? interval_ms :
 		  ev->blind == BLIND_POLL ? POLL_MS : 0;
 	/* settled before the event */
@@ -254,6 +332,13 @@ static int watch_event(struct __test_metadata *_metadata,
 		 * daemon, which says so within milliseconds)
 		 */
 		told = told || ev->blind == BLIND_NONE || c.marker != marker0;
+		if (told_k < 0 && c.marker != marker0)
+			told_k = k;
+		aws_count(&ya, told, &st);
+		/* the library's first reading that does not vouch */
+		if (aws_k < 0 && st >= 0 && st != CB_SYNCHRONIZED &&
+		    st != CB_FREE_RUNNING)
+			aws_k = k;
 		if (!told) {
 			y.untold++;
 			if (r == R_ERR)
@@ -280,6 +365,19 @@ static int watch_event(struct __test_metadata *_metadata,
 	       (unsigned long long)marker0, (unsigned long long)c.marker,
 	       recovered / 10.0, err);
 	EXPECT_EQ(0, y.errors);
+	if (aws_open()) {
+		TH_LOG("%s, through AWS ClockBound 2.0.2's libclockbound: %d readings (+%d before the marker moved), %d vouched, %d outside (worst by %lld ns), %d disrupted, %d unknown, %d not taken; first not vouched %.1f s after the command, the segment's marker moved after %.1f s",
+		       ev->name, ya.readings, ya.untold, ya.vouched,
+		       ya.outside, ya.worst_outside, ya.disrupted,
+		       ya.unknown, ya.errors, aws_k / 10.0, told_k / 10.0);
+		EXPECT_EQ(0, ya.errors);
+		EXPECT_EQ(0, ya.outside);
+		EXPECT_GE((tell_ms + TELL_MARGIN_MS) / 100, ya.untold);
+		/* it stops vouching no later than the segment says so */
+		EXPECT_LT(0, aws_k);
+		if (told_k > 0)
+			EXPECT_LE(aws_k, told_k);
+	}
 	/* what the marker hides is bounded by what tells of the event */
 	EXPECT_GE((tell_ms + TELL_MARGIN_MS) / 100, y.untold);
 	EXPECT_EQ(0, y.outside);

@@ -118,8 +118,9 @@ else
 fi
 
 log "kselftests"
+# with AWS ClockBound's library where clockbound-lib.sh built it
 tmake=(make -C "$SRC/selftests/hv_ptp_ext" KSFT_DIR="$KSFT_DIR"
-       OUTPUT="$OUT/tests")
+       OUTPUT="$OUT/tests" CLOCKBOUND_DIR="$TOP/build/clockbound")
 if ! "${tmake[@]}" -j"$(nproc)" all >"$OUT/build-tests.log" 2>&1; then
 	cat "$OUT/build-tests.log" >&2
 	die "kselftests failed to build"

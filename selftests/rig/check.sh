@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check.sh: the whole test rig, as root on Debian 12:
-#   deps -> Debian's 6.1 and 6.12 kernels (kernels.sh) -> build + initramfs
+#   deps -> Debian's 6.1 and 6.12 kernels (kernels.sh), AWS ClockBound's
+#   C library (clockbound-lib.sh, meanwhile) -> build + initramfs
 #   -> host unit tests -> libFuzzer, briefly (selftests/fuzz)
 #   -> make install/uninstall into a staging DESTDIR (install-test.sh)
 #   -> the 6.1 and 6.12 guests, in the background (RIG_SERIAL=1: in the
@@ -38,7 +39,7 @@ times=()
 # empty caches (README), minutes.
 BUDGET_MIN=75
 pids=()
-roots_pid='' sysroot_pid=''
+roots_pid='' sysroot_pid='' cblib_pid=''
 
 # kill_tree PID: PID and every process below it (a guest is run-vm.sh,
 # its QEMU, its tail and its freezer).
@@ -55,7 +56,7 @@ kill_tree() {
 stop_background() {
 	local p
 
-	for p in "${pids[@]}" $roots_pid $sysroot_pid; do
+	for p in "${pids[@]}" $roots_pid $sysroot_pid $cblib_pid; do
 		kill_tree "$p"
 	done
 }
@@ -83,11 +84,20 @@ mkdir -p "$TOP/build"
 roots_pid=$!
 "$RIG/sysroot.sh" trixie >"$TOP/build/prefetch-sysroot.out" 2>&1 &
 sysroot_pid=$!
+# AWS ClockBound's C library, which the guests' bounded_time links: built
+# in a Debian 13 root of its own while the kernels are fetched.
+"$RIG/clockbound-lib.sh" >"$TOP/build/clockbound-lib.out" 2>&1 &
+cblib_pid=$!
 step peers
 "$RIG/peers.sh" bookworm
 step kernels
 "$RIG/kernels.sh"
 mapfile -t kvers <"$TOP/.cache/kernels/list"
+step "clockbound-lib (wait)"
+cblib_rc=0
+wait $cblib_pid || cblib_rc=1
+cblib_pid=
+cat "$TOP/build/clockbound-lib.out"
 for k in "${kvers[@]}"; do
 	step "build $k"
 	"$RIG/build.sh" "$k"
@@ -97,6 +107,10 @@ done
 summaries=()
 matrix_extra=()
 rc=0
+line=$(grep -E '^clockbound-lib: [0-9]+ passed' "$TOP/build/clockbound-lib.out" ||
+       echo "clockbound-lib: 0 passed, 1 failed, 0 skipped")
+summaries+=("$line")
+((cblib_rc == 0)) || rc=1
 
 # part NAME COMMAND...: a step whose output ends in "NAME: P passed, F
 # failed, S skipped"; that line goes into the summary (a failed one if the

@@ -12,7 +12,9 @@
 # The machine's own apt sources are never touched.
 #
 # Cached in $RIG_SUITE_CACHE (default /var/cache/hv-ptp-ext) under
-# suite-SUITE, keyed by this script; a cached root gets the PACKAGEs asked
+# suite-SUITE (suite-NAME with RIG_ROOT_NAME=NAME: a root of its own, for
+# a caller that runs beside another of the same suite), keyed by this
+# script; a cached root gets the PACKAGEs asked
 # for this time added and brought up to date with the suite (apt-get
 # install), so that callers with different lists share one root. The
 # versions of the PACKAGEs are written to its .rig-versions. Two callers
@@ -24,7 +26,7 @@ trap 'echo "${0##*/}: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
 SUITE=${1:?usage: suite-root.sh SUITE [PACKAGE...]}
 shift
 CACHE=${RIG_SUITE_CACHE:-/var/cache/hv-ptp-ext}
-DIR=$CACHE/suite-$SUITE
+DIR=$CACHE/suite-${RIG_ROOT_NAME:-$SUITE}
 MIRROR=${RIG_MIRROR:-http://deb.debian.org/debian}
 BASE=(gcc make dkms kmod libc6-dev ca-certificates)
 PKGS=("${BASE[@]}" "$@")
