@@ -65,6 +65,16 @@ cp "$TOP"/build/deb/hv-ptp-ext-dkms_*.deb "$TOP"/build/deb/hv-ptp-sync_*_amd64.d
 	"$root/root/debs/"
 install -m 644 "$sim" "$root/usr/local/lib/rig/hv_host_sim.ko"
 install -m 755 "$RIG/system-guest" "$root/usr/local/lib/rig/system-guest"
+# An application on AWS ClockBound's own library (cb-now.c), where
+# clockbound-lib.sh built it; static, so the image needs nothing more.
+cblib=$TOP/build/clockbound
+if [[ -f $cblib/libclockbound.a ]]; then
+	log "cb-now on AWS ClockBound's libclockbound"
+	gcc -O2 -static -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
+		-I"$cblib/include" "$RIG/cb-now.c" "$cblib/libclockbound.a" \
+		-lpthread -ldl -lm -o "$root/usr/local/lib/rig/cb-now" 2>"$OUT/cb-now.log" ||
+		{ cat "$OUT/cb-now.log" >&2; die "cb-now failed to build"; }
+fi
 
 # Azure's images name the Hyper-V PHC /dev/ptp_hyperv with a udev rule of
 # their own (chrony's refclock uses it); Debian's packages do not. chronyd
