@@ -26,6 +26,12 @@ static u64 status_now(struct device *dev, struct hv_ptp_status *st)
 	return hv_ptp_read_now(dev_hp(dev), st);
 }
 
+/* The VMClock device's name in /dev, or empty: none (vmclock.c). */
+static const char *vmclock_name(struct hv_ptp *hp)
+{
+	return READ_ONCE(hp->vmclock) ? hp->vmclock_misc.name : "";
+}
+
 /* A channel counter, on its own. */
 #define HV_PTP_ATTR_U64(_name, _expr)					\
 static ssize_t _name##_show(struct device *dev,				\
@@ -177,7 +183,7 @@ static ssize_t record_show(struct device *dev, struct device_attribute *attr,
 			  hv_cm_rate64_to_ppb(st.model.rate64),
 			  (unsigned long long)st.disruptions,
 			  hv_cm_state_names[hv_cm_state(&st.model, now)],
-			  READ_ONCE(hp->vmclock) ? hp->vmclock_misc.name : "");
+			  vmclock_name(hp));
 }
 static DEVICE_ATTR_RO(record);
 
@@ -226,14 +232,10 @@ static ssize_t refclock_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(refclock);
 
-/* The VMClock device's name in /dev, or empty: none (vmclock.c). */
 static ssize_t vmclock_show(struct device *dev, struct device_attribute *attr,
 			    char *buf)
 {
-	struct hv_ptp *hp = dev_hp(dev);
-
-	return sysfs_emit(buf, "%s\n", READ_ONCE(hp->vmclock) ?
-			  hp->vmclock_misc.name : "");
+	return sysfs_emit(buf, "%s\n", vmclock_name(dev_hp(dev)));
 }
 static DEVICE_ATTR_RO(vmclock);
 

@@ -62,10 +62,16 @@ static void notify(struct hv_ptp *hp)
 	schedule_work(&hp->notify_work);
 }
 
+/*
+ * The count into the published status, and the VMClock page rewritten
+ * from that status: every writer of hp->pub ends with this, under lock
+ * and model_lock, so a reader that sees the new status sees the page too.
+ */
 static void publish_disruptions(struct hv_ptp *hp)
 {
 	hp->pub.disruptions = atomic64_read(&disruptions);
 	hp->pub.last_disruption = hp->pub_why;
+	hv_ptp_vmclock_update(hp, false);
 }
 
 static void notify_work(struct work_struct *work)
@@ -145,7 +151,6 @@ void hv_ptp_page_check(struct hv_ptp *hp, const struct hv_ref_page *seen,
 		hp->pub.model.doubt_ns = S64_MAX / 4;
 	hp->pub.page = *pg;
 	publish_disruptions(hp);
-	hv_ptp_vmclock_update(hp, false);
 	write_sequnlock(&hp->model_lock);
 	spin_unlock_bh(&hp->lock);
 	notify(hp);
@@ -200,7 +205,6 @@ static void take_sample(struct hv_ptp *hp, const struct hv_ts_sample *s)
 	hp->pub.stratum = s->stratum;
 	hp->pub.page = hp->page;
 	publish_disruptions(hp);
-	hv_ptp_vmclock_update(hp, false);
 	write_sequnlock(&hp->model_lock);
 	if (why != HV_PTP_DISRUPT_NONE)
 		notify(hp);
@@ -242,7 +246,6 @@ static u32 handle(struct hv_ptp *hp, u32 len)
 		disrupt(hp, HV_PTP_DISRUPT_VERSION);
 		write_seqlock(&hp->model_lock);
 		publish_disruptions(hp);
-		hv_ptp_vmclock_update(hp, false);
 		write_sequnlock(&hp->model_lock);
 		notify(hp);
 	}
@@ -370,7 +373,6 @@ static int hv_ptp_resume(struct hv_device *hdev)
 	hp->resumed = true;
 	write_seqlock(&hp->model_lock);
 	publish_disruptions(hp);
-	hv_ptp_vmclock_update(hp, false);
 	write_sequnlock(&hp->model_lock);
 	spin_unlock_bh(&hp->lock);
 
