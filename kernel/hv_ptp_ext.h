@@ -110,6 +110,8 @@ struct hv_ptp {
 
 /* main.c: parameters of the model, read at probe */
 extern struct hv_cm_params hv_ptp_cm_params;
+/* the host's declared error against UTC, ns: in the VMClock page's bound */
+extern u64 hv_ptp_host_utc_error_ns;
 extern char *hv_ptp_clock_name;
 
 /* refclock.c */

@@ -78,6 +78,8 @@ HV_PTP_PARAM(slew_ms, 5000, 100, 600000,
 	     "A phase correction is spread over this long, ms");
 HV_PTP_PARAM(latency_us, 10000, 0, 1000000,
 	     "Delivery latency allowed for in the error bound before TimeSync 4.0, us");
+HV_PTP_PARAM(host_utc_error_ns, 100000000, 0, 1000000000000,
+	     "The host's error against UTC, declared: added to the VMClock page's time_maxerror (0: the page bounds host time only), ns");
 HV_PTP_PARAM(clocksource_rating, 100, 1, 499,
 	     "Rating of the hv_ptp_ext clocksource (TSC: 300; above it selects ours)");
 
@@ -132,6 +134,7 @@ module_param_cb(vmclock, &param_ops_vmclock, &hv_ptp_vmclock_name, 0444);
 MODULE_PARM_DESC(vmclock, "VMClock device in /dev (default \"vmclock0\"; empty: none)");
 
 struct hv_cm_params hv_ptp_cm_params;
+u64 hv_ptp_host_utc_error_ns;
 
 /*
  * Devices we moved from another driver (driver_override set by us), and at
@@ -235,6 +238,7 @@ static int __init hv_ptp_init(void)
 		.slew_ns = slew_ms.val * NSEC_PER_MSEC,
 		.latency_ns = latency_us.val * NSEC_PER_USEC,
 	};
+	hv_ptp_host_utc_error_ns = host_utc_error_ns.val;
 
 	if (hv_ref_tsc_page_valid()) {
 		ret = hv_ref_clocksource_register(clocksource_rating.val);

@@ -177,13 +177,14 @@ static ssize_t record_show(struct device *dev, struct device_attribute *attr,
 		    (s64)min_t(u64, hv_cm_error_bound(&st.model, now), S64_MAX) : -1;
 
 	return sysfs_emit(buf,
-			  "error_bound_ns=%lld stratum=%u leapflags=%u leap_pending=%d freq_ppb=%lld disruptions=%llu state=%s vmclock=%s\n",
+			  "error_bound_ns=%lld stratum=%u leapflags=%u leap_pending=%d freq_ppb=%lld disruptions=%llu state=%s vmclock=%s host_utc_error_ns=%llu\n",
 			  bound, st.stratum, st.leapflags,
 			  hv_cm_leap_pending(&st.model, now),
 			  hv_cm_rate64_to_ppb(st.model.rate64),
 			  (unsigned long long)st.disruptions,
 			  hv_cm_state_names[hv_cm_state(&st.model, now)],
-			  vmclock_name(hp));
+			  vmclock_name(hp),
+			  (unsigned long long)hv_ptp_host_utc_error_ns);
 }
 static DEVICE_ATTR_RO(record);
 

@@ -120,7 +120,13 @@ static bool describe(struct hv_vmclock_abi *vc, const struct hv_ptp_status *st,
 		rate += m->slew_rate64;
 	p += scaled(p, rate);
 
+	/*
+	 * The page's time is UTC: its bound is the model's against the
+	 * host's clock plus the host's declared error against UTC.
+	 */
 	bound = hv_cm_error_bound(m, ref);
+	bound = bound > U64_MAX - hv_ptp_host_utc_error_ns ? U64_MAX :
+		bound + hv_ptp_host_utc_error_ns;
 	/*
 	 * How fast the error may grow from here: the model's allowance
 	 * (while samples come, and after one is overdue), and the slew's

@@ -15,6 +15,13 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "utc_audit.h"
+
+/* enum hps_audit_mode by name */
+static const char * const audit_names[] = {
+	[HPS_AUDIT_OFF] = "off", [HPS_AUDIT_REPORT] = "report",
+	[HPS_AUDIT_BOUND] = "bound",
+};
 
 #define LINE_MAX_CHARS	4095		/* in a line, without its '\n' */
 #define FILE_MAX_BYTES	(1024 * 1024)
@@ -34,6 +41,8 @@ enum key_type {
 	T_PATH,		/* char[PATH_MAX]: absolute path, or "" */
 	T_LOG_LEVEL,	/* int, 3..7, by name or number */
 	T_MAKESTEP,	/* double at off, min < x <= max; int limit at off2 */
+	T_AUTO_DOUBLE,	/* double, min..max, or "auto" (stored as -1) */
+	T_AUDIT,	/* int, enum hps_audit_mode, by name */
 };
 
 struct key {
@@ -83,6 +92,18 @@ static const struct key keys[] = {
 	    "node_exporter textfile collector file: an absolute path, or \"\" for none"),
 	KEY(clockbound_file, T_PATH, 0, 0, "/run/clockbound/shm0",
 	    "ClockBound shared memory segment (protocol 2) for applications: an absolute path, or \"\" for none"),
+	KEY(host_utc_error_us, T_AUTO_DOUBLE, 0, 1e9, "auto",
+	    "the declared allowance for the host's error against UTC, microseconds: auto (hv_ptp_ext's host_utc_error_ns, else 100000) or a number; 0 makes the bounds host-relative"),
+	KEY(utc_audit, T_AUDIT, 0, 0, "off",
+	    "measure the host against UTC through chronyd's NTP sources: off, report, or bound (also widen the UTC bound by the measurement)"),
+	KEY(chronyc, T_PATH, 0, 0, "/usr/bin/chronyc",
+	    "chronyc, run as \"chronyc -c -n sources\" for the audit"),
+	KEY(chronyc_socket, T_PATH, 0, 0, "",
+	    "chronyd's command socket for chronyc -h: a path, or \"\" for chronyc's default (its socket, then 127.0.0.1:323)"),
+	KEY(audit_interval_s, T_INT, 1, 3600, "16",
+	    "seconds between audits"),
+	KEY(ntp_max_age_s, T_INT, 1, 86400, "1100",
+	    "NTP samples older than this are not used, seconds"),
 	KEY(log_level, T_LOG_LEVEL, 3, 7, "info",
 	    "syslog level: err, warning, notice, info or debug"),
 };
@@ -386,6 +407,26 @@ static int set_key(struct hps_config *c, const struct key *k, const char *s,
 		return set_log_level(k, what, dst, s, err, errlen);
 	case T_MAKESTEP:
 		return set_makestep(k, c, s, err, errlen);
+	case T_AUTO_DOUBLE:
+		if (!strcasecmp(s, "auto")) {
+			*(double *)dst = -1;
+			return 0;
+		}
+		if (parse_double(what, s, k->min, k->max, 0, &d,
+				 err, errlen))
+			return -1;
+		*(double *)dst = d;
+		return 0;
+	case T_AUDIT:
+		for (b = HPS_AUDIT_OFF; b <= HPS_AUDIT_BOUND; b++) {
+			if (!strcasecmp(s, audit_names[b])) {
+				*(int *)dst = b;
+				return 0;
+			}
+		}
+		seterr(err, errlen, "%s: '%.*s' is not off, report or bound",
+		       k->name, QUOTE, s);
+		return -1;
 	}
 	seterr(err, errlen, "%s: unknown type", k->name);
 	return -1;
@@ -591,6 +632,15 @@ static void fmt_value(char *buf, size_t len, const struct key *k,
 	case T_LOG_LEVEL:
 		snprintf(buf, len, "%s", hps_log_level_name(*(const int *)src));
 		break;
+	case T_AUTO_DOUBLE:
+		if (*(const double *)src < 0)
+			snprintf(buf, len, "auto");
+		else
+			fmt_double(buf, len, *(const double *)src);
+		break;
+	case T_AUDIT:
+		snprintf(buf, len, "%s", audit_names[*(const int *)src]);
+		break;
 	case T_MAKESTEP:
 		fmt_double(d, sizeof(d), *(const double *)src);
 		snprintf(buf, len, "%s %d", d,
@@ -606,6 +656,7 @@ static void fmt_range(char *buf, size_t len, const struct key *k)
 	case T_DEVICE:
 	case T_PATH:
 	case T_LOG_LEVEL:
+	case T_AUDIT:
 		*buf = 0;	/* the description says */
 		break;
 	case T_INT:
@@ -616,6 +667,9 @@ static void fmt_range(char *buf, size_t len, const struct key *k)
 		break;
 	case T_BOOL:
 		snprintf(buf, len, "yes or no");
+		break;
+	case T_AUTO_DOUBLE:
+		snprintf(buf, len, "auto or %.15g..%.15g", k->min, k->max);
 		break;
 	case T_MAKESTEP:
 		snprintf(buf, len, "THRESHOLD > %.15g and <= %.15g, LIMIT %ld..%ld",

@@ -34,6 +34,12 @@ struct hps_config {
 	char state_file[PATH_MAX];	/* published state; "" to disable */
 	char prometheus_file[PATH_MAX];	/* textfile collector file; "" off */
 	char clockbound_file[PATH_MAX];	/* ClockBound v2 segment; "" off */
+	double host_utc_error_us;	/* declared host-vs-UTC allowance; -1 auto */
+	int utc_audit;			/* enum hps_audit_mode */
+	char chronyc[PATH_MAX];		/* chronyc, for the audit */
+	char chronyc_socket[PATH_MAX];	/* its -h; "" its default */
+	int audit_interval_s;		/* between audits */
+	int ntp_max_age_s;		/* oldest NTP sample used */
 	int log_level;			/* syslog priority: 3 (err) .. 7 (debug) */
 };
 

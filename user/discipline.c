@@ -197,6 +197,7 @@ struct hps_disc *hps_disc_create(const struct hps_config *cfg, double freq_ppb,
 	d->kernel_error = 1;
 	d->state = HPS_DISC_STARTING;
 	st->poll_ms = cfg->poll_ms;
+	st->module_host_utc_error_ns = -1;
 	st->freq_ppm = freq_ppb / 1000;
 	snprintf(st->state, sizeof(st->state), "%s",
 		 hps_disc_state_name(d->state));
@@ -505,6 +506,9 @@ static void decide(struct hps_disc *d, const struct hps_disc_in *in,
 		st->interference++;
 	module_disruptions(d, &in->attrs);
 	d->vmclock = !in->attrs.vmclock_ret && in->attrs.vmclock;
+	st->module_host_utc_error_ns =
+		!in->attrs.host_utc_error_ret && in->attrs.host_utc_error_ns >= 0 ?
+		in->attrs.host_utc_error_ns : -1;
 
 	abs_off = s->offset_ns < 0 ? -s->offset_ns : s->offset_ns;
 	allow_step = abs_off > d->cfg.makestep_threshold * 1e9 &&

@@ -162,6 +162,7 @@ static void reload(struct daemon *d)
 		exit(EXIT_RUNTIME);
 	}
 	d->cfg = c;
+	hps_audit_setup(d);
 	hps_clockbound_open(d);
 	hps_publish_bound(d);
 	hps_log_init(c.log_level);
@@ -176,7 +177,10 @@ static void reload(struct daemon *d)
  */
 static void wait_until(struct daemon *d, int64_t wake)
 {
-	struct pollfd p = { .fd = d->disr_fd, .events = POLLPRI };
+	struct pollfd p[2] = {
+		{ .fd = d->disr_fd, .events = POLLPRI },
+		{ .fd = hps_audit_fd(d), .events = POLLIN },
+	};
 	int64_t left = wake - hps_now_ns(CLOCK_MONOTONIC);
 	struct timespec ts;
 	long long count;
@@ -184,8 +188,11 @@ static void wait_until(struct daemon *d, int64_t wake)
 	if (left <= 0)
 		return;
 	ts = ns_to_ts(left);
-	if (ppoll(&p, d->disr_fd >= 0, &ts, NULL) == 1 &&
-	    (p.revents & (POLLPRI | POLLERR))) {
+	if (ppoll(p, 2, &ts, NULL) <= 0)
+		return;
+	if (p[1].revents)
+		hps_audit_collect(d);
+	if (p[0].revents & (POLLPRI | POLLERR)) {
 		count = hps_disruption_armed(d);
 		if (count >= 0 && hps_disc_disruption(d->disc, count)) {
 			hps_log(LOG_NOTICE, "the PHC reports a disruption (%lld)",
@@ -220,6 +227,8 @@ static int run(struct daemon *d)
 	d->phc.fd = -1;
 	d->disr_fd = -1;
 	d->cb.fd = -1;
+	d->audit.fd = -1;
+	hps_audit_setup(d);
 	d->st.pid = getpid();
 	hps_log(LOG_INFO, "hv-ptp-sync " VERSION " starting, poll %d ms, makestep %g %d",
 		d->cfg.poll_ms, d->cfg.makestep_threshold,
@@ -259,6 +268,7 @@ static int run(struct daemon *d)
 		/* between polls: the bound grown, at least once a second */
 		if (hps_now_ns(CLOCK_MONOTONIC) >= d->cb_due)
 			hps_publish_bound(d);
+		hps_audit_tick(d);
 		if (wd_usec && hps_now_ns(CLOCK_MONOTONIC) >= next_wd) {
 			sd_notify(0, "WATCHDOG=1");
 			next_wd = hps_now_ns(CLOCK_MONOTONIC) + wd_usec * 500;
@@ -266,6 +276,9 @@ static int run(struct daemon *d)
 		wake = next < d->cb_due ? next : d->cb_due;
 		if (wd_usec && next_wd < wake)
 			wake = next_wd;
+		if (d->utc.mode != HPS_AUDIT_OFF && !d->audit.pid &&
+		    d->audit.due < wake)
+			wake = d->audit.due;
 		wait_until(d, wake);
 	}
 
@@ -278,6 +291,7 @@ static int run(struct daemon *d)
 	if (d->cfg.prometheus_file[0])
 		unlink(d->cfg.prometheus_file);
 	hps_clockbound_void(d);
+	hps_audit_stop(d);
 	hps_disc_destroy(d->disc);
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include "discipline.h"
 #include "phc.h"
 #include "status.h"
+#include "utc_audit.h"
 
 struct daemon {
 	struct hps_config cfg;
@@ -40,6 +41,17 @@ struct daemon {
 	char closed_path[32];		/* the PHC closed last, for the log */
 	int phc_logged;			/* "no PHC" said once */
 	int read_err_logged;		/* a transient read error said once */
+
+	struct hps_utc utc;		/* the host against UTC (utc_audit.h) */
+	struct audit_run {		/* chronyc, running for an audit */
+		int pid;		/* 0: none */
+		int fd;			/* its output; -1: none */
+		size_t len;
+		char out[16384];
+		int64_t started;	/* CLOCK_MONOTONIC */
+		int64_t due;		/* the next audit */
+	} audit;
+	uint64_t utc_seen_marker;	/* disruptions seen by the UTC layer */
 };
 
 /* timespec and ns */
@@ -65,10 +77,24 @@ void hps_actuator_init(struct daemon *d);
  */
 long long hps_disruption_armed(struct daemon *d);
 
+/* audit.c: chronyc for the UTC audit, run without blocking the loop */
+void hps_audit_setup(struct daemon *d);
+void hps_audit_tick(struct daemon *d);	/* start one when due */
+int hps_audit_fd(const struct daemon *d);	/* to poll; -1 none */
+void hps_audit_collect(struct daemon *d);	/* its output is readable */
+void hps_audit_stop(struct daemon *d);
+
 /* publish.c */
 void hps_clockbound_open(struct daemon *d);
 void hps_clockbound_void(struct daemon *d);
 void hps_publish_bound(struct daemon *d);
+/*
+ * Without a declaration or the module's: 100 ms. Microsoft documents the
+ * hosts' time chain (GPS-disciplined stratum 1 devices) but publishes no
+ * bound for it; see README, "Host time and UTC".
+ */
+#define HPS_HOST_UTC_ERROR_DEFAULT_NS	100000000LL
+void hps_publish_utc(struct daemon *d, struct hps_disc_bound *b, int64_t mono);
 void hps_publish(struct daemon *d);
 
 #endif

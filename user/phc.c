@@ -459,6 +459,7 @@ int hps_phc_record(struct hps_phc *p, int64_t *bound, struct hps_phc_attrs *a)
 	a->leap_pending_ret = -ENOENT;
 	a->disruptions_ret = -ENOENT;
 	a->vmclock_ret = -ENOENT;
+	a->host_utc_error_ret = -ENOENT;
 	for (tok = strtok_r(buf, " ", &save); tok;
 	     tok = strtok_r(NULL, " ", &save)) {
 		val = strchr(tok, '=');
@@ -479,6 +480,8 @@ int hps_phc_record(struct hps_phc *p, int64_t *bound, struct hps_phc_attrs *a)
 			a->disruptions_ret = parse_ll(val, &a->disruptions);
 		else if (!strcmp(tok, "vmclock"))
 			a->vmclock_ret = 0, a->vmclock = *val && *val != '\n';
+		else if (!strcmp(tok, "host_utc_error_ns"))
+			a->host_utc_error_ret = parse_ll(val, &a->host_utc_error_ns);
 	}
 	/* a record without a bound is not the module's: no number */
 	return bound_ret == -ENOENT ? -EBADMSG : bound_ret;

@@ -119,6 +119,8 @@ struct hps_phc_attrs {
 	long long disruptions;	/* the module's count of disruptions */
 	int vmclock_ret;
 	int vmclock;		/* the module writes a VMClock page */
+	int host_utc_error_ret;
+	long long host_utc_error_ns; /* the module's declared host-vs-UTC error */
 };
 
 /*

@@ -64,6 +64,9 @@ static void prom_u64(FILE *f, const char *name, const char *type,
 
 static void prom_render(FILE *f, const struct hps_status *st)
 {
+	char a[32];
+	int measured;
+
 	prom_ns(f, "offset_seconds",
 		"Offset of the system clock from the PHC at the last update (system - PHC).",
 		st->last_offset_ns);
@@ -73,10 +76,10 @@ static void prom_render(FILE *f, const struct hps_status *st)
 		 "Frequency correction applied to the system clock; positive speeds it up.",
 		 st->freq_ppm);
 	prom_ns(f, "estimated_error_seconds",
-		"Estimated error of the system clock: PHC error bound plus servo residual.",
+		"Estimated error of the system clock against the host's clock: PHC error bound plus servo residual.",
 		st->est_error_ns);
 	prom_ns(f, "phc_error_bound_seconds",
-		"Error bound of the PHC reported by the module (0: unknown).",
+		"Error bound of the PHC reported by the module, against the host's clock (0: unknown).",
 		st->error_bound_ns);
 	prom_u64(f, "locked", "gauge",
 		 "1 while the state is \"locked\": three updates in a row within lock_us of the PHC.",
@@ -104,8 +107,29 @@ static void prom_render(FILE *f, const struct hps_status *st)
 		 "The ClockBound status: 0 unknown, 1 synchronized, 2 free-running, 3 disrupted.",
 		 (uint64_t)st->cb_status);
 	prom_ns(f, "bound_seconds",
-		"The bound published to applications, at its as-of instant.",
+		"The bound published to applications, at its as-of instant: against UTC when utc_allowance_seconds is above 0, else against the host's clock.",
 		st->cb_bound_ns);
+	prom_ns(f, "utc_allowance_seconds",
+		"The allowance for the host's error against UTC in bound_seconds (0: the bound is host-relative).",
+		st->utc_allowance_ns);
+	prom_ns(f, "host_utc_declared_seconds",
+		"The declared allowance for the host's error against UTC (host_utc_error_us).",
+		st->host_utc_declared_ns);
+	measured = !strncmp(st->utc_audit, "agree", sizeof(st->utc_audit)) ||
+		   !strncmp(st->utc_audit, "disagree", sizeof(st->utc_audit));
+	prom_head(f, "host_utc_offset_seconds", "gauge",
+		  "The host's offset from UTC measured through chronyd's NTP sources (absent: no measurement).");
+	if (measured)
+		fprintf(f, "hv_ptp_sync_host_utc_offset_seconds %s\n",
+			hps_fmt_ns(a, sizeof(a), st->host_utc_offset_ns, 0));
+	prom_head(f, "host_utc_offset_error_seconds", "gauge",
+		  "The measurement's error: the host's true offset is within this of it (absent: no measurement).");
+	if (measured)
+		fprintf(f, "hv_ptp_sync_host_utc_offset_error_seconds %s\n",
+			hps_fmt_ns(a, sizeof(a), st->host_utc_error_ns, 0));
+	prom_u64(f, "utc_disagree", "gauge",
+		 "1 while the NTP measurement and the host disagree beyond both their errors (the bound is not vouched for).",
+		 !strncmp(st->utc_audit, "disagree", sizeof(st->utc_audit)));
 	prom_ns(f, "last_update_timestamp_seconds",
 		"Time of the last update, seconds since the epoch.",
 		st->ref_time_ns);
@@ -119,6 +143,10 @@ static void prom_render(FILE *f, const struct hps_status *st)
 	prom_label(f, "mode", st->mode, sizeof(st->mode));
 	fputc(',', f);
 	prom_label(f, "driver", st->driver, sizeof(st->driver));
+	fputc(',', f);
+	prom_label(f, "bound_reference", st->cb_reference, sizeof(st->cb_reference));
+	fputc(',', f);
+	prom_label(f, "utc_audit", st->utc_audit, sizeof(st->utc_audit));
 	fputs("} 1\n", f);
 }
 

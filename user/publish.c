@@ -52,20 +52,61 @@ void hps_clockbound_open(struct daemon *d)
 		hps_disc_restarted(d->disc, d->cb.prev_marker);
 }
 
+/* The declared allowance for the host's error against UTC, ns. */
+static int64_t declared_ns(const struct daemon *d)
+{
+	if (d->cfg.host_utc_error_us >= 0)
+		return (int64_t)(d->cfg.host_utc_error_us * 1000 + 0.5);
+	if (d->st.module_host_utc_error_ns >= 0)
+		return d->st.module_host_utc_error_ns;
+	return HPS_HOST_UTC_ERROR_DEFAULT_NS;
+}
+
+/*
+ * The host-relative bound @b made a UTC bound: the allowance for the
+ * host's error against UTC added, and not vouched for while NTP says the
+ * host is beyond it (or, widening by the measurement, while the
+ * measurement predates the clock following the host).
+ */
+void hps_publish_utc(struct daemon *d, struct hps_disc_bound *b, int64_t mono)
+{
+	struct hps_status *st = &d->st;
+	int64_t allow;
+	int vouch;
+
+	d->utc.declared_ns = declared_ns(d);
+	hps_utc_follow(&d->utc, b->status == HPS_CB_SYNCHRONIZED, mono);
+	allow = hps_utc_allowance(&d->utc, mono, &vouch);
+	b->bound_ns = b->bound_ns > HPS_MAX_BOUND_NS - allow ?
+		      HPS_MAX_BOUND_NS : b->bound_ns + allow;
+	if (b->bound_ns >= HPS_MAX_BOUND_NS ||
+	    (!vouch && (b->status == HPS_CB_SYNCHRONIZED ||
+			b->status == HPS_CB_FREE_RUNNING)))
+		b->status = HPS_CB_UNKNOWN;
+	snprintf(st->error_reference, sizeof(st->error_reference), "host");
+	snprintf(st->cb_reference, sizeof(st->cb_reference), "%s",
+		 hps_utc_reference(allow));
+	st->utc_allowance_ns = allow;
+	st->host_utc_declared_ns = d->utc.declared_ns;
+	snprintf(st->utc_audit, sizeof(st->utc_audit), "%s",
+		 hps_audit_state_name(d->utc.state));
+}
+
 /* The bound for applications, into the status and the segment. */
 void hps_publish_bound(struct daemon *d)
 {
 	struct hps_disc_bound b;
 	struct hps_cb_values v;
 	struct timespec res;
-	int64_t coarse;
+	int64_t coarse, mono;
 
 	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res))
 		res.tv_sec = 0, res.tv_nsec = 10000000;
 	coarse = hps_now_ns(CLOCK_MONOTONIC_COARSE);
 	d->cb_due = hps_now_ns(CLOCK_MONOTONIC) + HPS_CB_REFRESH_NS;
-	hps_disc_bound(d->disc, coarse, hps_now_ns(CLOCK_MONOTONIC),
-		       ts_to_ns(&res), &b);
+	mono = hps_now_ns(CLOCK_MONOTONIC);
+	hps_disc_bound(d->disc, coarse, mono, ts_to_ns(&res), &b);
+	hps_publish_utc(d, &b, mono);
 	d->st.cb_status = b.status;
 	d->st.cb_bound_ns = b.bound_ns;
 	d->st.cb_max_drift_ppb = b.max_drift_ppb;

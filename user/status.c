@@ -84,6 +84,18 @@ static const struct field fields[] = {
 	FIELD(cb_bound_ns, F_I64, int64_t),
 	FIELD(cb_max_drift_ppb, F_I64, int64_t),
 	FIELD(cb_disruption_support, F_INT, int),
+	STR(error_reference),
+	STR(cb_reference),
+	FIELD(utc_allowance_ns, F_I64, int64_t),
+	FIELD(host_utc_declared_ns, F_I64, int64_t),
+	FIELD(module_host_utc_error_ns, F_I64, int64_t),
+	STR(utc_audit),
+	STR(utc_audit_why),
+	FIELD(host_utc_offset_ns, F_I64, int64_t),
+	FIELD(host_utc_error_ns, F_I64, int64_t),
+	FIELD(utc_sources, F_INT, int),
+	FIELD(utc_agreeing, F_INT, int),
+	FIELD(utc_audit_mono_ns, F_I64, int64_t),
 };
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))

@@ -56,6 +56,25 @@ struct hps_status {
 	int64_t cb_bound_ns;	/* ... its bound at as-of */
 	int64_t cb_max_drift_ppb; /* ... and growth */
 	int cb_disruption_support; /* ... 1: its marker is the VMClock page's */
+	/*
+	 * What the bounds are relative to. est_error_ns, error_bound_ns and
+	 * the kernel's esterror/maxerror always bound the distance from the
+	 * host's clock (error_reference "host"). cb_bound_ns (the segment's)
+	 * adds utc_allowance_ns, the host's error against UTC: cb_reference
+	 * is "utc" then, "host" when the allowance is 0.
+	 */
+	char error_reference[8];	/* "host" */
+	char cb_reference[8];		/* "utc" or "host" */
+	int64_t utc_allowance_ns;	/* in cb_bound_ns */
+	int64_t host_utc_declared_ns;	/* the declared allowance in force */
+	int64_t module_host_utc_error_ns; /* hv_ptp_ext's host_utc_error_ns; -1 none */
+	char utc_audit[16];		/* off, no-measurement, stale, agree, disagree */
+	char utc_audit_why[96];		/* ... why there is no measurement */
+	int64_t host_utc_offset_ns;	/* measured host minus UTC (agree, disagree) */
+	int64_t host_utc_error_ns;	/* ... |true - measured| within this */
+	int utc_sources;		/* NTP sources in the measurement */
+	int utc_agreeing;		/* ... whose intervals meet in it */
+	int64_t utc_audit_mono_ns;	/* CLOCK_MONOTONIC of the last audit */
 };
 
 /*

@@ -69,7 +69,7 @@ void hps_status_print_tracking(FILE *f, const struct hps_status *st,
 		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
 	};
 	char name[64], state[16], mode[16], dev[64], drv[32];
-	char reftime[64] = "-", a[32];
+	char reftime[64] = "-", a[32], b[32], ref[8], audit[16], why[96];
 	double age = hps_status_age_s(st, now_mono_ns);
 	struct tm tm;
 	time_t t;
@@ -130,6 +130,27 @@ void hps_status_print_tracking(FILE *f, const struct hps_status *st,
 	fprintf(f, "Updates         : %" PRIu64 ", steps %" PRIu64
 		", read errors %" PRIu64 ", interference %" PRIu64 "\n",
 		st->updates, st->steps, st->read_errors, st->interference);
+	fprintf(f, "Error reference : %s (root dispersion: the distance from the host's clock)\n",
+		SHOW(ref, st, error_reference));
+	fprintf(f, "Bound           : %s seconds against %s%s%s%s\n",
+		hps_fmt_ns(a, sizeof(a), st->cb_bound_ns, 0),
+		!strncmp(st->cb_reference, "utc", sizeof(st->cb_reference)) ?
+		"UTC" : "the host's clock",
+		st->utc_allowance_ns ? " (host allowance " : "",
+		st->utc_allowance_ns ? hps_fmt_ns(b, sizeof(b), st->utc_allowance_ns, 0) : "",
+		st->utc_allowance_ns ? " s)" : "");
+	fprintf(f, "Host vs UTC     : declared %s s; audit %s",
+		hps_fmt_ns(a, sizeof(a), st->host_utc_declared_ns, 0),
+		SHOW(audit, st, utc_audit));
+	if (!strncmp(st->utc_audit, "agree", sizeof(st->utc_audit)) ||
+	    !strncmp(st->utc_audit, "disagree", sizeof(st->utc_audit)))
+		fprintf(f, ", host %s +/- %s s from UTC (%d of %d sources)",
+			hps_fmt_ns(a, sizeof(a), st->host_utc_offset_ns, HPS_NS_PLUS),
+			hps_fmt_ns(b, sizeof(b), st->host_utc_error_ns, 0),
+			st->utc_agreeing, st->utc_sources);
+	else if (st->utc_audit_why[0])
+		fprintf(f, " (%s)", SHOW(why, st, utc_audit_why));
+	fputc('\n', f);
 }
 
 /* ---- ntpq -p ---- */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "utc_audit.h"
 #include "kselftest_harness.h"
 
 #ifndef HPS_DEFAULT_CONF_FILE
@@ -72,6 +73,12 @@ static void expect_same(struct __test_metadata *_metadata,
 	EXPECT_DBL(a->lock_us, b->lock_us);
 	EXPECT_STREQ(a->state_file, b->state_file);
 	EXPECT_STREQ(a->prometheus_file, b->prometheus_file);
+	EXPECT_DBL(a->host_utc_error_us, b->host_utc_error_us);
+	EXPECT_EQ(a->utc_audit, b->utc_audit);
+	EXPECT_STREQ(a->chronyc, b->chronyc);
+	EXPECT_STREQ(a->chronyc_socket, b->chronyc_socket);
+	EXPECT_EQ(a->audit_interval_s, b->audit_interval_s);
+	EXPECT_EQ(a->ntp_max_age_s, b->ntp_max_age_s);
 	EXPECT_EQ(a->log_level, b->log_level);
 }
 
@@ -95,9 +102,21 @@ static void other_config(struct __test_metadata *_metadata,
 	EXPECT_SET(c, "lock_us", "0.3");
 	EXPECT_SET(c, "state_file", "");
 	EXPECT_SET(c, "prometheus_file", "/var/lib/node_exporter/hv.prom");
+	EXPECT_SET(c, "host_utc_error_us", "2500.5");
+	EXPECT_SET(c, "utc_audit", "bound");
+	EXPECT_SET(c, "chronyc", "/opt/chrony/bin/chronyc");
+	EXPECT_SET(c, "chronyc_socket", "/run/chrony/chronyd.sock");
+	EXPECT_SET(c, "audit_interval_s", "64");
+	EXPECT_SET(c, "ntp_max_age_s", "300");
 	EXPECT_SET(c, "log_level", "debug");
 
 	hps_config_defaults(&d);
+	EXPECT_TRUE(d.host_utc_error_us != c->host_utc_error_us);
+	EXPECT_NE(d.utc_audit, c->utc_audit);
+	EXPECT_STRNE(d.chronyc, c->chronyc);
+	EXPECT_STRNE(d.chronyc_socket, c->chronyc_socket);
+	EXPECT_NE(d.audit_interval_s, c->audit_interval_s);
+	EXPECT_NE(d.ntp_max_age_s, c->ntp_max_age_s);
 	EXPECT_STRNE(d.device, c->device);
 	EXPECT_NE(d.poll_ms, c->poll_ms);
 	EXPECT_NE(d.samples, c->samples);
@@ -837,6 +856,32 @@ TEST(default_conf_file_lists_every_key)
 		TH_LOG("%s", err);
 	expect_same(_metadata, &d, &c);
 	free(text);
+}
+
+/* The UTC keys: "auto", the audit's modes by name, errors that say why. */
+TEST(utc_keys)
+{
+	struct hps_config c;
+
+	hps_config_defaults(&c);
+	EXPECT_DBL(-1, c.host_utc_error_us);
+	EXPECT_EQ(HPS_AUDIT_OFF, c.utc_audit);
+	EXPECT_SET(&c, "host_utc_error_us", "0");
+	EXPECT_DBL(0, c.host_utc_error_us);
+	EXPECT_SET(&c, "host-utc-error-us", "AUTO");
+	EXPECT_DBL(-1, c.host_utc_error_us);
+	EXPECT_SET_ERR(&c, "host_utc_error_us", "-1",
+		       "host_utc_error_us: -1 is out of range 0..1000000000");
+	EXPECT_SET_ERR(&c, "host_utc_error_us", "soon",
+		       "host_utc_error_us: 'soon' is not a number");
+	EXPECT_SET(&c, "utc_audit", "report");
+	EXPECT_EQ(HPS_AUDIT_REPORT, c.utc_audit);
+	EXPECT_SET_ERR(&c, "utc_audit", "on",
+		       "utc_audit: 'on' is not off, report or bound");
+	EXPECT_SET_ERR(&c, "chronyc", "chronyc",
+		       "chronyc: 'chronyc' is not an absolute path (\"\" disables)");
+	EXPECT_SET_ERR(&c, "audit_interval_s", "0",
+		       "audit_interval_s: 0 is out of range 1..3600");
 }
 
 /* --KEY VALUE on the command line is taken for known keys only. */

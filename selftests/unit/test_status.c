@@ -59,6 +59,16 @@ static void locked(struct hps_status *st)
 	st->read_errors = 2;
 	st->interference = 0;
 	st->updated_mono_ns = MONO;
+	SET(st->error_reference, "host");
+	SET(st->cb_reference, "utc");
+	st->cb_bound_ns = 100000436;
+	st->utc_allowance_ns = 100000000;
+	st->host_utc_declared_ns = 100000000;
+	SET(st->utc_audit, "agree");
+	st->host_utc_offset_ns = 2000123;
+	st->host_utc_error_ns = 150000;
+	st->utc_sources = 2;
+	st->utc_agreeing = 2;
 }
 
 /* Every field non-zero and distinct, extremes included. */
@@ -541,6 +551,9 @@ TEST(tracking_locked)
 		"State           : locked (PRECISE, /dev/ptp0, hv_ptp_ext)",
 		"Last update     : 0.3 seconds ago",
 		"Updates         : 1000, steps 1, read errors 2, interference 0",
+		"Error reference : host (root dispersion: the distance from the host's clock)",
+		"Bound           : 0.100000436 seconds against UTC (host allowance 0.100000000 s)",
+		"Host vs UTC     : declared 0.100000000 s; audit agree, host +0.002000123 +/- 0.000150000 s from UTC (2 of 2 sources)",
 	};
 	struct hps_status st;
 	char *out;
@@ -570,6 +583,9 @@ TEST(tracking_signs)
 		"State           : stepping (-, /dev/ptp3, -)",
 		"Last update     : never",
 		"Updates         : 18446744073709551615, steps 0, read errors 0, interference 7",
+		"Error reference : - (root dispersion: the distance from the host's clock)",
+		"Bound           : 0.000000000 seconds against the host's clock",
+		"Host vs UTC     : declared 0.000000000 s; audit -",
 	};
 	struct hps_status st;
 	char *out;
@@ -741,7 +757,11 @@ TEST(json)
 		"reach", "updates", "steps", "read_errors", "interference",
 		"updated_mono_ns", "marker", "module_disruptions",
 		"cb_status", "cb_bound_ns", "cb_max_drift_ppb",
-		"cb_disruption_support", "age_s",
+		"cb_disruption_support", "error_reference", "cb_reference",
+		"utc_allowance_ns", "host_utc_declared_ns",
+		"module_host_utc_error_ns", "utc_audit", "utc_audit_why",
+		"host_utc_offset_ns", "host_utc_error_ns", "utc_sources",
+		"utc_agreeing", "utc_audit_mono_ns", "age_s",
 	};
 	struct hps_status st;
 	json_error_t err;
@@ -815,10 +835,10 @@ TEST_F(dir, prometheus)
 		"# HELP hv_ptp_sync_frequency_ppm Frequency correction applied to the system clock; positive speeds it up.\n"
 		"# TYPE hv_ptp_sync_frequency_ppm gauge\n"
 		"hv_ptp_sync_frequency_ppm 3.512\n"
-		"# HELP hv_ptp_sync_estimated_error_seconds Estimated error of the system clock: PHC error bound plus servo residual.\n"
+		"# HELP hv_ptp_sync_estimated_error_seconds Estimated error of the system clock against the host's clock: PHC error bound plus servo residual.\n"
 		"# TYPE hv_ptp_sync_estimated_error_seconds gauge\n"
 		"hv_ptp_sync_estimated_error_seconds 0.000000436\n"
-		"# HELP hv_ptp_sync_phc_error_bound_seconds Error bound of the PHC reported by the module (0: unknown).\n"
+		"# HELP hv_ptp_sync_phc_error_bound_seconds Error bound of the PHC reported by the module, against the host's clock (0: unknown).\n"
 		"# TYPE hv_ptp_sync_phc_error_bound_seconds gauge\n"
 		"hv_ptp_sync_phc_error_bound_seconds 0.000000400\n"
 		"# HELP hv_ptp_sync_locked 1 while the state is \"locked\": three updates in a row within lock_us of the PHC.\n"
@@ -848,15 +868,30 @@ TEST_F(dir, prometheus)
 		"# HELP hv_ptp_sync_bound_status The ClockBound status: 0 unknown, 1 synchronized, 2 free-running, 3 disrupted.\n"
 		"# TYPE hv_ptp_sync_bound_status gauge\n"
 		"hv_ptp_sync_bound_status 0\n"
-		"# HELP hv_ptp_sync_bound_seconds The bound published to applications, at its as-of instant.\n"
+		"# HELP hv_ptp_sync_bound_seconds The bound published to applications, at its as-of instant: against UTC when utc_allowance_seconds is above 0, else against the host's clock.\n"
 		"# TYPE hv_ptp_sync_bound_seconds gauge\n"
-		"hv_ptp_sync_bound_seconds 0.000000000\n"
+		"hv_ptp_sync_bound_seconds 0.100000436\n"
+		"# HELP hv_ptp_sync_utc_allowance_seconds The allowance for the host's error against UTC in bound_seconds (0: the bound is host-relative).\n"
+		"# TYPE hv_ptp_sync_utc_allowance_seconds gauge\n"
+		"hv_ptp_sync_utc_allowance_seconds 0.100000000\n"
+		"# HELP hv_ptp_sync_host_utc_declared_seconds The declared allowance for the host's error against UTC (host_utc_error_us).\n"
+		"# TYPE hv_ptp_sync_host_utc_declared_seconds gauge\n"
+		"hv_ptp_sync_host_utc_declared_seconds 0.100000000\n"
+		"# HELP hv_ptp_sync_host_utc_offset_seconds The host's offset from UTC measured through chronyd's NTP sources (absent: no measurement).\n"
+		"# TYPE hv_ptp_sync_host_utc_offset_seconds gauge\n"
+		"hv_ptp_sync_host_utc_offset_seconds 0.002000123\n"
+		"# HELP hv_ptp_sync_host_utc_offset_error_seconds The measurement's error: the host's true offset is within this of it (absent: no measurement).\n"
+		"# TYPE hv_ptp_sync_host_utc_offset_error_seconds gauge\n"
+		"hv_ptp_sync_host_utc_offset_error_seconds 0.000150000\n"
+		"# HELP hv_ptp_sync_utc_disagree 1 while the NTP measurement and the host disagree beyond both their errors (the bound is not vouched for).\n"
+		"# TYPE hv_ptp_sync_utc_disagree gauge\n"
+		"hv_ptp_sync_utc_disagree 0\n"
 		"# HELP hv_ptp_sync_last_update_timestamp_seconds Time of the last update, seconds since the epoch.\n"
 		"# TYPE hv_ptp_sync_last_update_timestamp_seconds gauge\n"
 		"hv_ptp_sync_last_update_timestamp_seconds 1795264496.000000000\n"
 		"# HELP hv_ptp_sync_info State, PHC device, measurement mode and driver.\n"
 		"# TYPE hv_ptp_sync_info gauge\n"
-		"hv_ptp_sync_info{state=\"locked\",device=\"/dev/ptp0\",mode=\"PRECISE\",driver=\"hv_ptp_ext\"} 1\n";
+		"hv_ptp_sync_info{state=\"locked\",device=\"/dev/ptp0\",mode=\"PRECISE\",driver=\"hv_ptp_ext\",bound_reference=\"utc\",utc_audit=\"agree\"} 1\n";
 	char path[256], names[512], *text;
 	struct hps_status st;
 
@@ -878,7 +913,7 @@ TEST_F(dir, prometheus)
 	ASSERT_EQ(0, hps_status_write_prometheus(path, &st));
 	text = slurp(path);
 	ASSERT_NE(NULL, text);
-	EXPECT_NE(NULL, strstr(text, "\nhv_ptp_sync_info{state=\"holdover\",device=\"/dev/ptp0\",mode=\"PRECISE\",driver=\"a\\\"b\\\\c\\nd\"} 1\n"));
+	EXPECT_NE(NULL, strstr(text, "\nhv_ptp_sync_info{state=\"holdover\",device=\"/dev/ptp0\",mode=\"PRECISE\",driver=\"a\\\"b\\\\c\\nd\",bound_reference=\"utc\",utc_audit=\"agree\"} 1\n"));
 	EXPECT_NE(NULL, strstr(text, "\nhv_ptp_sync_locked 0\n"));
 	EXPECT_NE(NULL, strstr(text, "\nhv_ptp_sync_synchronised 0\n"));
 	EXPECT_NE(NULL, strstr(text, "\nhv_ptp_sync_frequency_ppm NaN\n"));
