@@ -291,7 +291,7 @@ int hps_utc_audit(struct hps_utc *u, const struct hps_ntp_source *s, int n,
 
 int64_t hps_utc_allowance(const struct hps_utc *u, int64_t now_ns, int *vouch)
 {
-	int64_t m, age;
+	int64_t age;
 
 	*vouch = 1;
 	switch (u->state) {
@@ -304,13 +304,16 @@ int64_t hps_utc_allowance(const struct hps_utc *u, int64_t now_ns, int *vouch)
 	case HPS_UTC_AGREE:
 		if (u->mode != HPS_AUDIT_BOUND)
 			return u->declared_ns;
-		/* the host's offset may have moved at PHI since the audit */
+		/*
+		 * The measurement instead of the declaration: the host is
+		 * within its error of the offset measured, and may have
+		 * moved at PHI since the audit.
+		 */
 		age = now_ns - u->est_at_ns;
 		if (age < 0)
 			age = 0;
-		m = sat_add(sat_add(llabs(u->est.offset_ns), u->est.error_ns),
-			    age / 1000 * (HPS_AUDIT_PHI_PPB / 1000) / 1000);
-		return m > u->declared_ns ? m : u->declared_ns;
+		return sat_add(sat_add(llabs(u->est.offset_ns), u->est.error_ns),
+			       age / 1000 * (HPS_AUDIT_PHI_PPB / 1000) / 1000);
 	case HPS_UTC_OFF:
 	case HPS_UTC_NONE:
 		break;

@@ -14,7 +14,10 @@
  *   host-relative bound. Each source's last sample (chronyc -c sources:
  *   its offset and its error, half the root delay plus the root
  *   dispersion) bounds the host's offset from UTC; the sources' intervals
- *   are combined by Marzullo's intersection.
+ *   are combined by Marzullo's intersection. In bound mode the measured
+ *   allowance replaces the declared one while they agree; the host beyond
+ *   its declared allowance by more than the measurement's error is a
+ *   disagreement, and nothing is vouched for until they agree again.
  *
  * Pure logic, no clocks read and no processes run here (the daemon runs
  * chronyc; selftests/unit/test_utc_audit.c drives this directly).
@@ -112,9 +115,10 @@ int hps_utc_audit(struct hps_utc *u, const struct hps_ntp_source *s, int n,
 
 /*
  * The allowance for the host's error against UTC at @now_ns: the
- * declared one, or with utc_audit bound and a measurement that agrees,
- * the larger of it and the measurement (|offset| + its error, grown at
- * PHI since the sample). *@vouch is 0 when a UTC bound must not be
+ * declared one, or with utc_audit bound and a measurement that agrees
+ * (the host within the declared allowance of UTC, give or take the
+ * measurement's error), the measurement: |offset| + its error, grown at
+ * PHI since the audit. *@vouch is 0 when a UTC bound must not be
  * vouched for: the measurement disagrees with the host, or (bound mode)
  * the samples are stale.
  */

@@ -11,7 +11,8 @@
  *
  * Units: "ref" values are reference-counter ticks (100 ns), "_ns" values are
  * nanoseconds, frequencies are parts per trillion (ppt, 1e-12) inside and
- * ppb at the interface. Host time is UTC in ns since the Unix epoch.
+ * ppb at the interface. Host time and UTC are ns since the Unix epoch;
+ * host = UTC + off, off (host minus UTC) linear in reference time.
  */
 #ifndef HV_HOST_SIM_H
 #define HV_HOST_SIM_H
@@ -99,12 +100,14 @@ void sim_host_response(struct sim_dev *sd, const u8 *buf, u32 len, u64 txid);
 /* sim_clock.c */
 struct sim_clock_params {
 	s64 offset_ns;		/* host - guest CLOCK_REALTIME at load */
-	s64 freq_ppb;		/* host UTC rate error against the reference */
+	s64 freq_ppb;		/* host rate error against the reference */
 	s64 wander_ppb;		/* random-walk step of the rate per sample (sigma) */
 	s64 noise_ns;		/* white noise on parenttime (sigma) */
 	u32 outlier_permille;	/* probability of an outlier per sample */
 	s64 outlier_ns;		/* outlier size (sign random) */
 	u64 seed;
+	s64 utc_offset_ns;	/* host minus UTC at load */
+	s64 utc_drift_ppb;	/* rate of host minus UTC (host fast against UTC) */
 };
 
 struct sim_truth {
@@ -113,6 +116,7 @@ struct sim_truth {
 	u64 ref;		/* reference counter, 100 ns ticks */
 	u64 ref_ns;		/* reference time, ns (not truncated to ticks) */
 	s64 host_ns;		/* true host time */
+	s64 utc_ns;		/* true UTC */
 };
 
 enum sim_tsc_page_op {
@@ -128,6 +132,7 @@ void sim_clock_exit(void);
 u64 sim_ref_ns_at_tsc(u64 tsc);
 u64 sim_ref_now(u64 *tsc);
 s64 sim_host_at(u64 ref_ns);
+void sim_host_utc_at(u64 ref_ns, s64 *host, s64 *utc);
 int sim_truth_now(struct sim_truth *t);
 int sim_last_ref_read(struct sim_truth *t);
 void sim_clock_step(s64 delta_ns);
@@ -136,6 +141,9 @@ void sim_clock_leap(unsigned int leap);
 bool sim_clock_leap_armed(void);
 void sim_clock_set_freq(s64 freq_ppb);
 s64 sim_clock_freq_ppt(void);
+void sim_clock_utc_offset(s64 off_ns);
+void sim_clock_utc_drift(s64 drift_ppb);
+void sim_clock_utc_state(s64 *off_ns, s64 *drift_ppt);
 void sim_clock_wander(void);
 s64 sim_clock_sample_error_ns(void);
 u32 sim_random(void);

@@ -17,7 +17,17 @@
  *
  * A new piece starts at every change of rate (wander, "freq" command) and at
  * every step, so the model is continuous except at steps. Positive freq_ppt
- * means host UTC runs fast against the reference counter.
+ * means host time runs fast against the reference counter.
+ *
+ * UTC is a truth of its own: host = UTC + off, where off, host minus UTC,
+ * is linear in reference time too:
+ *
+ *	off(ref_ns) = utc_off0_ns + (ref_ns - utc_ref0_ns) * utc_drift_ppt / 10^12
+ *
+ * A step of host time adds to off (UTC stays continuous); a change of the
+ * host's rate (wander, "freq") adds to the drift, so that UTC's rate against
+ * the reference counter only changes with "utc_drift". A leap second of the
+ * host leaves off alone: UTC makes the same leap.
  */
 
 #include <linux/math64.h>
@@ -45,7 +55,10 @@ static DEFINE_SEQLOCK(model_lock);
 static u64 base_ref_ns;
 static s64 base_host_ns;
 static s64 freq_ppt;
-static s64 leap_at_ns, leap_ns;	/* a leap second of host UTC, armed */
+static s64 leap_at_ns, leap_ns;	/* a leap second of host time, armed */
+static u64 utc_ref0_ns;		/* host minus UTC: utc_off0_ns at utc_ref0_ns, */
+static s64 utc_off0_ns;		/* changing at utc_drift_ppt */
+static s64 utc_drift_ppt;
 static struct sim_clock_params prm;
 
 static DEFINE_SPINLOCK(rng_lock);
@@ -124,15 +137,26 @@ static u64 sim_read_ref(void)
 	return ref;
 }
 
+/* d * ppt / 10^12, truncated toward zero; exact for any d and ppt we use. */
+static s64 scale_ppt(s64 d, s64 ppt)
+{
+	s64 adj = (s64)mul_u64_u64_div_u64(abs(d), abs(ppt), PPT_DEN);
+
+	return (d < 0) != (ppt < 0) ? -adj : adj;
+}
+
 /* Host time at @ref_ns on the current piece, before an armed leap. */
 static s64 linear_locked(u64 ref_ns)
 {
 	s64 d = (s64)(ref_ns - base_ref_ns);
-	u64 adj = mul_u64_u64_div_u64(abs(d), abs(freq_ppt), PPT_DEN);
 
-	if ((d < 0) != (freq_ppt < 0))
-		return base_host_ns + d - (s64)adj;
-	return base_host_ns + d + (s64)adj;
+	return base_host_ns + d + scale_ppt(d, freq_ppt);
+}
+
+/* Host minus UTC at @ref_ns. */
+static s64 utc_off_locked(u64 ref_ns)
+{
+	return utc_off0_ns + scale_ppt((s64)(ref_ns - utc_ref0_ns), utc_drift_ppt);
 }
 
 static s64 host_at_locked(u64 ref_ns)
@@ -156,11 +180,29 @@ s64 sim_host_at(u64 ref_ns)
 	return host;
 }
 
-/* Start a new piece of the model now. Caller holds model_lock. */
+/* Host time and UTC at @ref_ns, from one state of the model. */
+void sim_host_utc_at(u64 ref_ns, s64 *host, s64 *utc)
+{
+	unsigned int seq;
+
+	do {
+		seq = read_seqbegin(&model_lock);
+		*host = host_at_locked(ref_ns);
+		*utc = *host - utc_off_locked(ref_ns);
+	} while (read_seqretry(&model_lock, seq));
+}
+
+/*
+ * Start a new piece of the model now, of host time and of host minus UTC
+ * alike, both continuous. Caller holds model_lock.
+ */
 static void rebase_locked(void)
 {
 	u64 now = sim_ref_ns_at_tsc(rdtsc_ordered());
 	s64 host = linear_locked(now);
+
+	utc_off0_ns = utc_off_locked(now);
+	utc_ref0_ns = now;
 
 	/* a leap behind us becomes part of the new piece */
 	if (leap_ns && host >= leap_at_ns) {
@@ -213,20 +255,57 @@ bool sim_clock_leap_armed(void)
 	return armed;
 }
 
+/* A step of host time; UTC goes on, so host minus UTC takes the step. */
 void sim_clock_step(s64 delta_ns)
 {
 	write_seqlock_bh(&model_lock);
 	rebase_locked();
 	base_host_ns += delta_ns;
+	utc_off0_ns += delta_ns;
 	write_sequnlock_bh(&model_lock);
 }
 
+/* A new host rate; UTC's rate stays, so the drift of host minus UTC takes it. */
 void sim_clock_set_freq(s64 freq_ppb)
+{
+	s64 ppt = freq_ppb * PPT_PER_PPB;
+
+	write_seqlock_bh(&model_lock);
+	rebase_locked();
+	utc_drift_ppt += ppt - freq_ppt;
+	freq_ppt = ppt;
+	write_sequnlock_bh(&model_lock);
+}
+
+/* Host minus UTC is @off_ns from now on; host time is continuous. */
+void sim_clock_utc_offset(s64 off_ns)
 {
 	write_seqlock_bh(&model_lock);
 	rebase_locked();
-	freq_ppt = freq_ppb * PPT_PER_PPB;
+	utc_off0_ns = off_ns;
 	write_sequnlock_bh(&model_lock);
+}
+
+/* Host minus UTC changes at @drift_ppb from now on (continuous). */
+void sim_clock_utc_drift(s64 drift_ppb)
+{
+	write_seqlock_bh(&model_lock);
+	rebase_locked();
+	utc_drift_ppt = drift_ppb * PPT_PER_PPB;
+	write_sequnlock_bh(&model_lock);
+}
+
+/* Host minus UTC now (ns) and its drift (ppt). */
+void sim_clock_utc_state(s64 *off_ns, s64 *drift_ppt)
+{
+	u64 now = sim_ref_ns_at_tsc(rdtsc_ordered());
+	unsigned int seq;
+
+	do {
+		seq = read_seqbegin(&model_lock);
+		*off_ns = utc_off_locked(now);
+		*drift_ppt = utc_drift_ppt;
+	} while (read_seqretry(&model_lock, seq));
 }
 
 s64 sim_clock_freq_ppt(void)
@@ -275,6 +354,7 @@ void sim_clock_wander(void)
 	write_seqlock_bh(&model_lock);
 	rebase_locked();
 	freq_ppt += step;
+	utc_drift_ppt += step;	/* UTC's rate stays */
 	write_sequnlock_bh(&model_lock);
 }
 
@@ -295,7 +375,7 @@ static void fill_truth(struct sim_truth *t, u64 tsc)
 	t->ref = mul_u64_u64_shr(tsc, READ_ONCE(tsc_pg->tsc_scale), 64) +
 		 READ_ONCE(tsc_pg->tsc_offset);
 	t->ref_ns = sim_ref_ns_at_tsc(tsc);
-	t->host_ns = sim_host_at(t->ref_ns);
+	sim_host_utc_at(t->ref_ns, &t->host_ns, &t->utc_ns);
 }
 
 /*
@@ -327,7 +407,7 @@ int sim_truth_now(struct sim_truth *t)
 	    snap.cycles <= sim_ref_ns_at_tsc(post) + 100) {
 		t->ref_ns = snap.cycles;
 		t->ref = div_u64(snap.cycles, 100);
-		t->host_ns = sim_host_at(t->ref_ns);
+		sim_host_utc_at(t->ref_ns, &t->host_ns, &t->utc_ns);
 		return 0;
 	}
 	return -EIO;
@@ -410,6 +490,9 @@ int sim_clock_init(const struct sim_clock_params *p)
 	align = ((s64)base_ref_ns - base_host_ns) % 100;
 	base_host_ns += align < 0 ? align + 100 : align;
 	freq_ppt = p->freq_ppb * PPT_PER_PPB;
+	utc_ref0_ns = base_ref_ns;
+	utc_off0_ns = p->utc_offset_ns;
+	utc_drift_ppt = p->utc_drift_ppb * PPT_PER_PPB;
 
 	saved_read_ref = hv_read_reference_counter;
 	hv_read_reference_counter = sim_read_ref;

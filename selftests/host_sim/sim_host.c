@@ -28,6 +28,8 @@
 #include "sim.h"
 
 #define SIM_UNSET	LONG_MIN
+#define SIM_UTC_OFFSET_MAX	(1000LL * NSEC_PER_SEC)	/* |host - UTC|, ns */
+#define SIM_UTC_DRIFT_MAX	1000000LL		/* its rate, ppb */
 
 /* Host clock and sample parameters; SIM_UNSET takes the profile's value. */
 static char *profile = "ideal";
@@ -40,7 +42,7 @@ MODULE_PARM_DESC(offset_ns, "Host time minus guest CLOCK_REALTIME at load, ns");
 
 static long freq_ppb = SIM_UNSET;
 module_param(freq_ppb, long, 0444);
-MODULE_PARM_DESC(freq_ppb, "Host UTC rate error against the reference counter, ppb (positive: host fast)");
+MODULE_PARM_DESC(freq_ppb, "Host rate error against the reference counter, ppb (positive: host fast)");
 
 static long wander_ppb = SIM_UNSET;
 module_param(wander_ppb, long, 0444);
@@ -73,6 +75,14 @@ MODULE_PARM_DESC(step_at_s, "Scheduled host time step: seconds after load (0: no
 static long step_ns = SIM_UNSET;
 module_param(step_ns, long, 0444);
 MODULE_PARM_DESC(step_ns, "Scheduled host time step: size, ns");
+
+static long utc_offset_ns;
+module_param(utc_offset_ns, long, 0444);
+MODULE_PARM_DESC(utc_offset_ns, "Host time minus UTC at load, ns (|N| <= 1000 s, default 0)");
+
+static long utc_drift_ppb;
+module_param(utc_drift_ppb, long, 0444);
+MODULE_PARM_DESC(utc_drift_ppb, "Rate of host time minus UTC, ppb (positive: host fast against UTC; default 0)");
 
 static unsigned long long seed = 1;
 module_param(seed, ullong, 0444);
@@ -598,6 +608,14 @@ static int sim_command(char *line)
 		pr_info("host time stepped by %lld ns\n", v);
 	} else if (!strcmp(cmd, "freq") && n == 2 && abs(v) <= 1000000) {
 		sim_clock_set_freq(v);
+	} else if (!strcmp(cmd, "utc_offset") && n == 2 &&
+		   v >= -SIM_UTC_OFFSET_MAX && v <= SIM_UTC_OFFSET_MAX) {
+		sim_clock_utc_offset(v);
+		pr_info("host time minus UTC set to %lld ns\n", v);
+	} else if (!strcmp(cmd, "utc_drift") && n == 2 &&
+		   v >= -SIM_UTC_DRIFT_MAX && v <= SIM_UTC_DRIFT_MAX) {
+		sim_clock_utc_drift(v);
+		pr_info("host time minus UTC drifts at %lld ppb\n", v);
 	} else if (!strcmp(cmd, "sample") && n == 1) {
 		send_sample(SIM_K_SAMPLE, NULL);
 	} else if (!strcmp(cmd, "sync") && n == 1) {
@@ -692,7 +710,7 @@ static ssize_t truth_read(struct file *f, char __user *ubuf, size_t len,
 {
 	bool last = file_inode(f)->i_private;
 	struct sim_truth t;
-	char buf[160];
+	char buf[200];
 	int n, ret;
 
 	if (*ppos)
@@ -700,9 +718,9 @@ static ssize_t truth_read(struct file *f, char __user *ubuf, size_t len,
 	ret = last ? sim_last_ref_read(&t) : sim_truth_now(&t);
 	if (ret)
 		return ret;
-	n = scnprintf(buf, sizeof(buf), "%lld %lld %llu %llu %lld %lld\n",
+	n = scnprintf(buf, sizeof(buf), "%lld %lld %llu %llu %lld %lld %lld\n",
 		      t.real_ns, t.raw_ns, t.ref, t.ref_ns, t.host_ns,
-		      (long long)atomic64_read(&samples_sent));
+		      (long long)atomic64_read(&samples_sent), t.utc_ns);
 	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
 }
 
@@ -742,11 +760,16 @@ DEFINE_SHOW_ATTRIBUTE(samples);
 static int stats_show(struct seq_file *s, void *unused)
 {
 	unsigned int i, k;
+	s64 utc_off, utc_ppt;
 
 	seq_printf(s, "profile %s\n", cfg.name);
 	seq_printf(s, "samples_sent %lld\n", (long long)atomic64_read(&samples_sent));
 	seq_printf(s, "last_sample_ref %lld\n", (long long)atomic64_read(&last_sample_ref));
 	seq_printf(s, "freq_ppt %lld\n", sim_clock_freq_ppt());
+	sim_clock_utc_state(&utc_off, &utc_ppt);
+	seq_printf(s, "utc_offset_ns %lld\n", utc_off);
+	seq_printf(s, "utc_drift_ppb %lld\n", div_s64(utc_ppt, 1000));
+	seq_printf(s, "utc_drift_ppt %lld\n", utc_ppt);
 	seq_printf(s, "interval_ms %u\n", READ_ONCE(cur_interval_ms));
 	seq_printf(s, "noise_ns %lld\nwander_ppb %lld\noutlier_permille %lld\noutlier_ns %lld\n",
 		   cfg.noise_ns, cfg.wander_ppb, cfg.outlier_permille, cfg.outlier_ns);
@@ -851,7 +874,11 @@ static int sim_config(void)
 	    !sim_param_ok("interval_ms", interval_ms, 10, 600000) ||
 	    !sim_param_ok("leap", leap, 0, 3) ||
 	    !sim_param_ok("stratum", stratum, 0, 255) ||
-	    !sim_param_ok("devices", devices, 1, SIM_MAX_DEVICES))
+	    !sim_param_ok("devices", devices, 1, SIM_MAX_DEVICES) ||
+	    !sim_param_ok("utc_offset_ns", utc_offset_ns, -SIM_UTC_OFFSET_MAX,
+			  SIM_UTC_OFFSET_MAX) ||
+	    !sim_param_ok("utc_drift_ppb", utc_drift_ppb, -SIM_UTC_DRIFT_MAX,
+			  SIM_UTC_DRIFT_MAX))
 		return -EINVAL;
 	if (ts_version != 4 && ts_version != 3 && ts_version != 1) {
 		pr_err("ts_version=%u: must be 4, 3 or 1\n", ts_version);
@@ -878,6 +905,7 @@ static int __init sim_init(void)
 		.wander_ppb = cfg.wander_ppb, .noise_ns = cfg.noise_ns,
 		.outlier_permille = cfg.outlier_permille,
 		.outlier_ns = cfg.outlier_ns, .seed = seed,
+		.utc_offset_ns = utc_offset_ns, .utc_drift_ppb = utc_drift_ppb,
 	};
 	cur_leap = leap;
 	cur_stratum = stratum;
@@ -910,10 +938,10 @@ static int __init sim_init(void)
 	debugfs_create_file("samples", 0444, dbg_dir, NULL, &samples_fops);
 
 	schedule_delayed_work(&tick_work, msecs_to_jiffies(interval_ms));
-	pr_info("profile %s: offset %lld ns, freq %lld ppb, wander %lld ppb, noise %lld ns, outliers %lld/1000 of %lld ns, interval %u ms, TimeSync <= %u.0, %u device(s)\n",
+	pr_info("profile %s: offset %lld ns, freq %lld ppb, wander %lld ppb, noise %lld ns, outliers %lld/1000 of %lld ns, interval %u ms, TimeSync <= %u.0, %u device(s), host - UTC %ld ns drifting %ld ppb\n",
 		cfg.name, cfg.offset_ns, cfg.freq_ppb, cfg.wander_ppb,
 		cfg.noise_ns, cfg.outlier_permille, cfg.outlier_ns,
-		interval_ms, ts_version, devices);
+		interval_ms, ts_version, devices, utc_offset_ns, utc_drift_ppb);
 	return 0;
 
 err_devs:

@@ -42,6 +42,7 @@ struct sim_truth {
 	unsigned long long ref_ns;	/* reference time, ns */
 	long long host_ns;	/* true host time, ns since the epoch */
 	long long samples;	/* samples of the periodic stream sent so far */
+	long long utc_ns;	/* true UTC: host time minus its offset from UTC */
 };
 
 /* True when the rig (its loader and the simulated host) is available. */
@@ -108,10 +109,13 @@ static inline int sim_read_file(const char *name, struct sim_truth *t)
 	if (n < 0)
 		return -errno;
 	buf[n] = 0;
-	if (sscanf(buf, "%lld %lld %llu %llu %lld %lld", &t->real_ns,
-		   &t->raw_ns, &t->ref, &t->ref_ns, &t->host_ns,
-		   &t->samples) != 6)
+	n = sscanf(buf, "%lld %lld %llu %llu %lld %lld %lld", &t->real_ns,
+		   &t->raw_ns, &t->ref, &t->ref_ns, &t->host_ns, &t->samples,
+		   &t->utc_ns);
+	if (n < 6)
 		return -EINVAL;
+	if (n == 6)
+		t->utc_ns = t->host_ns;	/* a simulator without a UTC of its own */
 	return 0;
 }
 

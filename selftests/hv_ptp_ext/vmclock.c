@@ -73,7 +73,18 @@ static void *vc_map(void)
 }
 
 /*
- * The page's time minus true host time, ns, its maxerror there, and the
+ * The module's declared allowance for the host's error against UTC, ns,
+ * which the page's maxerror includes (its time is UTC); -1 unknown.
+ */
+static long long host_utc_error_ns(void)
+{
+	return shell_ll("cat /sys/module/hv_ptp_ext/parameters/host_utc_error_ns");
+}
+
+/*
+ * The page's time minus true host time, ns, its maxerror there less the
+ * module's allowance for the host against UTC (the simulator's UTC is
+ * its host time here: the rest bounds the distance from the host), and the
  * measurement's own uncertainty (@window, ns): the
  * TSC and CLOCK_MONOTONIC_RAW read together between two truth snapshots,
  * truth interpolated to that instant on CLOCK_MONOTONIC_RAW (the TSC's).
@@ -111,7 +122,7 @@ static int vc_error(const struct vmclock *p, struct vmclock *c,
 	 * the TSC reads' window: where in it CLOCK_MONOTONIC_RAW was read.
 	 */
 	dt = (long long)(vc_time(c, tsc) - vc_time(c, c->counter_value));
-	*maxerr = c->time_maxerror_nanosec +
+	*maxerr = c->time_maxerror_nanosec - host_utc_error_ns() +
 		  (long long)((double)llabs(dt) * c->period_maxerror_rate /
 			      c->counter_period_frac_sec) + 1;
 	*window = (vc_time(c, t2) - vc_time(c, t1) + 1) / 2;
@@ -171,6 +182,13 @@ TEST_F(ours, vmclock_layout)
 	EXPECT_EQ(ours_stat(self->index, "disruptions"),
 		  (long long)c.disruption_marker);
 	EXPECT_LE(c.time_esterror_nanosec, c.time_maxerror_nanosec);
+	/*
+	 * UTC: the host's declared error against it is in maxerror (100 ms
+	 * unless host_utc_error_ns says otherwise), beside the model's bound
+	 */
+	EXPECT_EQ(100000000, host_utc_error_ns());
+	EXPECT_LE(100000000ULL, c.time_maxerror_nanosec);
+	EXPECT_GT(100000000ULL + 100000, c.time_maxerror_nanosec);
 	munmap(p, pg);
 }
 
@@ -268,6 +286,12 @@ TEST_F(ours, vmclock_parameter)
 	EXPECT_NE(0, rig_load("--ours profile=azure ours.vmclock=a/b"));
 	EXPECT_NE(0, rig_load("--ours profile=azure ours.vmclock=%s",
 			      "a_name_longer_than_thirty_one_chars"));
+	/* host_utc_error_ns: 0 up to 1000 s, refused beyond */
+	EXPECT_NE(0, rig_load("--ours profile=azure ours.host_utc_error_ns=1000000000001"));
+	EXPECT_NE(0, rig_load("--ours profile=azure ours.host_utc_error_ns=-1"));
+	ASSERT_EQ(0, rig_load("--ours profile=azure ours.host_utc_error_ns=0"));
+	EXPECT_EQ(0, host_utc_error_ns());
+	EXPECT_EQ(1, shell_ll("cat /sys/class/ptp/ptp*/device/timesync/record 2>/dev/null | grep -c ' host_utc_error_ns=0$'"));
 	ASSERT_EQ(0, rig_load("--ours profile=azure"));
 	EXPECT_EQ(0, stat(VMCLOCK, &sb));
 }

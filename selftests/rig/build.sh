@@ -15,6 +15,7 @@
 #   user/hv-ptp-sync    the daemon (user/)
 #   user/demo-mon       the measuring half of make demo
 #   user/bench-run      one run of make bench
+#   user/ntp-fixture    the NTP server of utc_audit (the simulator's UTC)
 #
 # Kbuild writes its objects next to the sources, and we build for two
 # kernels, so the sources are first copied to build/KVER/src/. Compiler
@@ -147,3 +148,6 @@ cc -static -O2 -Wall -Wextra -Werror -std=gnu11 -isystem "$KSFT_DIR" \
 	"$TOP/selftests/rig/bench-run.c" "$TOP/selftests/rig/oracle.c" \
 	-o "$OUT/user/bench-run" -ljansson -lm ||
 	die "bench-run failed to build"
+cc -static -O2 -Wall -Wextra -Werror -std=gnu11 \
+	"$TOP/selftests/rig/ntp-fixture.c" -o "$OUT/user/ntp-fixture" ||
+	die "ntp-fixture failed to build"

@@ -79,6 +79,7 @@ install -m 755 "$OUT/user/demo-mon" "$STAGE/usr/bin/demo-mon"
 install -m 755 "$RIG/guest-demo" "$STAGE/usr/bin/guest-demo"
 install -m 755 "$OUT/user/bench-run" "$STAGE/usr/bin/bench-run"
 install -m 755 "$RIG/guest-bench" "$STAGE/usr/bin/guest-bench"
+install -m 755 "$OUT/user/ntp-fixture" "$STAGE/usr/bin/ntp-fixture"
 # The benchmark's peers, as peers.sh unpacked them; chronyd looks its user
 # up even as root.
 PEERS=$TOP/.cache/peers/root
@@ -87,6 +88,9 @@ if [[ -x $PEERS/usr/sbin/chronyd && -x $PEERS/usr/sbin/phc2sys ]]; then
 		install -m 755 "$PEERS/usr/sbin/$b" "$STAGE/usr/sbin/$b"
 		with_libs "$PEERS/usr/sbin/$b"
 	done
+	# chronyc too: utc_audit's hv-ptp-sync reads chronyd through it
+	install -m 755 "$PEERS/usr/bin/chronyc" "$STAGE/usr/bin/chronyc"
+	with_libs "$PEERS/usr/bin/chronyc"
 	echo "root:x:0:0:root:/root:/bin/sh" >"$STAGE/etc/passwd"
 	echo "root:x:0:" >"$STAGE/etc/group"
 else

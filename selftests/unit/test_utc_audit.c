@@ -164,11 +164,18 @@ TEST(disagree)
 	EXPECT_EQ(HPS_UTC_AGREE, u.state);
 	EXPECT_EQ(1 * MS, hps_utc_allowance(&u, 20 * SEC, &vouch));
 	EXPECT_EQ(1, vouch);
-	/* bound mode widens by the measurement, grown at PHI since */
+	/* bound mode: the measurement, grown at PHI since */
 	u.mode = HPS_AUDIT_BOUND;
-	EXPECT_LE(1 * MS + 150 * US + u.est.error_ns + 10 * HPS_AUDIT_PHI_PPB,
+	EXPECT_EQ(llabs(u.est.offset_ns) + u.est.error_ns + 10 * HPS_AUDIT_PHI_PPB,
 		  hps_utc_allowance(&u, 30 * SEC, &vouch));
 	EXPECT_EQ(1, vouch);
+	/* tighter than the declaration when the host is nearer UTC */
+	u.declared_ns = 100 * MS;
+	s.offset_ns = 300 * US;
+	hps_utc_audit(&u, &s, 1, NULL, 1000, 40 * SEC);
+	EXPECT_EQ(HPS_UTC_AGREE, u.state);
+	EXPECT_GT(1 * MS, hps_utc_allowance(&u, 40 * SEC, &vouch));
+	EXPECT_LE(300 * US, hps_utc_allowance(&u, 40 * SEC, &vouch));
 }
 
 /* Marzullo: a falseticker among three is outvoted; two apart, no majority. */
