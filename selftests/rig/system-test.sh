@@ -76,6 +76,11 @@ if [[ -f $cblib/libclockbound.a ]]; then
 		{ cat "$OUT/cb-now.log" >&2; die "cb-now failed to build"; }
 fi
 
+# The UTC audit's NTP server, answering from the simulated host's UTC.
+gcc -O2 -static -std=gnu11 -Wall -Wextra -Werror "$RIG/ntp-fixture.c" \
+	-o "$root/usr/local/lib/rig/ntp-fixture" 2>"$OUT/ntp-fixture.log" ||
+	{ cat "$OUT/ntp-fixture.log" >&2; die "ntp-fixture failed to build"; }
+
 # Azure's images name the Hyper-V PHC /dev/ptp_hyperv with a udev rule of
 # their own (chrony's refclock uses it); Debian's packages do not. chronyd
 # exits when its refclock's device is missing, and nothing orders it after
