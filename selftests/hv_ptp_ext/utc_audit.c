@@ -26,17 +26,8 @@
 #include "bound.h"
 #include "kselftest_harness.h"
 
-#include <net/if.h>
-#include <sched.h>
-#include <sys/ioctl.h>
+#include "ntp.h"
 
-#define CHRONYD		"/usr/sbin/chronyd"
-#define CHRONYC		"/usr/bin/chronyc"
-#define NTP_FIXTURE	"/usr/bin/ntp-fixture"
-#define CHRONY_DIR	"/run/chrony"
-#define CHRONY_SOCK	CHRONY_DIR "/chronyd.sock"
-#define CHRONY_CONF	"/tmp/chrony-audit.conf"
-#define CHRONY_LOG	"/tmp/chronyd-audit.log"
 #define HOST_UTC_NS	2000000LL	/* host time minus UTC */
 #define DECLARED_US	5000		/* the declared allowance */
 /*
@@ -52,112 +43,26 @@ static clockbound_ctx *aws;
 #endif
 
 FIXTURE(utc) {
-	pid_t daemon, chronyd, fixture;
+	pid_t daemon;
+	struct ntp_side ntp;
 	void *seg;
 	int phc, index;
 };
 
-static int have(const char *path)
-{
-	return !access(path, X_OK);
-}
-
-/* lo up in this network namespace */
-static int lo_up(void)
-{
-	struct ifreq ifr = { .ifr_name = "lo" };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), ret = -1;
-
-	if (fd < 0)
-		return -1;
-	if (!ioctl(fd, SIOCGIFFLAGS, &ifr)) {
-		ifr.ifr_flags |= IFF_UP;
-		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-	return ret;
-}
-
-/*
- * The NTP server in a network namespace of its own, and chronyd joining
- * it (its command socket is a file: hv-ptp-sync reaches it from here).
- */
-static int start_ntp(FIXTURE_DATA(utc) *self)
-{
-	int ready[2];
-	char ns[64], c;
-	FILE *f;
-
-	f = fopen(CHRONY_CONF, "w");
-	if (!f)
-		return -1;
-	fprintf(f, "server 127.0.0.1 iburst minpoll 0 maxpoll 0 noselect\n"
-		   "bindcmdaddress " CHRONY_SOCK "\ncmdport 0\n"
-		   "pidfile " CHRONY_DIR "/chronyd.pid\n");
-	fclose(f);
-	mkdir(CHRONY_DIR, 0700);
-	chmod(CHRONY_DIR, 0700);
-	if (pipe(ready))
-		return -1;
-	self->fixture = fork();
-	if (!self->fixture) {
-		close(ready[0]);
-		if (unshare(CLONE_NEWNET) || lo_up())
-			_exit(126);
-		if (write(ready[1], "r", 1) != 1)
-			_exit(126);
-		close(ready[1]);
-		execl(NTP_FIXTURE, NTP_FIXTURE, "--addr", "127.0.0.1", "--port", "123",
-		      "--delay-us", "200", "--asym-us", "150", "--jitter-us",
-		      "50", "--root-disp-us", "20", (char *)NULL);
-		_exit(127);
-	}
-	close(ready[1]);
-	if (read(ready[0], &c, 1) != 1) {
-		close(ready[0]);
-		return -1;
-	}
-	close(ready[0]);
-	snprintf(ns, sizeof(ns), "/proc/%d/ns/net", self->fixture);
-	self->chronyd = fork();
-	if (!self->chronyd) {
-		int fd = open(ns, O_RDONLY), out;
-
-		if (fd < 0 || setns(fd, CLONE_NEWNET))
-			_exit(126);
-		out = open(CHRONY_LOG, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (out >= 0)
-			dup2(out, 2);
-		execl(CHRONYD, CHRONYD, "-x", "-d", "-u", "root", "-f",
-		      CHRONY_CONF, (char *)NULL);
-		_exit(127);
-	}
-	return 0;
-}
-
-static void stop_pid(pid_t *pid)
-{
-	if (*pid > 0) {
-		kill(*pid, SIGTERM);
-		waitpid(*pid, NULL, 0);
-	}
-	*pid = -1;
-}
-
 FIXTURE_SETUP(utc)
 {
-	self->daemon = self->chronyd = self->fixture = -1;
+	self->daemon = self->ntp.chronyd = self->ntp.fixture = -1;
 	self->seg = NULL;
 	self->phc = -1;
 	if (!rig_available())
 		SKIP(return, "not in the rig");
-	if (!have(CHRONYD) || !have(CHRONYC) || !have(NTP_FIXTURE))
+	if (!ntp_available())
 		SKIP(return, "no chronyd, chronyc or ntp-fixture in this guest");
 	ASSERT_EQ(0, rig_load("--ours --no-hv-utils profile=azure interval_ms=1000 utc_offset_ns=%lld ours.host_utc_error_ns=%d",
 			      HOST_UTC_NS, DECLARED_US * 1000));
 	self->phc = phc_open_driver("hv_ptp_ext", &self->index);
 	ASSERT_LE(0, self->phc);
-	ASSERT_EQ(0, start_ntp(self));
+	ASSERT_EQ(0, ntp_start(&self->ntp));
 }
 
 FIXTURE_TEARDOWN(utc)
@@ -167,14 +72,13 @@ FIXTURE_TEARDOWN(utc)
 		clockbound_close(aws);
 	aws = NULL;
 #endif
-	stop_pid(&self->chronyd);
-	stop_pid(&self->fixture);
+	ntp_stop(&self->ntp);
 	if (self->seg)
 		munmap(self->seg, 80);
 	if (self->phc >= 0)
 		close(self->phc);
 	finish(self->daemon);
-	system("tail -n 5 " CHRONY_LOG " 2>/dev/null | sed 's/^/# chronyd: /'");
+	system("tail -n 5 " NTP_LOG " 2>/dev/null | sed 's/^/# chronyd: /'");
 }
 
 /* hv-ptp-sync with @args, locked, its segment mapped (and AWS's library) */
@@ -198,10 +102,6 @@ static const char *start_hps(FIXTURE_DATA(utc) *self, const char *args)
 #endif
 	return NULL;
 }
-
-#define AUDIT_ARGS "--utc-audit=bound --chronyc=" CHRONYC \
-		   " --chronyc-socket=" CHRONY_SOCK \
-		   " --audit-interval-s=1 --ntp-max-age-s=8"
 
 /*
  * One reading of the segment against true UTC (@host: against true host
@@ -336,7 +236,7 @@ TEST_F_TIMEOUT(utc, audit_bound, 300)
 	const char *failed;
 	char why[96];
 
-	failed = start_hps(self, AUDIT_ARGS " --host-utc-error-us=auto");
+	failed = start_hps(self, NTP_AUDIT_ARGS " --host-utc-error-us=auto");
 	ASSERT_EQ(NULL, failed) TH_LOG("%s", failed);
 	ASSERT_TRUE(wait_state("utc_audit", "agree", 60000))
 		TH_LOG("audit: %s", hps_state("utc_audit_why", why, sizeof(why)));
@@ -382,7 +282,7 @@ TEST_F_TIMEOUT(utc, audit_host_step, 400)
 	const char *failed;
 	int i, detected = -1;
 
-	failed = start_hps(self, AUDIT_ARGS " --host-utc-error-us=5000");
+	failed = start_hps(self, NTP_AUDIT_ARGS " --host-utc-error-us=5000");
 	ASSERT_EQ(NULL, failed) TH_LOG("%s", failed);
 	ASSERT_TRUE(wait_state("utc_audit", "agree", 60000));
 	log_estimate(_metadata, "before the step");
@@ -469,10 +369,10 @@ TEST_F_TIMEOUT(utc, audit_unreachable, 300)
 	const char *failed;
 	char why[96];
 
-	failed = start_hps(self, AUDIT_ARGS " --host-utc-error-us=5000");
+	failed = start_hps(self, NTP_AUDIT_ARGS " --host-utc-error-us=5000");
 	ASSERT_EQ(NULL, failed) TH_LOG("%s", failed);
 	ASSERT_TRUE(wait_state("utc_audit", "agree", 60000));
-	stop_pid(&self->fixture);
+	ntp_stop_pid(&self->ntp.fixture);
 	ASSERT_TRUE(wait_state("utc_audit", "no-measurement", 30000));
 	TH_LOG("no measurement: %s", hps_state("utc_audit_why", why, sizeof(why)));
 	EXPECT_EQ(5000000, state_ll("utc_allowance_ns"));

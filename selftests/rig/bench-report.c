@@ -168,7 +168,8 @@ static const char *label(const char *dir, char setup, char *buf, size_t len)
 	else if (!strcmp(daemon, "phc2sys"))
 		version(dir, "linuxptp", v, sizeof(v));
 	snprintf(buf, len, "%c: %s%s%s%s", setup, daemon, v[0] ? " " : "", v,
-		 setup == 'F' || setup == 'G' ? ", poll -1" : "");
+		 setup == 'F' || setup == 'G' ? ", poll -1" :
+		 setup == 'U' ? ", UTC audit" : "");
 	return buf;
 }
 
@@ -294,6 +295,16 @@ static void trusts(const char *dir, char setup)
 	row_ns(what, &s, &p, 1.05);
 }
 
+/* the UTC audit (U) leaves the system clock as E keeps it */
+static void audit_untouched(const char *dir)
+{
+	struct fig u = get(dir, 'U', "sys_rms"), e = get(dir, 'E', "sys_rms");
+
+	if (u.have)
+		row_ns("system RMS: U (the UTC audit on) within 10 % of E", &u, &e,
+		       1.1);
+}
+
 static void goals_header(void)
 {
 	printf("| goal | measured | ratio | met |\n|---|---|---|---|\n");
@@ -313,6 +324,7 @@ static void goals_ideal(const char *dir)
 	t10 = best_of(dir, "ABCD", "t10", 0, &which);
 	row_s("within 10 µs: E no later than the fastest peer", &e_t10, &t10, 1);
 	row_raw("CPU: E ≤ chronyd (A)", &e_cpu, &a_cpu, "s", 1);
+	audit_untouched(dir);
 	c_sys = get(dir, 'C', "sys_rms");
 	c_phc = get(dir, 'C', "phc_rms");
 	if (c_sys.have)
@@ -342,6 +354,7 @@ static void goals(const char *dir)
 	row_raw("CPU: E ≤ chronyd (A)", &e_cpu, &a_cpu, "s", 1);
 	row_raw("peak RSS: E ≤ chronyd (A)", &e_rss, &a_rss, "KiB", 1);
 	row_ns("E within 2× of the reference limit", &e, &e_ref, 2);
+	audit_untouched(dir);
 	trusts(dir, 'C');
 }
 

@@ -14,6 +14,9 @@
  *   G  as F, on hv_ptp_ext's PHC
  *   P  hv_ptp_ext's PHC alone, from the module's load: its error by age
  *      against the oracle's (oracle.h); no daemon, the system clock left alone
+ *   U  as E, with the UTC audit in bound mode: the host 2 ms off its UTC,
+ *      chronyd -x polling ntp-fixture every second (../hv_ptp_ext/ntp.h),
+ *      hv-ptp-sync reading it through chronyc every second
  *
  * SUITE (default bookworm) is the Debian suite whose chrony and linuxptp
  * run: bookworm's from /usr/sbin, a newer suite's from /peers/SUITE
@@ -38,6 +41,7 @@
  */
 #define _GNU_SOURCE
 #include "../hv_ptp_ext/measure.h"
+#include "../hv_ptp_ext/ntp.h"
 #include "oracle.h"
 
 #include <signal.h>
@@ -182,8 +186,11 @@ static int run_ages(int fd, int seconds, const char *profile, const char *seed)
 static const char *const daemons[] = {
 	['A'] = "chronyd", ['B'] = "phc2sys", ['C'] = "chronyd",
 	['D'] = "phc2sys", ['E'] = "hv-ptp-sync", ['F'] = "chronyd",
-	['G'] = "chronyd", ['P'] = "none",
+	['G'] = "chronyd", ['P'] = "none", ['U'] = "hv-ptp-sync",
 };
+
+/* U: chronyd and its NTP server for the UTC audit */
+static struct ntp_side ntp = { -1, -1 };
 
 static bool is_chronyd(char setup)
 {
@@ -239,6 +246,8 @@ static pid_t start(char setup, const char *dev, const char *suite)
 	FILE *f;
 	int fd;
 
+	if (setup == 'U' && ntp_start(&ntp))
+		return -1;
 	if (is_chronyd(setup)) {
 		f = fopen("/tmp/chrony.conf", "w");
 		if (!f)
@@ -260,6 +269,10 @@ static pid_t start(char setup, const char *dev, const char *suite)
 		exec_peer(suite, "chronyd", chrony_args);
 	else if (setup == 'B' || setup == 'D')
 		exec_peer(suite, "phc2sys", phc2sys_args);
+	else if (setup == 'U')
+		execl("/usr/sbin/hv-ptp-sync", "hv-ptp-sync", "--utc-audit=bound",
+		      "--chronyc=" NTP_CHRONYC, "--chronyc-socket=" NTP_SOCK,
+		      "--audit-interval-s=1", (char *)NULL);
 	else
 		execl("/usr/sbin/hv-ptp-sync", "hv-ptp-sync", (char *)NULL);
 	_exit(127);
@@ -391,10 +404,10 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	if ((argc != 5 && argc != 6) || strlen(argv[1]) != 1 ||
-	    !strchr("ABCDEFGP", argv[1][0]) || atoi(argv[4]) < 10 ||
+	    !strchr("ABCDEFGPU", argv[1][0]) || atoi(argv[4]) < 10 ||
 	    atoi(argv[4]) > 36000 || (argc == 6 && strcmp(argv[5], "bookworm") &&
 	    strcmp(argv[5], "trixie") && strcmp(argv[5], "sid"))) {
-		fprintf(stderr, "usage: bench-run A..G|P PROFILE SEED SECONDS(10..36000) [bookworm|trixie|sid]\n");
+		fprintf(stderr, "usage: bench-run A..G|P|U PROFILE SEED SECONDS(10..36000) [bookworm|trixie|sid]\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -404,8 +417,10 @@ int main(int argc, char **argv)
 	suite = argc == 6 ? argv[5] : "bookworm";
 	ours = setup >= 'C' && setup != 'F';
 
-	snprintf(cmd, sizeof(cmd), "rig-load %s profile=%s seed=%s",
-		 ours ? "--ours --no-hv-utils" : "", profile, argv[3]);
+	/* U: the host 2 ms off its UTC, for the audit to find */
+	snprintf(cmd, sizeof(cmd), "rig-load %s profile=%s seed=%s%s",
+		 ours ? "--ours --no-hv-utils" : "", profile, argv[3],
+		 setup == 'U' ? " utc_offset_ns=2000000" : "");
 	if (system(cmd))
 		return 1;
 	fd = ours ? phc_open_driver("hv_ptp_ext", &index) : phc_open("hyperv");
@@ -455,6 +470,8 @@ int main(int argc, char **argv)
 		}
 	}
 	usage_of(pid, &cpu_s, &rss_kb);
+	if (setup == 'U')
+		system("printf '# audit: '; hv-ptp-sync status | grep -E '^Host vs UTC'");
 	died = waitpid(pid, &status, WNOHANG) == pid;
 	if (!died) {
 		kill(pid, SIGTERM);
@@ -463,6 +480,7 @@ int main(int argc, char **argv)
 	snprintf(cmd, sizeof(cmd), "%s -n 5 /tmp/bench-%c.log | sed 's/^/# %s: /'",
 		 died ? "head" : "tail", setup, daemons[(int)setup]);
 	system(cmd);
+	ntp_stop(&ntp);
 
 	memcpy(sorted, sys + seconds * 5, (n - seconds * 5) * sizeof(*sorted));
 	qsort(sorted, n - seconds * 5, sizeof(*sorted), cmp_abs);

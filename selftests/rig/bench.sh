@@ -11,6 +11,10 @@
 #   C  A's chrony configuration on hv_ptp_ext's PHC
 #   D  phc2sys -O 0 on hv_ptp_ext's PHC
 #   E  hv-ptp-sync on hv_ptp_ext's PHC
+#   U  E with the UTC audit in bound mode: chronyd -x polling an NTP server
+#      on the simulator's UTC (the host 2 ms off it) every second, read by
+#      hv-ptp-sync through chronyc every second (the audit only informs
+#      the bound: U's system RMS is E's)
 #
 # and, unless BENCH_SEED2 is empty, the azure profile again with a second
 # seed; then, on azure with the first seed, the newer suites' peers
@@ -40,7 +44,8 @@
 #   bench.sh [--smoke | --report]
 #
 #   BENCH_PROFILES  comma-separated (default ideal,azure,harsh)
-#   BENCH_SETUPS    letters A to E for Debian 12's peers (default ABCDE)
+#   BENCH_SETUPS    letters A to E and U for Debian 12's peers (default
+#                   ABCDEU)
 #   BENCH_SECONDS   per run (default 180; 10..3600)
 #   BENCH_SEED      simulator seed (default 1)
 #   BENCH_SEED2     azure's second seed (default 2; empty: none)
@@ -75,14 +80,14 @@ case ${1:-} in
 esac
 
 if ((smoke)); then
-	PROFILES=azure SETUPS=ABCDE SECS=20 SEED=1 SEED2="" SUITES=sid
+	PROFILES=azure SETUPS=ABCDEU SECS=20 SEED=1 SEED2="" SUITES=sid
 	AGE_SEEDS=1 AGE_SECS=35 K72=""
 	OUT=$TOP/build/bench-smoke
 	# one guest at a time: make check's guests run beside it
 	SLOTS=1
 else
 	PROFILES=${BENCH_PROFILES:-ideal,azure,harsh}
-	SETUPS=${BENCH_SETUPS:-ABCDE}
+	SETUPS=${BENCH_SETUPS:-ABCDEU}
 	SECS=${BENCH_SECONDS:-180}
 	SEED=${BENCH_SEED:-1}
 	SEED2=${BENCH_SEED2-2}
@@ -102,7 +107,7 @@ RIG_NAME="bench"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [[ $SECS =~ ^[0-9]+$ ]] && ((SECS >= 10 && SECS <= 3600)) ||
 	die "BENCH_SECONDS must be 10..3600"
-[[ $SETUPS =~ ^[A-E]+$ ]] || die "BENCH_SETUPS: letters A to E"
+[[ $SETUPS =~ ^[A-EU]+$ ]] || die "BENCH_SETUPS: letters A to E and U"
 [[ $K72 =~ ^[A-G]*$ ]] || die "BENCH_72: letters A to G"
 [[ $SEED =~ ^[0-9]+$ && ( -z $SEED2 || $SEED2 =~ ^[0-9]+$ ) ]] ||
 	die "BENCH_SEED and BENCH_SEED2 are numbers"
@@ -245,7 +250,7 @@ label() {
 	dm=$(field "$d/results" "$x" daemon)
 	[[ $dm == chronyd ]] && v=$(awk '$1 == "chrony" { print $2 }' "$d/versions" 2>/dev/null)
 	[[ $dm == phc2sys ]] && v=$(awk '$1 == "linuxptp" { print $2 }' "$d/versions" 2>/dev/null)
-	echo "$x: $dm${v:+ ${v%%-*}}$([[ $x == [FG] ]] && echo ", poll -1")"
+	echo "$x: $dm${v:+ ${v%%-*}}$([[ $x == [FG] ]] && echo ", poll -1")$([[ $x == U ]] && echo ", UTC audit")"
 }
 
 mkdir -p "$DOCS/img"
@@ -350,7 +355,7 @@ md=$DOCS/benchmarks.md
 	echo "- Peers, Debian's packages as they are, each on its own suite's libraries: $(for x in $peer_suites; do echo "$(suite_name "$x") $(paste -sd ',' "$OUT/$x.versions" | sed 's/,/, /g')"; done | paste -sd ';' | sed 's/;/; /g')."
 	echo "- hv_ptp_ext and hv-ptp-sync: revision $(cat "$OUT/revision"), default parameters."
 	echo "- Each run: $SECS s from the daemon's start; system clock 50 ms ahead of the true host time and 100 ppm fast at the start; errors sampled from the simulator's truth at 10 Hz. \"RMS\", \"p99\", \"max\" and the PHC error are over the second half of the run; \"within … after\" is when the error came within the bound for good (\"never\": not by the end). CPU is user + system time of the daemon's process, peak RSS its VmHWM. The window is the offset-measurement window of the PHC's best offset ioctl, which chronyd, phc2sys and hv-ptp-sync all probe first (PRECISE, then EXTENDED, then the basic one); best of 10."
-	echo "- Setups: A chronyd with \`refclock PHC /dev/ptp_hyperv poll 3 dpoll -2 offset 0 stratum 2\` and \`makestep 1.0 -1\` (Azure's documented configuration) on hv_utils' PHC; B \`phc2sys -s /dev/ptpN -c CLOCK_REALTIME -O 0\` on it; C and D the same on hv_ptp_ext's PHC; E \`hv-ptp-sync\` with its defaults; F and G (newer suites) A and C with \`poll -1 dpoll -2\`, the tuning Azure users ask for (cloudfoundry/bosh-linux-stemcell-builder#442). The tables of Debian 12's peers come first, then the newer suites' on azure with the same seed, against E of that seed$([[ -z $K72 ]] || echo ", then the 7.2 kernel's, E beside Debian unstable's peers in one guest")."
+	echo "- Setups: A chronyd with \`refclock PHC /dev/ptp_hyperv poll 3 dpoll -2 offset 0 stratum 2\` and \`makestep 1.0 -1\` (Azure's documented configuration) on hv_utils' PHC; B \`phc2sys -s /dev/ptpN -c CLOCK_REALTIME -O 0\` on it; C and D the same on hv_ptp_ext's PHC; E \`hv-ptp-sync\` with its defaults; U E with \`utc_audit bound\`, chronyd -x polling an NTP server on the simulator's UTC (the host 2 ms off it) every second and hv-ptp-sync reading it through chronyc every second; F and G (newer suites) A and C with \`poll -1 dpoll -2\`, the tuning Azure users ask for (cloudfoundry/bosh-linux-stemcell-builder#442). The tables of Debian 12's peers come first, then the newer suites' on azure with the same seed, against E of that seed$([[ -z $K72 ]] || echo ", then the 7.2 kernel's, E beside Debian unstable's peers in one guest")."
 	for j in "${jobs[@]}"; do
 		IFS=: read -r p s x su k <<<"$j"
 		[[ $x == bookworm && $su != P ]] || continue
