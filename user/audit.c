@@ -24,6 +24,8 @@
 
 extern char **environ;
 
+static void audit_publish(struct daemon *d, int changed);
+
 void hps_audit_setup(struct daemon *d)
 {
 	d->utc.mode = d->cfg.utc_audit;
@@ -75,10 +77,9 @@ static void audit_start(struct daemon *d)
 		close(p[0]);
 		snprintf(d->audit.out, sizeof(d->audit.out), "%s: %s",
 			 d->cfg.chronyc, strerror(ret));
-		if (hps_utc_audit(&d->utc, NULL, -1, d->audit.out,
-				  d->st.est_error_ns, hps_now_ns(CLOCK_MONOTONIC)))
-			hps_log(LOG_WARNING, "UTC audit: no measurement: %s",
-				d->utc.why);
+		audit_publish(d, hps_utc_audit(&d->utc, NULL, -1, d->audit.out,
+					       d->st.est_error_ns,
+					       hps_now_ns(CLOCK_MONOTONIC)));
 		return;
 	}
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
@@ -159,8 +160,8 @@ static void audit_finish(struct daemon *d, int status)
 
 void hps_audit_collect(struct daemon *d)
 {
+	int status = -1;	/* not reaped: as if killed */
 	ssize_t r;
-	int status;
 
 	if (!d->audit.pid)
 		return;
@@ -213,7 +214,7 @@ void hps_audit_tick(struct daemon *d)
 
 void hps_audit_stop(struct daemon *d)
 {
-	int status;
+	int status = -1;
 
 	if (!d->audit.pid)
 		return;
