@@ -101,10 +101,13 @@ enum reading { R_INSIDE, R_OUTSIDE, R_DISRUPTED, R_VOID, R_UNKNOWN, R_ERR };
 /*
  * A client's reading: the segment, then the clocks (CLOCK_MONOTONIC_COARSE,
  * then CLOCK_REALTIME and the truth from one snapshot). *@err_ns: the
- * system clock's true error, *@bound_ns: what the client was told.
+ * system clock's true error, against true host time or, with @utc, true
+ * UTC (the simulator's, host time minus its offset from UTC);
+ * *@bound_ns: what the client was told.
  */
-static inline enum reading reading(const void *seg, struct cb *c, long long *err_ns,
-			    long long *bound_ns)
+static inline enum reading reading_of(const void *seg, struct cb *c,
+				      long long *err_ns, long long *bound_ns,
+				      int utc)
 {
 	struct sim_truth t;
 	int64_t mono, dt;
@@ -114,7 +117,7 @@ static inline enum reading reading(const void *seg, struct cb *c, long long *err
 	mono = coarse_ns();
 	if (sim_truth(&t))
 		return R_ERR;
-	*err_ns = t.real_ns - t.host_ns;
+	*err_ns = t.real_ns - (utc ? t.utc_ns : t.host_ns);
 	/*
 	 * As ClockBound 2.0.2's clients: a written synchronized or
 	 * free-running status holds for 5 s after as-of whatever void-after
@@ -132,23 +135,31 @@ static inline enum reading reading(const void *seg, struct cb *c, long long *err
 	return llabs(*err_ns) <= *bound_ns ? R_INSIDE : R_OUTSIDE;
 }
 
+/* ... against true host time */
+static inline enum reading reading(const void *seg, struct cb *c, long long *err_ns,
+			    long long *bound_ns)
+{
+	return reading_of(seg, c, err_ns, bound_ns, 0);
+}
+
 #ifdef HV_CLOCKBOUND
 #include <clockbound.h>
 
 /*
  * A reading through AWS ClockBound's own C library (clockbound_now():
  * the segment, the VMClock page's marker where the segment asks for it,
- * CLOCK_REALTIME and CLOCK_MONOTONIC), then the truth: true host time at
- * the library's CLOCK_REALTIME read is the truth's, moved back by how far
- * CLOCK_REALTIME ran from there to the truth's snapshot. *@err_ns: the
- * middle of [earliest, latest] minus that; *@bound_ns: half its width;
- * *@status: the library's.
+ * CLOCK_REALTIME and CLOCK_MONOTONIC), then the truth: true host time (or,
+ * with @utc, true UTC) at the library's CLOCK_REALTIME read is the
+ * truth's, moved back by how far CLOCK_REALTIME ran from there to the
+ * truth's snapshot. *@err_ns: the middle of [earliest, latest] minus
+ * that; *@bound_ns: half its width; *@status: the library's.
  */
-static inline enum reading aws_reading(clockbound_ctx *ctx, long long *err_ns,
-				       long long *bound_ns, int *status)
+static inline enum reading aws_reading_of(clockbound_ctx *ctx, long long *err_ns,
+					  long long *bound_ns, int *status,
+					  int utc)
 {
 	clockbound_now_result res;
-	long long early, late, mid, host;
+	long long early, late, mid, ref;
 	struct sim_truth t;
 
 	if (clockbound_now(ctx, &res) || sim_truth(&t))
@@ -156,8 +167,8 @@ static inline enum reading aws_reading(clockbound_ctx *ctx, long long *err_ns,
 	early = ts_ns(&res.earliest);
 	late = ts_ns(&res.latest);
 	mid = early + (late - early) / 2;
-	host = t.host_ns - (t.real_ns - mid);
-	*err_ns = mid - host;
+	ref = (utc ? t.utc_ns : t.host_ns) - (t.real_ns - mid);
+	*err_ns = mid - ref;
 	*bound_ns = (late - early) / 2;
 	*status = res.clock_status;
 	if (res.clock_status == CLOCKBOUND_STA_DISRUPTED)
@@ -165,7 +176,13 @@ static inline enum reading aws_reading(clockbound_ctx *ctx, long long *err_ns,
 	if (res.clock_status != CLOCKBOUND_STA_SYNCHRONIZED &&
 	    res.clock_status != CLOCKBOUND_STA_FREE_RUNNING)
 		return R_UNKNOWN;
-	return host >= early && host <= late ? R_INSIDE : R_OUTSIDE;
+	return ref >= early && ref <= late ? R_INSIDE : R_OUTSIDE;
+}
+
+static inline enum reading aws_reading(clockbound_ctx *ctx, long long *err_ns,
+				       long long *bound_ns, int *status)
+{
+	return aws_reading_of(ctx, err_ns, bound_ns, status, 0);
 }
 #endif
 

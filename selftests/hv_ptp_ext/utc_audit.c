@@ -103,57 +103,13 @@ static const char *start_hps(FIXTURE_DATA(utc) *self, const char *args)
 	return NULL;
 }
 
-/*
- * One reading of the segment against true UTC (@host: against true host
- * time instead), as bound.h's reading() does against the host.
- */
-static enum reading utc_reading(const void *seg, long long *err_ns,
-				long long *bound_ns, int host)
-{
-	struct sim_truth t;
-	struct cb c;
-	int64_t mono;
-
-	if (cb_read(seg, &c))
-		return R_ERR;
-	mono = coarse_ns();
-	if (sim_truth(&t))
-		return R_ERR;
-	*err_ns = t.real_ns - (host ? t.host_ns : t.utc_ns);
-	if ((c.status == CB_SYNCHRONIZED || c.status == CB_FREE_RUNNING) &&
-	    mono >= c.as_of + 5 * NSEC_PER_SEC && mono >= c.void_after)
-		return R_VOID;
-	*bound_ns = c.bound + (long long)((double)llabs(mono - c.as_of) *
-					  c.drift / 1e9 + 1);
-	if (c.status == CB_DISRUPTED)
-		return R_DISRUPTED;
-	if (c.status != CB_SYNCHRONIZED && c.status != CB_FREE_RUNNING)
-		return R_UNKNOWN;
-	return llabs(*err_ns) <= *bound_ns ? R_INSIDE : R_OUTSIDE;
-}
-
 /* Through AWS's library, against true UTC; R_ERR where it is not built. */
 static enum reading aws_utc_reading(long long *err_ns, long long *bound_ns)
 {
 #ifdef HV_CLOCKBOUND
-	clockbound_now_result res;
-	long long early, late, mid, utc;
-	struct sim_truth t;
+	int status;
 
-	if (!aws || clockbound_now(aws, &res) || sim_truth(&t))
-		return R_ERR;
-	early = ts_ns(&res.earliest);
-	late = ts_ns(&res.latest);
-	mid = early + (late - early) / 2;
-	utc = t.utc_ns - (t.real_ns - mid);
-	*err_ns = mid - utc;
-	*bound_ns = (late - early) / 2;
-	if (res.clock_status == CLOCKBOUND_STA_DISRUPTED)
-		return R_DISRUPTED;
-	if (res.clock_status != CLOCKBOUND_STA_SYNCHRONIZED &&
-	    res.clock_status != CLOCKBOUND_STA_FREE_RUNNING)
-		return R_UNKNOWN;
-	return utc >= early && utc <= late ? R_INSIDE : R_OUTSIDE;
+	return aws ? aws_reading_of(aws, err_ns, bound_ns, &status, 1) : R_ERR;
 #else
 	(void)err_ns;
 	(void)bound_ns;
@@ -176,11 +132,12 @@ static void readings(const void *seg, int n, struct tally *y,
 {
 	long long err = 0, bound = 0;
 	enum reading r;
+	struct cb c;
 	int i;
 
 	for (i = 0; i < n; i++) {
 		sleep_ms(100);
-		r = utc_reading(seg, &err, &bound, 0);
+		r = reading_of(seg, &c, &err, &bound, 1);
 		count(y, r, err, bound);
 		if (r == R_INSIDE || r == R_OUTSIDE)
 			*bound_max = bound > *bound_max ? bound : *bound_max;
@@ -333,6 +290,7 @@ TEST_F_TIMEOUT(utc, audit_off_host_relative, 300)
 {
 	long long err = 0, bound = 0;
 	int i, host_inside = 0, utc_inside = 0;
+	struct cb c;
 	const char *failed;
 
 	failed = start_hps(self, "--host-utc-error-us=0");
@@ -346,8 +304,8 @@ TEST_F_TIMEOUT(utc, audit_off_host_relative, 300)
 	EXPECT_EQ(1, shell_ll(DAEMON " status --json | grep -c '\"cb_reference\": *\"host\"'"));
 	for (i = 0; i < 100; i++) {
 		sleep_ms(100);
-		host_inside += utc_reading(self->seg, &err, &bound, 1) == R_INSIDE;
-		utc_inside += utc_reading(self->seg, &err, &bound, 0) == R_INSIDE;
+		host_inside += reading_of(self->seg, &c, &err, &bound, 0) == R_INSIDE;
+		utc_inside += reading_of(self->seg, &c, &err, &bound, 1) == R_INSIDE;
 	}
 	TH_LOG("100 readings: %d inside against host time, %d against UTC (2 ms away; bound %lld ns)",
 	       host_inside, utc_inside, bound);
