@@ -16,6 +16,8 @@
  * - the host steps its clock 20 ms away from UTC (the PHC follows it, as
  *   it must): the disagreement is detected within a stated time, nothing
  *   vouched is outside meanwhile, and after a step back they agree again;
+ *   then UTC itself jumps 20 ms with no step in host time: detected too,
+ *   the readings vouched before it counted (the limit, in the log);
  * - audit off, nothing declared: every output says host-relative, the
  *   bound holds against host time and, 2 ms off, not against UTC;
  * - NTP unreachable: "no measurement", and the declared allowance.
@@ -279,6 +281,32 @@ TEST_F_TIMEOUT(utc, audit_host_step, 400)
 	TH_LOG("after the step back: %d of 50 vouched, %d outside", y.vouched,
 	       y.outside);
 	EXPECT_EQ(50, y.vouched);
+	EXPECT_EQ(0, y.outside);
+
+	/*
+	 * The limit: the host's offset from UTC jumps by 20 ms while its
+	 * clock runs on (the simulator's UTC moves, no sample shows a step).
+	 * Nothing tells the guest before chronyd's next sample: the readings
+	 * vouched until the audit finds it are counted, not judged; detected
+	 * within DETECT_S, and nothing vouched is outside from then on.
+	 */
+	ASSERT_EQ(0, sim_control("utc_offset %lld", HOST_UTC_NS + 20000000));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(&y, 0, sizeof(y));
+	detected = -1;
+	for (i = 0; i < 10 * DETECT_S && detected < 0; i++) {
+		readings(self->seg, 1, &y, &ya, &bmax);
+		if (state_is("utc_audit", "disagree")) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			detected = (int)((ts_ns(&t1) - ts_ns(&t0)) / 1000000);
+		}
+	}
+	TH_LOG("UTC 20 ms away, no step in host time: disagreement after %d ms; before it %d readings, %d vouched, %d of them outside",
+	       detected, y.readings, y.vouched, y.outside);
+	EXPECT_LE(0, detected);
+	memset(&y, 0, sizeof(y));
+	readings(self->seg, 30, &y, &ya, &bmax);
+	EXPECT_EQ(0, y.vouched);
 	EXPECT_EQ(0, y.outside);
 }
 
