@@ -86,6 +86,7 @@ static void audit_start(struct daemon *d)
 	d->audit.pid = pid;
 	d->audit.fd = p[0];
 	d->audit.len = 0;
+	d->audit.overflow = 0;
 	d->audit.started = hps_now_ns(CLOCK_MONOTONIC);
 }
 
@@ -140,7 +141,11 @@ static void audit_finish(struct daemon *d, int status)
 	char *nl;
 
 	d->audit.out[d->audit.len] = 0;
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+	if (d->audit.overflow) {
+		snprintf(why, sizeof(why), "chronyc wrote more than %zu bytes",
+			 sizeof(d->audit.out) - 1);
+		n = -1;
+	} else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		nl = strchr(d->audit.out, '\n');
 		if (nl)
 			*nl = 0;
@@ -161,35 +166,54 @@ static void audit_finish(struct daemon *d, int status)
 void hps_audit_collect(struct daemon *d)
 {
 	int status = -1;	/* not reaped: as if killed */
-	ssize_t r;
+	int timed_out;
+	pid_t r;
 
 	if (!d->audit.pid)
 		return;
-	for (;;) {
+	while (d->audit.fd >= 0) {
 		size_t room = sizeof(d->audit.out) - 1 - d->audit.len;
 		char sink[512];
+		ssize_t n;
 
-		/* beyond the buffer: read and drop, the parse says why */
-		r = read(d->audit.fd, room ? d->audit.out + d->audit.len : sink,
+		/* beyond the buffer: read and drop, and fail the audit */
+		n = read(d->audit.fd, room ? d->audit.out + d->audit.len : sink,
 			 room ? room : sizeof(sink));
-		if (r > 0) {
+		if (n > 0) {
 			if (room)
-				d->audit.len += r;
+				d->audit.len += n;
+			else
+				d->audit.overflow = 1;
 			continue;
 		}
-		if (r < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR)
 			continue;
-		break;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		/* the end of its output (or an error reading it) */
+		close(d->audit.fd);
+		d->audit.fd = -1;
 	}
-	if (r < 0 && errno == EAGAIN &&
-	    hps_now_ns(CLOCK_MONOTONIC) - d->audit.started < CHRONYC_TIMEOUT_NS)
+	timed_out = hps_now_ns(CLOCK_MONOTONIC) - d->audit.started >=
+		    CHRONYC_TIMEOUT_NS;
+	/*
+	 * Reaped without waiting: its output may end before it does, and a
+	 * chronyc that keeps running is killed at the timeout, never waited
+	 * for in the loop.
+	 */
+	do {
+		r = waitpid(d->audit.pid, &status, WNOHANG);
+	} while (r < 0 && errno == EINTR);
+	if (!r && !timed_out)
 		return;
-	if (r < 0 && errno == EAGAIN)
+	if (!r) {
 		kill(d->audit.pid, SIGKILL);
-	close(d->audit.fd);
+		while (waitpid(d->audit.pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (d->audit.fd >= 0)
+		close(d->audit.fd);
 	d->audit.fd = -1;
-	while (waitpid(d->audit.pid, &status, 0) < 0 && errno == EINTR)
-		;
 	d->audit.pid = 0;
 	audit_finish(d, status);
 }
@@ -201,8 +225,12 @@ void hps_audit_tick(struct daemon *d)
 	if (d->utc.mode == HPS_AUDIT_OFF)
 		return;
 	if (d->audit.pid) {
-		/* a chronyc that does not finish: collect kills it */
-		if (now - d->audit.started >= CHRONYC_TIMEOUT_NS)
+		/*
+		 * Its output ended before it did (reaped here, at least
+		 * once a second), or it does not finish: collect kills it.
+		 */
+		if (d->audit.fd < 0 ||
+		    now - d->audit.started >= CHRONYC_TIMEOUT_NS)
 			hps_audit_collect(d);
 		return;
 	}
@@ -221,7 +249,8 @@ void hps_audit_stop(struct daemon *d)
 	kill(d->audit.pid, SIGKILL);
 	while (waitpid(d->audit.pid, &status, 0) < 0 && errno == EINTR)
 		;
-	close(d->audit.fd);
+	if (d->audit.fd >= 0)
+		close(d->audit.fd);
 	d->audit.fd = -1;
 	d->audit.pid = 0;
 }

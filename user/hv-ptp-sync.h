@@ -47,11 +47,11 @@ struct daemon {
 		int pid;		/* 0: none */
 		int fd;			/* its output; -1: none */
 		size_t len;
+		int overflow;		/* it wrote more than out holds */
 		char out[16384];
 		int64_t started;	/* CLOCK_MONOTONIC */
 		int64_t due;		/* the next audit */
 	} audit;
-	uint64_t utc_seen_marker;	/* disruptions seen by the UTC layer */
 };
 
 /* timespec and ns */

@@ -74,8 +74,15 @@ void hps_publish_utc(struct daemon *d, struct hps_disc_bound *b, int64_t mono)
 	int64_t allow;
 	int vouch;
 
-	d->utc.declared_ns = declared_ns(d);
-	hps_utc_follow(&d->utc, b->status == HPS_CB_SYNCHRONIZED, mono);
+	if (hps_utc_declare(&d->utc, declared_ns(d)))
+		hps_log(d->utc.state == HPS_UTC_DISAGREE ? LOG_WARNING : LOG_NOTICE,
+			"UTC audit: against the declared %lld ns the last measurement (%+lld ns +/- %lld ns) says: %s",
+			(long long)d->utc.declared_ns,
+			(long long)d->utc.est.offset_ns,
+			(long long)d->utc.est.error_ns,
+			hps_audit_state_name(d->utc.state));
+	hps_utc_follow(&d->utc, b->status == HPS_CB_SYNCHRONIZED, b->bound_ns,
+		       mono);
 	allow = hps_utc_allowance(&d->utc, mono, &vouch);
 	b->bound_ns = b->bound_ns > HPS_MAX_BOUND_NS - allow ?
 		      HPS_MAX_BOUND_NS : b->bound_ns + allow;

@@ -176,14 +176,16 @@ static int edge_cmp(const void *a, const void *b)
 }
 
 /*
- * Marzullo's algorithm: the interval where most of @n intervals meet.
- * Returns how many meet there.
+ * Marzullo's algorithm: where most of @n intervals meet. Where several
+ * separate regions tie for most, [*@from, *@to] spans them all (NTP's
+ * hull): which of them holds the truth is not known. Returns how many
+ * meet there.
  */
 static int intersect(const int64_t *lo, const int64_t *hi, int n,
 		     int64_t *from, int64_t *to)
 {
 	struct edge e[2 * HPS_AUDIT_MAX_SOURCES];
-	int i, best = 0, cur = 0;
+	int i, best = 0, cur = 0, first = 1;
 
 	for (i = 0; i < n; i++) {
 		e[2 * i] = (struct edge){ lo[i], 1 };
@@ -192,20 +194,59 @@ static int intersect(const int64_t *lo, const int64_t *hi, int n,
 	qsort(e, 2 * n, sizeof(e[0]), edge_cmp);
 	for (i = 0; i < 2 * n; i++) {
 		cur += e[i].kind;
-		if (cur > best) {
-			best = cur;
-			*from = e[i].at;
+		best = cur > best ? cur : best;
+	}
+	/* the first region at the best count opens it, the last closes it */
+	for (i = 0, cur = 0; i < 2 * n; i++) {
+		cur += e[i].kind;
+		if (cur == best && e[i].kind > 0) {
+			if (first)
+				*from = e[i].at;
+			first = 0;
 			*to = e[i + 1].at;	/* the next edge closes it */
 		}
 	}
 	return best;
 }
 
-void hps_utc_follow(struct hps_utc *u, int synced, int64_t now_ns)
+void hps_utc_follow(struct hps_utc *u, int synced, int64_t bound_ns,
+		    int64_t now_ns)
 {
-	if (synced && !u->following)
+	if (synced && !u->following) {
 		u->synced_since_ns = now_ns;
+		u->stretch_bound_ns = 0;
+	}
+	if (synced && bound_ns > u->stretch_bound_ns)
+		u->stretch_bound_ns = bound_ns;
 	u->following = synced;
+}
+
+/* Whether the estimate was made in the stretch the clock is in now. */
+static int est_current(const struct hps_utc *u)
+{
+	return u->following && u->est_at_ns >= u->synced_since_ns;
+}
+
+/* The state the estimate gives against the declared allowance. */
+static enum hps_audit_state judge(const struct hps_utc *u)
+{
+	return llabs(u->est.offset_ns) > sat_add(u->declared_ns,
+						 u->est.error_ns) ?
+	       HPS_UTC_DISAGREE : HPS_UTC_AGREE;
+}
+
+int hps_utc_declare(struct hps_utc *u, int64_t declared_ns)
+{
+	enum hps_audit_state old = u->state;
+
+	u->declared_ns = declared_ns;
+	if (u->state == HPS_UTC_AGREE || u->state == HPS_UTC_DISAGREE)
+		u->state = judge(u);
+	if (u->state == HPS_UTC_DISAGREE)
+		u->disagreed = 1;
+	else if (u->state == HPS_UTC_AGREE)
+		u->disagreed = 0;
+	return u->state != old;
 }
 
 int hps_utc_audit(struct hps_utc *u, const struct hps_ntp_source *s, int n,
@@ -241,10 +282,13 @@ int hps_utc_audit(struct hps_utc *u, const struct hps_ntp_source *s, int n,
 			continue;
 		/*
 		 * The sample measured the system clock against the source:
-		 * the host is within the clock's own bound of it, and the
-		 * host's offset may have moved at PHI since.
+		 * the host was within the clock's own bound of it (the
+		 * largest since the clock follows the host), and the host's
+		 * offset may have moved at PHI since.
 		 */
-		err = sat_add(sat_add(s[i].error_ns, clock_error_ns),
+		err = sat_add(sat_add(s[i].error_ns, clock_error_ns >
+				      u->stretch_bound_ns ? clock_error_ns :
+				      u->stretch_bound_ns),
 			      (s[i].ago_ns + 1000000000) / 1000000000 *
 			      HPS_AUDIT_PHI_PPB);
 		lo[m] = s[i].offset_ns - err;
@@ -283,9 +327,8 @@ int hps_utc_audit(struct hps_utc *u, const struct hps_ntp_source *s, int n,
 		.sample_mono_ns = newest,
 	};
 	u->est_at_ns = now_ns;
-	u->state = llabs(u->est.offset_ns) > sat_add(u->declared_ns,
-						      u->est.error_ns) ?
-		   HPS_UTC_DISAGREE : HPS_UTC_AGREE;
+	u->state = judge(u);
+	u->disagreed = u->state == HPS_UTC_DISAGREE;
 	return u->state != old;
 }
 
@@ -293,17 +336,20 @@ int64_t hps_utc_allowance(const struct hps_utc *u, int64_t now_ns, int *vouch)
 {
 	int64_t age;
 
-	*vouch = 1;
+	/* a disagreement holds until a measurement agrees */
+	*vouch = !u->disagreed;
 	switch (u->state) {
 	case HPS_UTC_DISAGREE:
 		*vouch = 0;
 		return u->declared_ns;
-	case HPS_UTC_STALE:
-		*vouch = u->mode != HPS_AUDIT_BOUND;
-		return u->declared_ns;
 	case HPS_UTC_AGREE:
 		if (u->mode != HPS_AUDIT_BOUND)
 			return u->declared_ns;
+		/* made before the clock last came to follow the host: stale */
+		if (!est_current(u)) {
+			*vouch = 0;
+			return u->declared_ns;
+		}
 		/*
 		 * The measurement instead of the declaration: the host is
 		 * within its error of the offset measured, and may have
@@ -314,6 +360,10 @@ int64_t hps_utc_allowance(const struct hps_utc *u, int64_t now_ns, int *vouch)
 			age = 0;
 		return sat_add(sat_add(llabs(u->est.offset_ns), u->est.error_ns),
 			       age / 1000 * (HPS_AUDIT_PHI_PPB / 1000) / 1000);
+	case HPS_UTC_STALE:
+		if (u->mode == HPS_AUDIT_BOUND)
+			*vouch = 0;
+		return u->declared_ns;
 	case HPS_UTC_OFF:
 	case HPS_UTC_NONE:
 		break;

@@ -87,27 +87,38 @@ struct hps_utc {
 	/* the daemon's side, kept up to date by hps_utc_follow() */
 	int following;			/* the clock follows the host ... */
 	int64_t synced_since_ns;	/* ... since (CLOCK_MONOTONIC) */
+	int64_t stretch_bound_ns;	/* ... within this of it at most */
 	/* the last audit */
 	int ran;			/* chronyc answered at least once */
 	enum hps_audit_state state;
 	struct hps_audit_est est;	/* valid in AGREE and DISAGREE */
 	int64_t est_at_ns;		/* when it was made (CLOCK_MONOTONIC) */
 	char why[96];			/* why there is no measurement */
+	int disagreed;			/* the last judgement was disagree */
 };
 
 /*
  * The daemon's clock as hps_disc_bound() gives it: @synced is whether the
- * host-relative bound is vouched (status synchronized) at @now_ns.
- * Samples taken before the current synchronized stretch measured a clock
- * that was not following the host, and are not used.
+ * host-relative bound (@bound_ns) is vouched (status synchronized) at
+ * @now_ns. Samples taken before the current synchronized stretch
+ * measured a clock that was not following the host, and are not used; an
+ * estimate made before it is stale; the largest bound of the stretch is
+ * the clock's error at any sample taken in it.
  */
-void hps_utc_follow(struct hps_utc *u, int synced, int64_t now_ns);
+void hps_utc_follow(struct hps_utc *u, int synced, int64_t bound_ns,
+		    int64_t now_ns);
+
+/*
+ * The declared allowance (@declared_ns) in force from now: a measurement
+ * is judged against it again. Returns 1 when the state changed.
+ */
+int hps_utc_declare(struct hps_utc *u, int64_t declared_ns);
 
 /*
  * One audit at CLOCK_MONOTONIC @now_ns from the sources chronyc gave
  * (@n < 0: chronyc failed, @why says how): the state and estimate.
- * @clock_error_ns is the system clock's own bound against the host at
- * the time (the daemon's estimated error). Returns 1 when the state
+ * @clock_error_ns is the system clock's own bound against the host now
+ * (the largest of the stretch, from hps_utc_follow(), if larger, is used). Returns 1 when the state
  * changed.
  */
 int hps_utc_audit(struct hps_utc *u, const struct hps_ntp_source *s, int n,
@@ -118,7 +129,10 @@ int hps_utc_audit(struct hps_utc *u, const struct hps_ntp_source *s, int n,
  * declared one, or with utc_audit bound and a measurement that agrees
  * (the host within the declared allowance of UTC, give or take the
  * measurement's error), the measurement: |offset| + its error, grown at
- * PHI since the audit. *@vouch is 0 when a UTC bound must not be
+ * PHI since the audit. *@vouch is 0 from a disagreement until a
+ * measurement agrees (whatever comes between: no measurement, stale), and
+ * in bound mode while the measurement predates the clock's current
+ * following of the host. *@vouch is 0 when a UTC bound must not be
  * vouched for: the measurement disagrees with the host, or (bound mode)
  * the samples are stale.
  */

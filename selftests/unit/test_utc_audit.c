@@ -98,7 +98,7 @@ TEST(no_measurement)
 	struct hps_ntp_source s = src(MS, 100 * US, 2000);
 	int vouch;
 
-	hps_utc_follow(&u, 1, 1 * SEC);
+	hps_utc_follow(&u, 1, 0, 1 * SEC);
 	hps_utc_audit(&u, NULL, -1, "chronyc failed: 506 Cannot talk to daemon",
 		      0, 10 * SEC);
 	EXPECT_EQ(HPS_UTC_NONE, u.state);
@@ -123,12 +123,12 @@ TEST(stale_after_disruption)
 	struct hps_ntp_source s = src(2 * MS, 100 * US, 4);
 	int vouch;
 
-	hps_utc_follow(&u, 1, 100 * SEC);
+	hps_utc_follow(&u, 1, 0, 100 * SEC);
 	hps_utc_audit(&u, &s, 1, NULL, 1000, 200 * SEC);
 	EXPECT_EQ(HPS_UTC_AGREE, u.state);
 	/* a disruption at 300 s, synchronized again at 310 s */
-	hps_utc_follow(&u, 0, 300 * SEC);
-	hps_utc_follow(&u, 1, 310 * SEC);
+	hps_utc_follow(&u, 0, 0, 300 * SEC);
+	hps_utc_follow(&u, 1, 0, 310 * SEC);
 	s.ago_ns = 8 * SEC;	/* taken at 304 s */
 	hps_utc_audit(&u, &s, 1, NULL, 1000, 312 * SEC);
 	EXPECT_EQ(HPS_UTC_STALE, u.state);
@@ -151,7 +151,7 @@ TEST(disagree)
 	struct hps_ntp_source s = src(5 * MS, 200 * US, 1);
 	int vouch;
 
-	hps_utc_follow(&u, 1, 0);
+	hps_utc_follow(&u, 1, 0, 0);
 	EXPECT_EQ(1, hps_utc_audit(&u, &s, 1, NULL, 1000, 10 * SEC));
 	EXPECT_EQ(HPS_UTC_DISAGREE, u.state);
 	EXPECT_GE(u.est.offset_ns, 5 * MS - 300 * US);
@@ -178,6 +178,73 @@ TEST(disagree)
 	EXPECT_LE(300 * US, hps_utc_allowance(&u, 40 * SEC, &vouch));
 }
 
+/*
+ * An agreement made before a disruption is not vouched for once the clock
+ * follows the host again, until an audit after it (bound mode).
+ */
+TEST(agree_stale_after_resync)
+{
+	struct hps_utc u = audit(HPS_AUDIT_BOUND, 5 * MS);
+	struct hps_ntp_source s = src(2 * MS, 100 * US, 1);
+	int vouch;
+
+	hps_utc_follow(&u, 1, 1000, 10 * SEC);
+	hps_utc_audit(&u, &s, 1, NULL, 1000, 20 * SEC);
+	EXPECT_EQ(HPS_UTC_AGREE, u.state);
+	hps_utc_allowance(&u, 21 * SEC, &vouch);
+	EXPECT_EQ(1, vouch);
+	hps_utc_follow(&u, 0, 1000, 22 * SEC);	/* a host step */
+	hps_utc_follow(&u, 1, 1000, 25 * SEC);	/* followed again */
+	EXPECT_EQ(5 * MS, hps_utc_allowance(&u, 26 * SEC, &vouch));
+	EXPECT_EQ(0, vouch);
+	u.mode = HPS_AUDIT_REPORT;
+	hps_utc_allowance(&u, 26 * SEC, &vouch);
+	EXPECT_EQ(1, vouch);
+}
+
+/*
+ * A disagreement holds until a measurement agrees: no measurement after
+ * it (chronyc failing, the sources gone) vouches for nothing.
+ */
+TEST(disagreement_latches)
+{
+	struct hps_utc u = audit(HPS_AUDIT_REPORT, 5 * MS);
+	struct hps_ntp_source s = src(22 * MS, 100 * US, 1);
+	int vouch;
+
+	hps_utc_follow(&u, 1, 1000, 0);
+	hps_utc_audit(&u, &s, 1, NULL, 1000, 10 * SEC);
+	EXPECT_EQ(HPS_UTC_DISAGREE, u.state);
+	hps_utc_audit(&u, NULL, -1, "chronyc killed", 1000, 11 * SEC);
+	EXPECT_EQ(HPS_UTC_NONE, u.state);
+	hps_utc_allowance(&u, 11 * SEC, &vouch);
+	EXPECT_EQ(0, vouch);
+	s.offset_ns = 2 * MS;
+	hps_utc_audit(&u, &s, 1, NULL, 1000, 12 * SEC);
+	EXPECT_EQ(HPS_UTC_AGREE, u.state);
+	hps_utc_allowance(&u, 12 * SEC, &vouch);
+	EXPECT_EQ(1, vouch);
+	/* a smaller declaration in force: judged again at once */
+	EXPECT_EQ(1, hps_utc_declare(&u, 1 * MS));
+	EXPECT_EQ(HPS_UTC_DISAGREE, u.state);
+	hps_utc_allowance(&u, 12 * SEC, &vouch);
+	EXPECT_EQ(0, vouch);
+}
+
+/* The clock's largest bound since it follows the host widens each sample. */
+TEST(stretch_bound)
+{
+	struct hps_utc u = audit(HPS_AUDIT_BOUND, 5 * MS);
+	struct hps_ntp_source s = src(2 * MS, 100 * US, 1);
+
+	hps_utc_follow(&u, 1, 1000, 0);
+	hps_utc_follow(&u, 1, 800 * US, 1 * SEC);
+	hps_utc_follow(&u, 1, 1000, 2 * SEC);
+	hps_utc_audit(&u, &s, 1, NULL, 1000, 10 * SEC);
+	EXPECT_EQ(HPS_UTC_AGREE, u.state);
+	EXPECT_LE(900 * US, u.est.error_ns);
+}
+
 /* Marzullo: a falseticker among three is outvoted; two apart, no majority. */
 TEST(sources_vote)
 {
@@ -188,7 +255,7 @@ TEST(sources_vote)
 		src(40 * MS, 100 * US, 1),
 	};
 
-	hps_utc_follow(&u, 1, 0);
+	hps_utc_follow(&u, 1, 0, 0);
 	hps_utc_audit(&u, s, 3, NULL, 0, 100 * SEC);
 	EXPECT_EQ(HPS_UTC_AGREE, u.state);
 	EXPECT_EQ(3, u.est.used);
@@ -198,6 +265,27 @@ TEST(sources_vote)
 	hps_utc_audit(&u, s + 1, 2, NULL, 0, 100 * SEC);
 	EXPECT_EQ(HPS_UTC_NONE, u.state);
 	EXPECT_NE(NULL, strstr(u.why, "disagree"));
+}
+
+/*
+ * Two separate regions where two of three meet: which holds the truth is
+ * not known, so the estimate spans both.
+ */
+TEST(sources_tie)
+{
+	struct hps_utc u = audit(HPS_AUDIT_BOUND, 50 * MS);
+	struct hps_ntp_source s[3] = {
+		src(20 * MS, 20 * MS, 0),
+		src(1 * MS, 1 * MS, 0),
+		src(39 * MS, 1 * MS, 0),
+	};
+
+	hps_utc_follow(&u, 1, 0, 0);
+	hps_utc_audit(&u, s, 3, NULL, 0, 100 * SEC);
+	EXPECT_EQ(HPS_UTC_AGREE, u.state);
+	EXPECT_EQ(2, u.est.agreeing);
+	EXPECT_GE(u.est.offset_ns + u.est.error_ns, 40 * MS);
+	EXPECT_LE(u.est.offset_ns - u.est.error_ns, 0);
 }
 
 static uint64_t rng = 88172645463325252ULL;
@@ -231,7 +319,7 @@ TEST(allowance_is_honest)
 		int64_t clock_err = uniform(0, 50 * US), allow;
 		int vouch;
 
-		hps_utc_follow(&u, 1, 0);
+		hps_utc_follow(&u, 1, 0, 0);
 		n = (int)uniform(1, 4);
 		for (i = 0; i < n; i++) {
 			int64_t delay = uniform(50 * US, 20 * MS);
