@@ -163,6 +163,26 @@ static void audit_finish(struct daemon *d, int status)
 	audit_publish(d, changed);
 }
 
+/* The running chronyc killed and reaped: its wait status. */
+static int audit_kill(struct daemon *d)
+{
+	int status = -1;	/* not reaped: as if killed */
+
+	kill(d->audit.pid, SIGKILL);
+	while (waitpid(d->audit.pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return status;
+}
+
+/* A chronyc that has ended: its pipe closed, none running. */
+static void audit_release(struct daemon *d)
+{
+	if (d->audit.fd >= 0)
+		close(d->audit.fd);
+	d->audit.fd = -1;
+	d->audit.pid = 0;
+}
+
 void hps_audit_collect(struct daemon *d)
 {
 	int status = -1;	/* not reaped: as if killed */
@@ -206,15 +226,9 @@ void hps_audit_collect(struct daemon *d)
 	} while (r < 0 && errno == EINTR);
 	if (!r && !timed_out)
 		return;
-	if (!r) {
-		kill(d->audit.pid, SIGKILL);
-		while (waitpid(d->audit.pid, &status, 0) < 0 && errno == EINTR)
-			;
-	}
-	if (d->audit.fd >= 0)
-		close(d->audit.fd);
-	d->audit.fd = -1;
-	d->audit.pid = 0;
+	if (!r)
+		status = audit_kill(d);
+	audit_release(d);
 	audit_finish(d, status);
 }
 
@@ -242,15 +256,8 @@ void hps_audit_tick(struct daemon *d)
 
 void hps_audit_stop(struct daemon *d)
 {
-	int status = -1;
-
 	if (!d->audit.pid)
 		return;
-	kill(d->audit.pid, SIGKILL);
-	while (waitpid(d->audit.pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (d->audit.fd >= 0)
-		close(d->audit.fd);
-	d->audit.fd = -1;
-	d->audit.pid = 0;
+	audit_kill(d);
+	audit_release(d);
 }
