@@ -23,7 +23,9 @@
 #include <linux/ptp_clock_kernel.h>
 #include <linux/timekeeping.h>
 #include <clocksource/hyperv_timer.h>
+#ifdef CONFIG_X86
 #include <asm/tsc.h>
+#endif
 
 /*
  * 6.3: hv_driver.remove() returns void instead of int.
@@ -127,12 +129,14 @@ compat_cs_set_read_snapshot(struct clocksource *cs,
 	cs->read_snapshot = fn;
 }
 
+#ifdef CONFIG_X86
 static inline void compat_hw_snapshot_tsc(struct clocksource_hw_snapshot *chs,
 					  u64 tsc)
 {
 	chs->hw_cycles = tsc;
 	chs->hw_csid = tsc ? CSID_X86_TSC : CSID_GENERIC;
 }
+#endif
 #else
 struct clocksource_hw_snapshot;
 
@@ -166,6 +170,20 @@ static inline void compat_hw_snapshot_tsc(struct clocksource_hw_snapshot *chs,
  * returns true with the TSC value it was computed from in *tsc, or false
  * when it was not taken on the TSC or a clocksource derived from it.
  */
+#ifdef CONFIG_ARM64
+/*
+ * Not a version difference but the architecture's: on arm64 the counter
+ * is CNTVCT, and a snapshot on arch_sys_counter says so in cs_id
+ * (CSID_ARM_ARCH_COUNTER, on every kernel we build for: 5.12 added it).
+ */
+static inline bool compat_snapshot_tsc(struct system_time_snapshot *snap,
+				       u64 *tsc)
+{
+	compat_snapshot(snap);
+	*tsc = snap->cycles;
+	return snap->cs_id == CSID_ARM_ARCH_COUNTER;
+}
+#else
 static inline bool compat_snapshot_tsc(struct system_time_snapshot *snap,
 				       u64 *tsc)
 {
@@ -192,5 +210,6 @@ static inline bool compat_snapshot_tsc(struct system_time_snapshot *snap,
 	return pre <= snap->cycles && snap->cycles <= post;
 #endif
 }
+#endif /* CONFIG_ARM64 */
 
 #endif /* HV_PTP_EXT_COMPAT_H */

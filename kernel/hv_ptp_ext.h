@@ -22,11 +22,28 @@
 
 #define HV_PTP_BUF_SIZE		HV_HYP_PAGE_SIZE
 
-/* The TSC page as one read found it (refclock.c). */
+/*
+ * How reference time is read from the CPU's counter, as one read found it
+ * (refclock_*.c): x86, the TSC page; arm64, the fit of the reference
+ * counter against CNTVCT. @scale: 100 ns reference ticks per counter tick,
+ * 2^-64 (the VMClock page's period). "tsc" below names the counter: the
+ * TSC on x86, CNTVCT on arm64.
+ */
+#ifdef CONFIG_ARM64
+#include "ref_fit.h"
+
+struct hv_ref_page {
+	bool valid;			/* the fit is valid */
+	u64 scale;
+	struct hv_rf_fit fit;
+	u64 jump_ns;			/* the restart's deviation (fit.gen) */
+};
+#else
 struct hv_ref_page {
 	bool valid;			/* tsc_sequence not 0 */
 	u64 scale, offset;
 };
+#endif
 
 /*
  * What readers see of the estimator, published as one under model_lock:
@@ -114,16 +131,19 @@ extern struct hv_cm_params hv_ptp_cm_params;
 extern u64 hv_ptp_host_utc_error_ns;
 extern char *hv_ptp_clock_name;
 
-/* refclock.c */
+/* refclock_x86.c, refclock_arm64.c */
+int hv_ref_init(unsigned int rating);
+void hv_ref_exit(void);
+const char *hv_ref_source(void);
 u64 hv_ref_now_ns(u64 *tsc, struct hv_ref_page *pg);
 bool hv_ref_tsc_to_ns(u64 tsc, u64 *ref_ns, struct hv_ref_page *pg);
-bool hv_ref_tsc_page_valid(void);
 bool hv_ref_page_read(struct hv_ref_page *pg);
 bool hv_ref_page_same(const struct hv_ref_page *a, const struct hv_ref_page *b);
+bool hv_ref_page_disrupts(const struct hv_ref_page *a,
+			  const struct hv_ref_page *b);
 u64 hv_ref_page_jump_ns(const struct hv_ref_page *a,
 			const struct hv_ref_page *b, u64 tsc);
-int hv_ref_clocksource_register(unsigned int rating);
-void hv_ref_clocksource_unregister(void);
+u64 hv_ref_page_error_ns(const struct hv_ref_page *pg);
 bool hv_ref_clocksource_active(void);
 
 /* phc.c */

@@ -240,17 +240,13 @@ static int __init hv_ptp_init(void)
 	};
 	hv_ptp_host_utc_error_ns = host_utc_error_ns.val;
 
-	if (hv_ref_tsc_page_valid()) {
-		ret = hv_ref_clocksource_register(clocksource_rating.val);
-		if (ret)
-			return ret;
-	} else {
-		pr_info("no valid TSC page: PHC at 100 ns resolution, no clocksource\n");
-	}
+	ret = hv_ref_init(clocksource_rating.val);
+	if (ret)
+		return ret;
 
 	ret = vmbus_driver_register(&hv_ptp_driver);
 	if (ret) {
-		hv_ref_clocksource_unregister();
+		hv_ref_exit();
 		return ret;
 	}
 	if (takeover) {
@@ -265,7 +261,7 @@ static int __init hv_ptp_init(void)
 static void __exit hv_ptp_exit(void)
 {
 	unbind_and_give_back();
-	hv_ref_clocksource_unregister();
+	hv_ref_exit();
 }
 
 module_init(hv_ptp_init);

@@ -156,8 +156,9 @@ static bool refit(struct hv_rf *rf)
 	return true;
 }
 
-static void restart(struct hv_rf *rf, const struct hv_rf_point *p)
+static void restart(struct hv_rf *rf, const struct hv_rf_point *p, u64 jump)
 {
+	rf->last_jump_ns = jump;
 	rf->n = 0;
 	rf->head = 0;
 	rf->restarts++;
@@ -198,14 +199,14 @@ enum hv_rf_result hv_rf_add(struct hv_rf *rf, u64 c0, u64 c1, u64 ref_ticks)
 	rf->last_h_ns = p.h;
 
 	if (rf->n && p.x <= newest(rf)->x) {
-		restart(rf, &p);
+		restart(rf, &p, abs_s64(p.d - newest(rf)->d));
 		return HV_RF_RESTARTED;
 	}
 	if (f->valid) {
 		s64 dev = p.d - (f->d0 + scale_ppt(p.x - f->x0, f->rate_ppt));
 
 		if (abs_s64(dev) > p.h + hv_rf_error_ns(f, c0)) {
-			restart(rf, &p);
+			restart(rf, &p, abs_s64(dev));
 			return HV_RF_RESTARTED;
 		}
 	}
@@ -216,14 +217,14 @@ enum hv_rf_result hv_rf_add(struct hv_rf *rf, u64 c0, u64 c1, u64 ref_ticks)
 		rf->n--;
 	/* a change of d this large is no rate: the window starts again */
 	if (rf->n && abs_s64(p.d - point(rf, 0)->d) > MAX_DD_NS) {
-		restart(rf, &p);
+		restart(rf, &p, abs_s64(p.d - point(rf, 0)->d));
 		return HV_RF_RESTARTED;
 	}
 	rf->pt[rf->head] = p;
 	rf->head = (rf->head + 1) % HV_RF_POINTS;
 	rf->n++;
 	if (!refit(rf)) {
-		restart(rf, &p);
+		restart(rf, &p, p.h);
 		return HV_RF_RESTARTED;
 	}
 	return HV_RF_ADDED;

@@ -67,6 +67,7 @@ struct hv_rf {
 	struct hv_rf_point pt[HV_RF_POINTS];
 	unsigned int n, head;	/* points held; the next slot */
 	u64 restarts;
+	u64 last_jump_ns;	/* how far the last restart's point was off */
 	u64 last_h_ns;		/* the last point's half-width */
 	struct hv_rf_fit fit;
 };

@@ -228,8 +228,7 @@ static DEVICE_ATTR_RO(last_sample_age_ms);
 static ssize_t refclock_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
-	return sysfs_emit(buf, "%s\n", hv_ref_tsc_page_valid() ? "tsc_page" :
-							       "reference_counter");
+	return sysfs_emit(buf, "%s\n", hv_ref_source());
 }
 static DEVICE_ATTR_RO(refclock);
 

@@ -95,7 +95,7 @@ static enum hv_ptp_disruption before_sample(struct hv_ptp *hp, u64 ref)
 	struct hv_ref_page pg;
 
 	hv_ref_page_read(&pg);
-	if (!hv_ref_page_same(&pg, &hp->page))
+	if (hv_ref_page_disrupts(&hp->page, &pg))
 		why = HV_PTP_DISRUPT_TSC_PAGE;
 	hp->page = pg;
 	/* of every sample taken, accepted or held back: one gap counts once */
@@ -107,6 +107,15 @@ static enum hv_ptp_disruption before_sample(struct hv_ptp *hp, u64 ref)
 		why = HV_PTP_DISRUPT_GAP;
 	hp->resumed = false;
 	return why;
+}
+
+/* Add @ns to what the published bound owns up to, saturated. */
+static void add_doubt(struct hv_cm_model *m, u64 ns)
+{
+	/* the bound sums it with the model's own terms */
+	if (check_add_overflow(m->doubt_ns, ns, &m->doubt_ns) ||
+	    m->doubt_ns > S64_MAX / 4)
+		m->doubt_ns = S64_MAX / 4;
 }
 
 /**
@@ -130,6 +139,7 @@ static enum hv_ptp_disruption before_sample(struct hv_ptp *hp, u64 ref)
 void hv_ptp_page_check(struct hv_ptp *hp, const struct hv_ref_page *seen,
 		       const struct hv_ref_page *pg, u64 tsc)
 {
+	bool disrupts;
 	u64 jump;
 
 	if (hv_ref_page_same(seen, pg))
@@ -141,19 +151,20 @@ void hv_ptp_page_check(struct hv_ptp *hp, const struct hv_ref_page *seen,
 		return;
 	}
 	jump = hv_ref_page_jump_ns(&hp->page, pg, tsc);
+	/* arm64: a fit that only became valid continues reference time */
+	disrupts = hv_ref_page_disrupts(&hp->page, pg);
 	hp->page = *pg;
-	disrupt(hp, HV_PTP_DISRUPT_TSC_PAGE);
+	if (disrupts)
+		disrupt(hp, HV_PTP_DISRUPT_TSC_PAGE);
 	write_seqlock(&hp->model_lock);
-	/* saturated: the bound sums it with the model's own terms */
-	if (check_add_overflow(hp->pub.model.doubt_ns, jump,
-			       &hp->pub.model.doubt_ns) ||
-	    hp->pub.model.doubt_ns > S64_MAX / 4)
-		hp->pub.model.doubt_ns = S64_MAX / 4;
+	add_doubt(&hp->pub.model, jump);
+	add_doubt(&hp->pub.model, hv_ref_page_error_ns(pg));
 	hp->pub.page = *pg;
 	publish_disruptions(hp);
 	write_sequnlock(&hp->model_lock);
 	spin_unlock_bh(&hp->lock);
-	notify(hp);
+	if (disrupts)
+		notify(hp);
 }
 
 /* A sample accepted by the parser: into the model, which is published. */
@@ -204,6 +215,8 @@ static void take_sample(struct hv_ptp *hp, const struct hv_ts_sample *s)
 	hp->pub.leapflags = s->leapflags;
 	hp->pub.stratum = s->stratum;
 	hp->pub.page = hp->page;
+	/* what a read through this page may add (arm64: the counter's fit) */
+	add_doubt(&hp->pub.model, hv_ref_page_error_ns(&hp->page));
 	publish_disruptions(hp);
 	write_sequnlock(&hp->model_lock);
 	if (why != HV_PTP_DISRUPT_NONE)

@@ -26,6 +26,7 @@
 
 #define VMCLOCK_MAGIC			0x4b4c4356	/* "VCLK" */
 #define VMCLOCK_VERSION			1
+#define VMCLOCK_COUNTER_ARM_VCNT	0
 #define VMCLOCK_COUNTER_X86_TSC		1
 #define VMCLOCK_COUNTER_INVALID		0xff
 #define VMCLOCK_TIME_UTC		0
@@ -135,7 +136,8 @@ static bool describe(struct hv_vmclock_abi *vc, const struct hv_ptp_status *st,
 	grow = max(m->err_rate64, m->hold_rate64);
 	grow += abs(m->slew_rate64);
 
-	vc->counter_id = VMCLOCK_COUNTER_X86_TSC;
+	vc->counter_id = IS_ENABLED(CONFIG_ARM64) ? VMCLOCK_COUNTER_ARM_VCNT :
+						    VMCLOCK_COUNTER_X86_TSC;
 	vc->time_type = VMCLOCK_TIME_UTC;
 	vc->counter_period_shift = shift;
 	vc->counter_value = cpu_to_le64(tsc);

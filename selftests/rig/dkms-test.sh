@@ -10,6 +10,17 @@
 #   trixie    6.12+deb13 amd64, cloud-amd64, rt-amd64
 #   sid       7.2 amd64, cloud-amd64, rt-amd64
 #
+# and cross-built for arm64 with the suite's own cross compiler
+# (gcc-N-aarch64-linux-gnu, N the compiler the headers name), the arm64
+# headers unpacked beside the amd64 ones (Debian's headers cross-build
+# when DEB_HOST_ARCH differs from DEB_BUILD_ARCH; dkms -a aarch64):
+#
+#   bookworm  6.1 arm64 (bookworm's 6.12 line has no arm64 build)
+#   trixie    6.12+deb13 arm64, cloud-arm64, arm64-16k
+#   sid       7.2 arm64
+#
+# Debian has no 64k-page arm64 kernel; arm64-16k is its larger-page one.
+#
 # For each suite: "make dkms-source" into the chroot; for each kernel dkms
 # add, build and install, then modinfo on the installed module (version
 # from VERSION, the vmbus alias of TimeSync, every parameter) and
@@ -46,6 +57,10 @@ ALIAS=vmbus:30e62795aed07b49adcee80ab0175caf
 PARAMS=(clock_name takeover window step_threshold_ns outlier_sigmas
 	outlier_min_ns wander_ppb holdover_ppb stale_ms slew_ms clocksource_rating)
 FLAVOURS=(amd64 cloud-amd64 rt-amd64)
+# dkms and Debian's headers, cross: the build is amd64, the host arm64
+ARM64_ENV="DEB_BUILD_ARCH=amd64 DEB_HOST_ARCH=arm64 DEB_HOST_GNU_TYPE=aarch64-linux-gnu"
+# where a suite's root keeps the arm64 headers' packages
+ARM64_DEBS=/var/cache/rig-arm64
 read -ra SUITES <<<"${RIG_DKMS_SUITES:-bookworm trixie sid}"
 RPM_SUITE=${RIG_RPM_SUITE-trixie}
 # The RPM test's upgrade: a higher version of the same tree.
@@ -117,14 +132,84 @@ suite_pkgs() {
 	fi
 }
 
-kernel_checks() {
-	local k=$1 ko
+# arm64_flavours SUITE: the arm64 flavours cross-built in SUITE's root.
+arm64_flavours() {
+	case $1 in
+	bookworm) echo arm64 ;;
+	trixie) echo arm64 cloud-arm64 arm64-16k ;;
+	*) echo arm64 ;;
+	esac
+}
 
-	check "dkms build for $k" "dkms build $MOD/$VERSION -k $k"
-	check "dkms install for $k" "dkms install $MOD/$VERSION -k $k"
+# arm64_fetch SUITE: in the suite's root ($root), arm64 added to its dpkg,
+# the newest arm64 headers of each flavour and their -common downloaded to
+# $ARM64_DEBS, and the amd64 linux-kbuild and the cross compiler they
+# need installed. Prints the kernel releases.
+arm64_fetch() {
+	local f pkg kver kbuild cc
+
+	in_root "dpkg --add-architecture arm64 && apt-get update -qq" >&2 || return 1
+	in_root "rm -rf $ARM64_DEBS && mkdir -p $ARM64_DEBS" || return 1
+	for f in $(arm64_flavours "$1"); do
+		pkg=$(in_root "apt-cache depends linux-headers-$f:arm64" |
+		      sed -n "s/^ *Depends: \(linux-headers-[^:]*-$f\):arm64\$/\1/p" | head -n 1)
+		[[ -n $pkg ]] || { echo "no arm64 headers for $f" >&2; return 1; }
+		kver=${pkg#linux-headers-}
+		kbuild=$(in_root "apt-cache show $pkg:arm64" | sed -n 's/^Depends: //p' |
+			 head -n 1 | tr ',' '\n' | grep -o 'linux-kbuild-[^ ]*' | head -n 1)
+		in_root "cd $ARM64_DEBS && apt-get download -q $pkg:arm64 2>&1 | grep -v unsandboxed" >&2 &&
+		in_root "cd $ARM64_DEBS && apt-get download -q \$(apt-cache show $pkg:arm64 |
+			sed -n 's/^Depends: //p' | head -n 1 | tr ',' '\n' |
+			grep -o 'linux-headers-[^ ]*-common[^ ]*' | head -n 1) 2>&1 | grep -v unsandboxed" >&2 &&
+		in_root "apt-get install -y -q $kbuild" >/dev/null || return 1
+		echo "$kver"
+	done
+	# the cross compiler the headers' compiler names (gcc-N)
+	for cc in $(in_root "for d in $ARM64_DEBS/linux-headers-*-arm64*.deb; do
+			dpkg-deb --fsys-tarfile \$d | tar -xOf - --wildcards '*/.kernelvariables'
+		done" | sed -n 's/.*(CROSS_COMPILE)\(gcc-[0-9]*\).*/\1/p' | sort -u); do
+		in_root "apt-get install -y -q $cc-aarch64-linux-gnu" >/dev/null || return 1
+	done
+}
+
+# arm64_unpack / arm64_clean: the arm64 headers in place for the checks,
+# and gone again (so that the packages' dkms, which builds for every
+# kernel with headers, does not meet them). Unpacked through tar so that
+# the root's /lib -> usr/lib stays a link.
+arm64_unpack() {
+	in_root "rm -rf /tmp/arm64 && mkdir /tmp/arm64 &&
+		 for d in $ARM64_DEBS/*.deb; do dpkg-deb -x \$d /tmp/arm64 || exit 1; done &&
+		 tar -C /tmp/arm64 -cf - . | tar -C / --keep-directory-symlink -xf - &&
+		 rm -rf /tmp/arm64"
+}
+
+arm64_clean() {
+	in_root "for d in /usr/src/linux-headers-*arm64* /usr/src/linux-headers-*-common*; do
+			[ -e \$d ] || continue
+			dpkg -S \$d >/dev/null 2>&1 || rm -rf \$d
+		 done
+		 for d in /lib/modules/*arm64*; do rm -rf \$d; done"
+}
+
+# kernel_checks KVER [arm64]: dkms build and install for KVER (cross for
+# an arm64 KVER), and the installed module.
+kernel_checks() {
+	local k=$1 ko dkms="dkms" a=""
+
+	if [[ ${2:-} == arm64 ]]; then
+		dkms="env $ARM64_ENV dkms"
+		a=" -a aarch64"
+	fi
+	check "dkms build for $k" "$dkms build $MOD/$VERSION -k $k$a"
+	check "dkms install for $k" "$dkms install $MOD/$VERSION -k $k$a"
 	ko=$(in_root "find /lib/modules/$k/updates/dkms -name '$MOD.ko*' 2>/dev/null" | head -n 1)
 	check "$k: installed under updates/dkms" "test -n '$ko'"
 	check "$k: modinfo version $VERSION" "modinfo -F version '$ko' | grep -qx '$VERSION'"
+	if [[ ${2:-} == arm64 ]]; then
+		check "$k: built for aarch64 (vermagic, ELF machine)" \
+			"modinfo -F vermagic '$ko' | grep -q ' aarch64\$' &&
+			 od -An -j18 -N2 -tu2 '$ko' | grep -qw 183"
+	fi
 	check "$k: modinfo alias $ALIAS" "modinfo -F alias '$ko' | grep -qx '$ALIAS'"
 	for p in "${PARAMS[@]}"; do
 		check "$k: modinfo parameter $p" "modinfo -F parm '$ko' | grep -q '^$p:'"
@@ -156,6 +241,8 @@ test_suite() {
 		summary "dkms/$suite"
 		return
 	fi
+	# (arm64 headers a previous run left unpacked)
+	arm64_clean
 	mapfile -t kvers < <(for d in "$root"/usr/src/linux-headers-*; do
 			d=${d##*/linux-headers-}
 			[[ $d == *-common* ]] || echo "$d"
@@ -205,7 +292,33 @@ test_suite() {
 		test_rpm "${kvers[@]}"
 		summary "rpm/$suite"
 	fi
+	test_arm64 "$suite"
 	in_root "apt-get clean" >/dev/null 2>&1
+}
+
+# test_arm64 SUITE: the arm64 kernels (arm64_fetch'd by the prefetch, or
+# now), each cross-built and installed by the suite's dkms.
+test_arm64() {
+	local k a64=()
+
+	mapfile -t a64 < <(arm64_fetch "$1")
+	if ((${#a64[@]} == 0)) || ! arm64_unpack; then
+		fail=$((fail + 1))
+		echo "not ok - $1: the arm64 headers and cross compiler"
+		summary "dkms/$1/arm64"
+		return
+	fi
+	make -s -C "$TOP" dkms-source DESTDIR="$root" >/dev/null 2>&1
+	for k in "${a64[@]}"; do
+		check "$k: dkms add" "dkms add $MOD/$VERSION"
+		kernel_checks "$k" arm64
+		check "$k: dkms remove --all" "dkms remove $MOD/$VERSION --all"
+		check "$k: nothing left in /var/lib/dkms" "test ! -e /var/lib/dkms/$MOD"
+		gone_checks "$k"
+		summary "dkms/$1/$k"
+	done
+	in_root "rm -rf /usr/src/$MOD-$VERSION"
+	arm64_clean
 }
 
 # rpm_installed_checks KVER V: dkms has hv_ptp_ext V installed for KVER, and

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Reference time: the Hyper-V partition reference counter, read through
- * the TSC page at 1 ns resolution, and the hv_ptp_ext clocksource on it.
+ * Reference time on x86: the Hyper-V partition reference counter, read
+ * through the TSC page at 1 ns resolution, and the hv_ptp_ext clocksource
+ * on it. (arm64: refclock_arm64.c.) The interface is in hv_ptp_ext.h.
  *
  * The TSC page gives reference time in 100 ns ticks as
  * ((tsc * tsc_scale) >> 64) + tsc_offset. The low 64 bits of the product
@@ -60,11 +61,22 @@ static u64 tsc_to_ns(u64 tsc, u64 scale, u64 offset)
 	       mul_u64_u64_shr(tsc * scale, 100, 64);
 }
 
-bool hv_ref_tsc_page_valid(void)
+static bool hv_ref_tsc_page_valid(void)
 {
 	struct hv_ref_page pg;
 
 	return tsc_page_params(&pg, NULL);
+}
+
+const char *hv_ref_source(void)
+{
+	return hv_ref_tsc_page_valid() ? "tsc_page" : "reference_counter";
+}
+
+/* The TSC page is exact: nothing to add to the bound. */
+u64 hv_ref_page_error_ns(const struct hv_ref_page *pg)
+{
+	return 0;
 }
 
 /* The TSC page now, as one consistent record; false while it is invalid. */
@@ -77,6 +89,13 @@ bool hv_ref_page_same(const struct hv_ref_page *a, const struct hv_ref_page *b)
 {
 	return a->valid == b->valid && a->scale == b->scale &&
 	       a->offset == b->offset;
+}
+
+/* Any change of the TSC page may move reference time. */
+bool hv_ref_page_disrupts(const struct hv_ref_page *a,
+			  const struct hv_ref_page *b)
+{
+	return !hv_ref_page_same(a, b);
 }
 
 /**
@@ -214,12 +233,20 @@ static struct clocksource hv_cs = {
 
 static bool cs_registered;
 
-int hv_ref_clocksource_register(unsigned int rating)
+/**
+ * hv_ref_init() - reference time for the module, at load
+ * @rating: the clocksource's rating (the clocksource_rating parameter)
+ *
+ * Registers the clocksource on the TSC page when the page is valid.
+ */
+int hv_ref_init(unsigned int rating)
 {
 	int ret;
 
-	if (cs_registered)
+	if (!hv_ref_tsc_page_valid()) {
+		pr_info("no valid TSC page: PHC at 100 ns resolution, no clocksource\n");
 		return 0;
+	}
 	hv_cs.rating = rating;
 	compat_cs_set_read_snapshot(&hv_cs, hv_cs_read_snapshot);
 	ret = clocksource_register_hz(&hv_cs, NSEC_PER_SEC);
@@ -228,7 +255,7 @@ int hv_ref_clocksource_register(unsigned int rating)
 	return ret;
 }
 
-void hv_ref_clocksource_unregister(void)
+void hv_ref_exit(void)
 {
 	if (cs_registered)
 		clocksource_unregister(&hv_cs);
