@@ -145,6 +145,7 @@ u64 hv_ref_page_jump_ns(const struct hv_ref_page *a,
 			const struct hv_ref_page *b, u64 tsc);
 u64 hv_ref_page_error_ns(const struct hv_ref_page *pg);
 bool hv_ref_clocksource_active(void);
+ssize_t hv_ref_fit_show(char *buf);
 
 /* phc.c */
 int hv_ptp_phc_register(struct hv_ptp *hp);

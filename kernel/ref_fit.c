@@ -248,6 +248,15 @@ u64 hv_rf_eval(const struct hv_rf_fit *f, u64 cnt)
 	return f->x0 + dx + f->d0 + (dx < 0 ? -corr : corr);
 }
 
+/* How far point @p is from a valid fit @f, ns (its d minus the fit's). */
+s64 hv_rf_residual(const struct hv_rf_fit *f, const struct hv_rf_point *p)
+{
+	s64 dx = (s64)(p->x - f->x0);
+	s64 corr = scale_ppt(abs_s64(dx), f->rate_ppt);
+
+	return p->d - f->d0 - (dx < 0 ? -corr : corr);
+}
+
 /* The bound of hv_rf_eval() at @cnt, ns. */
 u64 hv_rf_error_ns(const struct hv_rf_fit *f, u64 cnt)
 {

@@ -77,6 +77,7 @@ u64 hv_rf_cnt_ns(const struct hv_rf_fit *f, u64 cnt);
 enum hv_rf_result hv_rf_add(struct hv_rf *rf, u64 c0, u64 c1, u64 ref_ticks);
 u64 hv_rf_eval(const struct hv_rf_fit *f, u64 cnt);
 u64 hv_rf_error_ns(const struct hv_rf_fit *f, u64 cnt);
+s64 hv_rf_residual(const struct hv_rf_fit *f, const struct hv_rf_point *p);
 u64 hv_rf_scale64(const struct hv_rf_fit *f);
 
 #endif /* HV_PTP_EXT_REF_FIT_H */

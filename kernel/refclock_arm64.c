@@ -22,7 +22,9 @@
  */
 #include <linux/atomic.h>
 #include <linux/math64.h>
+#include <linux/mutex.h>
 #include <linux/seqlock.h>
+#include <linux/sysfs.h>
 #include <linux/workqueue.h>
 #include <asm/arch_timer.h>
 #include <asm/mshyperv.h>
@@ -36,7 +38,8 @@
 /* how long after a fit the bound still allows for its drift */
 #define FIT_AGE_NS	(8 * NSEC_PER_SEC)
 
-static struct hv_rf rf;			/* the worker's alone */
+static struct hv_rf rf;			/* the worker's, and rf_lock's */
+static DEFINE_MUTEX(rf_lock);
 static struct hv_ref_page cur;		/* published, under cur_lock */
 static DEFINE_SEQLOCK(cur_lock);
 static struct delayed_work fit_work;
@@ -77,6 +80,7 @@ static void fit_point(struct work_struct *work)
 			bref = ref;
 		}
 	}
+	mutex_lock(&rf_lock);
 	r = hv_rf_add(&rf, b0, b1, bref);
 	pg.valid = rf.fit.valid;
 	pg.fit = rf.fit;
@@ -85,9 +89,10 @@ static void fit_point(struct work_struct *work)
 	pg.jump_ns = r == HV_RF_RESTARTED ? rf.last_jump_ns : cur.jump_ns;
 	cur = pg;
 	write_sequnlock_bh(&cur_lock);
+	mutex_unlock(&rf_lock);
 	if (r == HV_RF_RESTARTED)
 		pr_warn_ratelimited("CNTVCT against reference time moved by %llu ns: fit restarted\n",
-				    rf.last_jump_ns);
+				    pg.jump_ns);
 	queue_delayed_work(system_unbound_wq, &fit_work, PERIOD);
 }
 
@@ -211,4 +216,36 @@ u64 hv_ref_page_error_ns(const struct hv_ref_page *pg)
 bool hv_ref_clocksource_active(void)
 {
 	return false;
+}
+
+/**
+ * hv_ref_fit_show() - the fit and its points, for sysfs (refclock_fit)
+ * @buf: the attribute's page
+ *
+ * One line of the fit: "gen G valid V points N rate_ppt R err0_ns E
+ * err_rate_ppt U restarts S cntfrq F"; then one line per point, oldest
+ * first: its counter time (ns, from the newest point), its residual from
+ * the fit (ns) and its half-width (ns). On a real host the residuals show
+ * whether reference time is linear in CNTVCT within the brackets.
+ */
+ssize_t hv_ref_fit_show(char *buf)
+{
+	const struct hv_rf_fit *f = &rf.fit;
+	ssize_t len;
+	unsigned int i;
+
+	mutex_lock(&rf_lock);
+	len = sysfs_emit(buf, "gen %u valid %d points %u rate_ppt %lld err0_ns %llu err_rate_ppt %llu restarts %llu cntfrq %llu\n",
+			 f->gen, f->valid, rf.n, f->rate_ppt, f->err0_ns,
+			 f->err_rate_ppt, rf.restarts, cntfrq);
+	for (i = 0; i < rf.n; i++) {
+		const struct hv_rf_point *p =
+			&rf.pt[(rf.head + HV_RF_POINTS - rf.n + i) % HV_RF_POINTS];
+		s64 dx = (s64)(p->x - f->x0);
+		s64 res = f->valid ? hv_rf_residual(f, p) : 0;
+
+		len += sysfs_emit_at(buf, len, "%lld %lld %llu\n", dx, res, p->h);
+	}
+	mutex_unlock(&rf_lock);
+	return len;
 }

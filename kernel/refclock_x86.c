@@ -18,6 +18,7 @@
 #include <linux/atomic.h>
 #include <linux/clocksource.h>
 #include <linux/math64.h>
+#include <linux/sysfs.h>
 #include <asm/mshyperv.h>
 #include <clocksource/hyperv_timer.h>
 
@@ -260,6 +261,12 @@ void hv_ref_exit(void)
 	if (cs_registered)
 		clocksource_unregister(&hv_cs);
 	cs_registered = false;
+}
+
+/* sysfs refclock_fit: nothing is fitted on x86 (the TSC page is exact). */
+ssize_t hv_ref_fit_show(char *buf)
+{
+	return sysfs_emit(buf, "none\n");
 }
 
 bool hv_ref_clocksource_active(void)

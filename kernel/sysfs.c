@@ -232,6 +232,13 @@ static ssize_t refclock_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(refclock);
 
+static ssize_t refclock_fit_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return hv_ref_fit_show(buf);
+}
+static DEVICE_ATTR_RO(refclock_fit);
+
 static ssize_t vmclock_show(struct device *dev, struct device_attribute *attr,
 			    char *buf)
 {
@@ -246,6 +253,7 @@ static struct attribute *hv_ptp_attrs[] = {
 	&dev_attr_ts_version.attr,
 	&dev_attr_phc_index.attr,
 	&dev_attr_refclock.attr,
+	&dev_attr_refclock_fit.attr,
 	&dev_attr_vmclock.attr,
 	&dev_attr_offset_ns.attr,
 	&dev_attr_freq_ppb.attr,

@@ -224,6 +224,30 @@ TEST(jump_restarts)
 	EXPECT_EQ(0, r.outside_after);
 }
 
+/*
+ * The residuals (what sysfs refclock_fit shows): every point within its
+ * own half-width and the fit's bound of the line; a 20 us call read at a
+ * quarter of it is no more linear than at its middle, only offset.
+ */
+TEST(residuals_within_widths)
+{
+	struct guest g = guest(25e6, 20, 0.25);
+	struct hv_rf rf;
+	unsigned int i;
+
+	ASSERT_TRUE(hv_rf_init(&rf, 25000000));
+	run(&g, &rf, 60, 0, 0);
+	ASSERT_TRUE(rf.fit.valid);
+	ASSERT_EQ(HV_RF_POINTS, rf.n);
+	for (i = 0; i < rf.n; i++) {
+		const struct hv_rf_point *p = &rf.pt[i];
+		double age = (double)(rf.fit.x0 - p->x);
+		double lim = p->h + rf.fit.err0_ns + age * rf.fit.err_rate_ppt / 1e12;
+
+		EXPECT_LE(fabs((double)hv_rf_residual(&rf.fit, p)), lim);
+	}
+}
+
 /* The counter going back (a restore): a new generation. */
 TEST(counter_back_restarts)
 {
