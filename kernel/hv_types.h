@@ -29,6 +29,7 @@ typedef int64_t s64;
 #define S64_MAX		INT64_MAX
 #define S64_MIN		INT64_MIN
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define BIT_ULL(n)	(1ULL << (n))
 
 static inline u64 mul_u64_u64_shr(u64 a, u64 b, unsigned int shift)
 {

@@ -13,6 +13,8 @@
  * already far below the points' own width.
  */
 #define MAX_SPAN_NS		(64 * NS_PER_SEC)
+/* largest |d| of a point (about 73 years) */
+#define MAX_D_NS		((s64)BIT_ULL(61))
 /* largest change of d in the window (50 ms: 780 ppm over 64 s) */
 #define MAX_DD_NS		50000000LL
 
@@ -21,19 +23,35 @@ static u64 abs_s64(s64 v)
 	return v < 0 ? -(u64)v : (u64)v;
 }
 
-/* @v * @ppt / 10^12, for @v >= 0; signed as @ppt. */
+/* Results are held below this, so that sums of a few never overflow. */
+#define SAT			(S64_MAX / 4)
+
+/* @a * @b / @c, saturated at SAT (no 128-bit quotient may overflow). */
+static u64 muldiv_sat(u64 a, u64 b, u64 c)
+{
+	u64 r;
+
+	if (b && a / c + 1 >= U64_MAX / b)
+		return SAT;
+	r = mul_u64_u64_div_u64(a, b, c);
+	return r > SAT ? SAT : r;
+}
+
+/* @v * @ppt / 10^12, for @v >= 0; signed as @ppt; saturated. */
 static s64 scale_ppt(u64 v, s64 ppt)
 {
-	u64 r = mul_u64_u64_div_u64(v, abs_s64(ppt), PPT);
+	u64 r = muldiv_sat(v, abs_s64(ppt), PPT);
 
 	return ppt < 0 ? -(s64)r : (s64)r;
 }
 
-/* @num / @den in ppt, @den > 0 */
-static s64 ratio_ppt(s64 num, u64 den)
+/* @num / @den in parts of @unit, @den > 0; saturated. */
+static s64 ratio(s64 num, u64 unit, u64 den)
 {
-	u64 r = mul_u64_u64_div_u64(abs_s64(num), PPT, den);
+	u64 r;
 
+	/* |num| * unit / den, with the smaller of the two multiplied */
+	r = muldiv_sat(unit, abs_s64(num), den);
 	return num < 0 ? -(s64)r : (s64)r;
 }
 
@@ -88,7 +106,6 @@ static s64 fit_rate(const struct hv_rf *rf)
 	const struct hv_rf_point *nw = newest(rf);
 	s64 sx = 0, sd = 0, sxx = 0, sxd = 0, num, den;
 	unsigned int i;
-	u64 r;
 
 	for (i = 0; i < rf->n; i++) {
 		const struct hv_rf_point *p = point(rf, i);
@@ -105,8 +122,7 @@ static s64 fit_rate(const struct hv_rf *rf)
 	if (den <= 0)
 		return 0;
 	/* ns per us = num / den; ppt = that * 10^9 */
-	r = mul_u64_u64_div_u64(abs_s64(num), PPT / 1000, (u64)den);
-	return num < 0 ? -(s64)r : (s64)r;
+	return ratio(num, PPT / 1000, (u64)den);
 }
 
 /*
@@ -130,15 +146,16 @@ static bool refit(struct hv_rf *rf)
 	 * end points is within the ends' widths over the span of the true
 	 * rate; the least-squares rate within its distance from that line.
 	 */
-	rate_end = ratio_ppt(nw->d - old->d, span);
-	unc = abs_s64(rate - rate_end) +
-	      mul_u64_u64_div_u64(old->h + nw->h, PPT, span) + 1;
+	rate_end = ratio(nw->d - old->d, PPT, span);
+	unc = abs_s64(rate - rate_end) + muldiv_sat(old->h + nw->h, PPT, span) + 1;
+	if (unc > SAT)
+		unc = SAT;
 
 	for (i = 0; i < rf->n; i++) {
 		const struct hv_rf_point *p = point(rf, i);
 		u64 age = nw->x - p->x;
 		s64 c = p->d + scale_ppt(age, rate);
-		s64 w = (s64)(p->h + mul_u64_u64_div_u64(age, unc, PPT));
+		s64 w = (s64)(p->h + muldiv_sat(age, unc, PPT));
 
 		if (c - w > lo)
 			lo = c - w;
@@ -178,7 +195,8 @@ static void restart(struct hv_rf *rf, const struct hv_rf_point *p, u64 jump)
  *
  * Returns HV_RF_RESTARTED when the point is outside what the fit allowed
  * (or the counter went backwards): the fit starts again from this point,
- * with a new generation.
+ * with a new generation; HV_RF_DROPPED for a bracket longer than
+ * HV_RF_MAX_BRACKET_NS or a point that is no reference time.
  */
 enum hv_rf_result hv_rf_add(struct hv_rf *rf, u64 c0, u64 c1, u64 ref_ticks)
 {
@@ -189,6 +207,9 @@ enum hv_rf_result hv_rf_add(struct hv_rf *rf, u64 c0, u64 c1, u64 ref_ticks)
 	if (x1 < x0)
 		x1 = x0;
 	w = x1 - x0;
+	/* a call that long (preempted, stalled) says nothing useful */
+	if (w > HV_RF_MAX_BRACKET_NS)
+		return HV_RF_DROPPED;
 	p.x = x0 + w / 2;
 	/*
 	 * half the bracket, rounded up, half the counter's tick at either
@@ -196,6 +217,9 @@ enum hv_rf_result hv_rf_add(struct hv_rf *rf, u64 c0, u64 c1, u64 ref_ticks)
 	 */
 	p.h = w - w / 2 + f->half_tick_ns + 50;
 	p.d = (s64)(ref_ticks * 100 + 50 - p.x);
+	/* reference time and the counter centuries apart: no point */
+	if (abs_s64(p.d) > MAX_D_NS)
+		return HV_RF_DROPPED;
 	rf->last_h_ns = p.h;
 
 	if (rf->n && p.x <= newest(rf)->x) {
@@ -263,8 +287,7 @@ u64 hv_rf_error_ns(const struct hv_rf_fit *f, u64 cnt)
 	u64 mag;
 
 	from_x0(f, cnt, &mag);
-	return f->err0_ns + f->half_tick_ns +
-	       mul_u64_u64_div_u64(mag, f->err_rate_ppt, PPT);
+	return f->err0_ns + f->half_tick_ns + muldiv_sat(mag, f->err_rate_ppt, PPT);
 }
 
 /*
@@ -275,7 +298,9 @@ u64 hv_rf_error_ns(const struct hv_rf_fit *f, u64 cnt)
 u64 hv_rf_scale64(const struct hv_rf_fit *f)
 {
 	u64 s = mul_u64_u64_div_u64(f->mult, 1ULL << 32, 100);
-	u64 c = mul_u64_u64_div_u64(s, abs_s64(f->rate_ppt), PPT);
+	u64 c = muldiv_sat(s, abs_s64(f->rate_ppt), PPT);
 
-	return f->rate_ppt < 0 ? s - c : s + c;
+	if (f->rate_ppt < 0)
+		return c > s ? 0 : s - c;
+	return c > U64_MAX - s ? U64_MAX : s + c;
 }

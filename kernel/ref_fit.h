@@ -36,6 +36,8 @@
 /* points, and the span between the oldest and the newest, for a fit */
 #define HV_RF_MIN_POINTS	4
 #define HV_RF_MIN_SPAN_NS	2000000000ULL
+/* A bracket wider than this (a preempted or stalled call) is dropped. */
+#define HV_RF_MAX_BRACKET_NS	1000000ULL
 /* A counter slower than this cannot be mapped (vmclock's period form). */
 #define HV_RF_MIN_HZ		10000000ULL
 
@@ -61,6 +63,7 @@ struct hv_rf_fit {
 enum hv_rf_result {
 	HV_RF_ADDED,		/* in the window; the fit may not be valid yet */
 	HV_RF_RESTARTED,	/* outside what the fit allowed: a new fit */
+	HV_RF_DROPPED,		/* not used: the bracket too wide, or no time */
 };
 
 struct hv_rf {

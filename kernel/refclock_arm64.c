@@ -40,6 +40,7 @@
 
 static struct hv_rf rf;			/* the worker's, and rf_lock's */
 static DEFINE_MUTEX(rf_lock);
+static u64 rf_dropped;			/* bursts whose best bracket was too wide */
 static struct hv_ref_page cur;		/* published, under cur_lock */
 static DEFINE_SEQLOCK(cur_lock);
 static struct delayed_work fit_work;
@@ -71,9 +72,14 @@ static void fit_point(struct work_struct *work)
 	unsigned int i;
 
 	for (i = 0; i < BURST; i++) {
+		unsigned long flags;
+
+		/* nothing but the call between the two reads */
+		local_irq_save(flags);
 		c0 = counter();
 		ref = hv_read_reference_counter();
 		c1 = counter();
+		local_irq_restore(flags);
 		if (c1 - c0 < b1 - b0) {
 			b0 = c0;
 			b1 = c1;
@@ -82,6 +88,8 @@ static void fit_point(struct work_struct *work)
 	}
 	mutex_lock(&rf_lock);
 	r = hv_rf_add(&rf, b0, b1, bref);
+	if (r == HV_RF_DROPPED)
+		rf_dropped++;
 	pg.valid = rf.fit.valid;
 	pg.fit = rf.fit;
 	pg.scale = pg.valid ? hv_rf_scale64(&rf.fit) : 0;
@@ -235,9 +243,12 @@ ssize_t hv_ref_fit_show(char *buf)
 	unsigned int i;
 
 	mutex_lock(&rf_lock);
-	len = sysfs_emit(buf, "gen %u valid %d points %u rate_ppt %lld err0_ns %llu err_rate_ppt %llu restarts %llu cntfrq %llu\n",
-			 f->gen, f->valid, rf.n, f->rate_ppt, f->err0_ns,
-			 f->err_rate_ppt, rf.restarts, cntfrq);
+	len = sysfs_emit(buf, "gen %u valid %d points %u rate_ppt %lld ",
+			 f->gen, f->valid, rf.n, f->rate_ppt);
+	len += sysfs_emit_at(buf, len, "err0_ns %llu err_rate_ppt %llu ",
+			     f->err0_ns, f->err_rate_ppt);
+	len += sysfs_emit_at(buf, len, "restarts %llu dropped %llu cntfrq %llu\n",
+			     rf.restarts, rf_dropped, cntfrq);
 	for (i = 0; i < rf.n; i++) {
 		const struct hv_rf_point *p =
 			&rf.pt[(rf.head + HV_RF_POINTS - rf.n + i) % HV_RF_POINTS];

@@ -151,7 +151,8 @@ echo "$line"
 summaries+=("$line")
 ((urc == 0)) || rc=1
 
-# libFuzzer on the parser and the model (60 s) and the config parser (30 s).
+# libFuzzer on the parser and the model (60 s), the config parser (30 s)
+# and arm64's CNTVCT fit (30 s).
 part fuzz make -C "$TOP/selftests/fuzz" --no-print-directory check
 
 # make install and make uninstall into a staging DESTDIR.
