@@ -144,25 +144,26 @@ arm64_flavours() {
 # arm64_fetch SUITE: in the suite's root ($root), arm64 added to its dpkg,
 # the newest arm64 headers of each flavour and their -common downloaded to
 # $ARM64_DEBS, and the amd64 linux-kbuild and the cross compiler they
-# need installed. Prints the kernel releases.
+# need installed; the kernel releases into $ARM64_DEBS/kvers. Done with
+# the prefetch: it waits on the network.
 arm64_fetch() {
-	local f pkg kver kbuild cc
+	local f pkg deps common kbuild cc kvers=()
 
 	in_root "dpkg --add-architecture arm64 && apt-get update -qq" >&2 || return 1
 	in_root "rm -rf $ARM64_DEBS && mkdir -p $ARM64_DEBS" || return 1
 	for f in $(arm64_flavours "$1"); do
 		pkg=$(in_root "apt-cache depends linux-headers-$f:arm64" |
-		      sed -n "s/^ *Depends: \(linux-headers-[^:]*-$f\):arm64\$/\1/p" | head -n 1)
+		      sed -n "s/^ *Depends: \\(linux-headers-[^:]*-$f\\):arm64\$/\\1/p" | head -n 1)
 		[[ -n $pkg ]] || { echo "no arm64 headers for $f" >&2; return 1; }
-		kver=${pkg#linux-headers-}
-		kbuild=$(in_root "apt-cache show $pkg:arm64" | sed -n 's/^Depends: //p' |
-			 head -n 1 | tr ',' '\n' | grep -o 'linux-kbuild-[^ ]*' | head -n 1)
-		in_root "cd $ARM64_DEBS && apt-get download -q $pkg:arm64 2>&1 | grep -v unsandboxed" >&2 &&
-		in_root "cd $ARM64_DEBS && apt-get download -q \$(apt-cache show $pkg:arm64 |
-			sed -n 's/^Depends: //p' | head -n 1 | tr ',' '\n' |
-			grep -o 'linux-headers-[^ ]*-common[^ ]*' | head -n 1) 2>&1 | grep -v unsandboxed" >&2 &&
+		deps=$(in_root "apt-cache show $pkg:arm64" | sed -n 's/^Depends: //p' |
+		       head -n 1 | tr ',' '\n')
+		common=$(grep -o 'linux-headers-[^ ]*-common[^ ]*' <<<"$deps" | head -n 1)
+		kbuild=$(grep -o 'linux-kbuild-[^ ]*' <<<"$deps" | head -n 1)
+		[[ -n $common && -n $kbuild ]] || { echo "$pkg: no -common or kbuild" >&2; return 1; }
+		in_root "cd $ARM64_DEBS && apt-get download -q $pkg:arm64 $common >../rig-arm64.log 2>&1 ||
+			 { cat ../rig-arm64.log; exit 1; }" >&2 || return 1
 		in_root "apt-get install -y -q $kbuild" >/dev/null || return 1
-		echo "$kver"
+		kvers+=("${pkg#linux-headers-}")
 	done
 	# the cross compiler the headers' compiler names (gcc-N)
 	for cc in $(in_root "for d in $ARM64_DEBS/linux-headers-*-arm64*.deb; do
@@ -170,6 +171,7 @@ arm64_fetch() {
 		done" | sed -n 's/.*(CROSS_COMPILE)\(gcc-[0-9]*\).*/\1/p' | sort -u); do
 		in_root "apt-get install -y -q $cc-aarch64-linux-gnu" >/dev/null || return 1
 	done
+	printf '%s\n' "${kvers[@]}" >"$root$ARM64_DEBS/kvers"
 }
 
 # arm64_unpack / arm64_clean: the arm64 headers in place for the checks,
@@ -296,12 +298,12 @@ test_suite() {
 	in_root "apt-get clean" >/dev/null 2>&1
 }
 
-# test_arm64 SUITE: the arm64 kernels (arm64_fetch'd by the prefetch, or
-# now), each cross-built and installed by the suite's dkms.
+# test_arm64 SUITE: the arm64 kernels arm64_fetch found for the suite,
+# each cross-built and installed by the suite's dkms.
 test_arm64() {
 	local k a64=()
 
-	mapfile -t a64 < <(arm64_fetch "$1")
+	[[ -s $root$ARM64_DEBS/kvers ]] && mapfile -t a64 <"$root$ARM64_DEBS/kvers"
 	if ((${#a64[@]} == 0)) || ! arm64_unpack; then
 		fail=$((fail + 1))
 		echo "not ok - $1: the arm64 headers and cross compiler"
@@ -410,7 +412,8 @@ pids=()
 for s in "${SUITES[@]}"; do
 	(
 		mapfile -t pkgs < <(suite_pkgs "$s")
-		"$RIG/suite-root.sh" "$s" "${pkgs[@]}" >/dev/null
+		root=$("$RIG/suite-root.sh" "$s" "${pkgs[@]}") &&
+			arm64_fetch "$s" >&2
 	) &
 	pids+=($!)
 done
