@@ -59,7 +59,10 @@ for r in "${rows[@]}"; do
 	suite=${r%%/*}
 	kver=${r#*/}
 	booted=${boot[$kver]:--}
-	echo "| $suite | $kver | ${dkms[$r]} | ${deb[$suite]:--} | ${rpm[$suite]:--} | $booted | ${sys[$r]:--} |"
+	debc=${deb[$suite]:--} rpmc=${rpm[$suite]:--}
+	# arm64: cross-built by the suite's dkms; the packages are amd64's
+	[[ $kver == *arm64* ]] && debc=- rpmc=-
+	echo "| $suite | $kver | ${dkms[$r]} | $debc | $rpmc | $booted | ${sys[$r]:--} |"
 done
 for k in "${!boot[@]}"; do
 	found=0
@@ -73,5 +76,7 @@ echo
 echo "(rig): built by make check from Debian's linux-source of that release with"
 echo "the rig's configuration (VMBus as a module), since Debian's images of it"
 echo "build VMBus in. Skipped: the soaks, each run in one guest (rig.soak)."
+echo "arm64 rows: cross-built, installed and checked by the suite's dkms with"
+echo "the suite's own gcc-N-aarch64-linux-gnu (the packages' rows are amd64's)."
 echo "RPMs: installed, upgraded and erased with rpm in the suite's root; the"
 echo "RPM distributions themselves are packaged for, not booted."
