@@ -134,6 +134,8 @@ extern char *hv_ptp_clock_name;
 /* refclock_x86.c, refclock_arm64.c */
 int hv_ref_init(unsigned int rating);
 void hv_ref_exit(void);
+void hv_ref_get(void);
+void hv_ref_put(void);
 const char *hv_ref_source(void);
 u64 hv_ref_now_ns(u64 *tsc, struct hv_ref_page *pg);
 bool hv_ref_tsc_to_ns(u64 tsc, u64 *ref_ns, struct hv_ref_page *pg);
@@ -144,6 +146,7 @@ bool hv_ref_page_disrupts(const struct hv_ref_page *a,
 u64 hv_ref_page_jump_ns(const struct hv_ref_page *a,
 			const struct hv_ref_page *b, u64 tsc);
 u64 hv_ref_page_error_ns(const struct hv_ref_page *pg);
+u64 hv_ref_page_rate64(const struct hv_ref_page *pg);
 bool hv_ref_clocksource_active(void);
 ssize_t hv_ref_fit_show(char *buf);
 

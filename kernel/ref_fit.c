@@ -66,7 +66,7 @@ bool hv_rf_init(struct hv_rf *rf, u64 hz)
 {
 	memset(rf, 0, sizeof(*rf));
 	if (hz <= HV_RF_MIN_HZ)
-		return false;
+		return false;	/* a tick of 100 ns or more: beyond the scale */
 	rf->fit.mult = (NS_PER_SEC << 32) / hz;
 	/* half the counter's tick, rounded up */
 	rf->fit.half_tick_ns = (((rf->fit.mult + 0xffffffffULL) >> 32) + 1) / 2;
@@ -83,10 +83,15 @@ u64 hv_rf_cnt_ns(const struct hv_rf_fit *f, u64 cnt)
 	return mul_u64_u64_shr(cnt, f->mult, 32) + f->half_tick_ns;
 }
 
+/* The window's point @i, 0 the oldest, rf->n - 1 the newest. */
+const struct hv_rf_point *hv_rf_point(const struct hv_rf *rf, unsigned int i)
+{
+	return &rf->pt[(rf->head + HV_RF_POINTS - rf->n + i) % HV_RF_POINTS];
+}
+
 static const struct hv_rf_point *point(const struct hv_rf *rf, unsigned int i)
 {
-	/* i = 0 is the oldest */
-	return &rf->pt[(rf->head + HV_RF_POINTS - rf->n + i) % HV_RF_POINTS];
+	return hv_rf_point(rf, i);
 }
 
 static const struct hv_rf_point *newest(const struct hv_rf *rf)
@@ -97,9 +102,9 @@ static const struct hv_rf_point *newest(const struct hv_rf *rf)
 /*
  * The rate of d against x by least squares, ppt. With x in us relative to
  * the newest point, at most HV_RF_POINTS points over MAX_SPAN_NS (|dx| <=
- * 6.4e7 us) and d within MAX_DD_NS of the oldest (so |dd| <= 1e8 ns), every
+ * 6.4e7 us) and every d within MAX_DD_NS of every other (|dd| <= 5e7 ns), every
  * sum and product stays below 2^63: n * sum(dx^2) and sum(dx)^2 <= 4.2e18,
- * n * sum(dx * dd) and sum(dx) * sum(dd) <= 6.6e18.
+ * n * sum(dx * dd) and sum(dx) * sum(dd) <= 3.3e18.
  */
 static s64 fit_rate(const struct hv_rf *rf)
 {
@@ -202,6 +207,7 @@ enum hv_rf_result hv_rf_add(struct hv_rf *rf, u64 c0, u64 c1, u64 ref_ticks)
 {
 	struct hv_rf_fit *f = &rf->fit;
 	struct hv_rf_point p;
+	unsigned int i;
 	u64 x0 = hv_rf_cnt_ns(f, c0), x1 = hv_rf_cnt_ns(f, c1), w;
 
 	if (x1 < x0)
@@ -239,10 +245,18 @@ enum hv_rf_result hv_rf_add(struct hv_rf *rf, u64 c0, u64 c1, u64 ref_ticks)
 		rf->n--;
 	if (rf->n == HV_RF_POINTS)
 		rf->n--;
-	/* a change of d this large is no rate: the window starts again */
-	if (rf->n && abs_s64(p.d - point(rf, 0)->d) > MAX_DD_NS) {
-		restart(rf, &p, abs_s64(p.d - point(rf, 0)->d));
-		return HV_RF_RESTARTED;
+	/*
+	 * a change of d this large from any point of the window is no rate:
+	 * the window starts again (and every d stays within MAX_DD_NS of
+	 * every other, as fit_rate() needs)
+	 */
+	for (i = 0; i < rf->n; i++) {
+		u64 dd = abs_s64(p.d - point(rf, i)->d);
+
+		if (dd > MAX_DD_NS) {
+			restart(rf, &p, dd);
+			return HV_RF_RESTARTED;
+		}
 	}
 	rf->pt[rf->head] = p;
 	rf->head = (rf->head + 1) % HV_RF_POINTS;

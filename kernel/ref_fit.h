@@ -38,7 +38,7 @@
 #define HV_RF_MIN_SPAN_NS	2000000000ULL
 /* A bracket wider than this (a preempted or stalled call) is dropped. */
 #define HV_RF_MAX_BRACKET_NS	1000000ULL
-/* A counter slower than this cannot be mapped (vmclock's period form). */
+/* A counter at or below this cannot be mapped (vmclock's period form). */
 #define HV_RF_MIN_HZ		10000000ULL
 
 struct hv_rf_point {
@@ -80,6 +80,7 @@ u64 hv_rf_cnt_ns(const struct hv_rf_fit *f, u64 cnt);
 enum hv_rf_result hv_rf_add(struct hv_rf *rf, u64 c0, u64 c1, u64 ref_ticks);
 u64 hv_rf_eval(const struct hv_rf_fit *f, u64 cnt);
 u64 hv_rf_error_ns(const struct hv_rf_fit *f, u64 cnt);
+const struct hv_rf_point *hv_rf_point(const struct hv_rf *rf, unsigned int i);
 s64 hv_rf_residual(const struct hv_rf_fit *f, const struct hv_rf_point *p);
 u64 hv_rf_scale64(const struct hv_rf_fit *f);
 

@@ -6,11 +6,15 @@
  *
  * arm64 Hyper-V has no TSC page: the reference counter is read with a
  * hypercall (hv_read_reference_counter() -> hv_get_vpreg()), and how it
- * relates to CNTVCT is not documented for guests. So once a second a
- * worker brackets a few hypercalls with CNTVCT reads, keeps the tightest,
- * and feeds it to the fit (ref_fit.c). Reads evaluate the fit; until it is
- * valid (a few seconds after load, or after it restarted) they read the
- * reference counter itself, at 100 ns, as the in-tree driver does.
+ * relates to CNTVCT is not documented for guests. So once a second,
+ * while a TimeSync device is bound (hv_ref_get(): never on a machine that
+ * is not Hyper-V, where the hypercall would fault), a worker brackets a
+ * few hypercalls with CNTVCT reads, keeps the tightest, and feeds it to
+ * the fit (ref_fit.c). Reads evaluate the fit; until it is valid (a few
+ * seconds after the device is bound, or after it restarted), and when its
+ * newest point is older than FIT_AGE_NS, they read the reference counter
+ * itself, at 100 ns, as the in-tree driver does. Reads never go back:
+ * neither across a refit nor across a switch to or from the fallback.
  *
  * A point the fit cannot explain (CNTVCT or reference time moved under
  * the guest: a migration, a restore) restarts it with a new generation,
@@ -41,10 +45,11 @@
 static struct hv_rf rf;			/* the worker's, and rf_lock's */
 static DEFINE_MUTEX(rf_lock);
 static u64 rf_dropped;			/* bursts whose best bracket was too wide */
+static unsigned int users;		/* bound devices, under rf_lock */
+static bool fit_ok;			/* CNTVCT fast enough to fit */
 static struct hv_ref_page cur;		/* published, under cur_lock */
 static DEFINE_SEQLOCK(cur_lock);
 static struct delayed_work fit_work;
-static bool started;
 static u64 cntfrq;
 
 static u64 counter(void)
@@ -64,10 +69,35 @@ bool hv_ref_page_read(struct hv_ref_page *pg)
 	return pg->valid;
 }
 
+/*
+ * The largest reference time a read has returned, ns. Every read is
+ * raised to it: two fits of one generation may differ by a few ns at the
+ * moment one replaces the other, and the fit and the fallback by up to
+ * their bounds; a PHC must not go back at either. The fallback returns
+ * the end of its 100 ns tick.
+ */
+static atomic64_t read_max;
+
+/* Publish the fit as it stands; under rf_lock. */
+static void publish(enum hv_rf_result r)
+{
+	struct hv_ref_page pg = { };
+
+	pg.valid = rf.fit.valid;
+	pg.fit = rf.fit;
+	pg.scale = pg.valid ? hv_rf_scale64(&rf.fit) : 0;
+	write_seqlock_bh(&cur_lock);
+	pg.jump_ns = r == HV_RF_RESTARTED ? rf.last_jump_ns : cur.jump_ns;
+	cur = pg;
+	/* a restart is a disruption: reference time may go back by it */
+	if (r == HV_RF_RESTARTED)
+		atomic64_set(&read_max, 0);
+	write_sequnlock_bh(&cur_lock);
+}
+
 static void fit_point(struct work_struct *work)
 {
 	u64 c0, c1, ref, b0 = 0, b1 = U64_MAX, bref = 0;
-	struct hv_ref_page pg = { };
 	enum hv_rf_result r;
 	unsigned int i;
 
@@ -90,41 +120,65 @@ static void fit_point(struct work_struct *work)
 	r = hv_rf_add(&rf, b0, b1, bref);
 	if (r == HV_RF_DROPPED)
 		rf_dropped++;
-	pg.valid = rf.fit.valid;
-	pg.fit = rf.fit;
-	pg.scale = pg.valid ? hv_rf_scale64(&rf.fit) : 0;
-	write_seqlock_bh(&cur_lock);
-	pg.jump_ns = r == HV_RF_RESTARTED ? rf.last_jump_ns : cur.jump_ns;
-	cur = pg;
-	write_sequnlock_bh(&cur_lock);
+	publish(r);
 	mutex_unlock(&rf_lock);
 	if (r == HV_RF_RESTARTED)
 		pr_warn_ratelimited("CNTVCT against reference time moved by %llu ns: fit restarted\n",
-				    pg.jump_ns);
+				    rf.last_jump_ns);
 	queue_delayed_work(system_unbound_wq, &fit_work, PERIOD);
 }
 
+/**
+ * hv_ref_init() - reference time for the module, at load
+ * @rating: the clocksource's rating (unused: no clocksource on arm64)
+ *
+ * Nothing is read here: the hypercalls start with the first bound device.
+ */
 int hv_ref_init(unsigned int rating)
 {
 	cntfrq = arch_timer_get_cntfrq();
-	if (!hv_rf_init(&rf, cntfrq)) {
-		pr_err("CNTFRQ %llu Hz: too slow to map reference time on\n",
-		       cntfrq);
-		return -ENODEV;
+	INIT_DELAYED_WORK(&fit_work, fit_point);
+	fit_ok = hv_rf_init(&rf, cntfrq);
+	if (!fit_ok) {
+		pr_warn("CNTFRQ %llu Hz: at or below %llu Hz, reference time is read with a hypercall each time, at 100 ns\n",
+			cntfrq, HV_RF_MIN_HZ);
+		return 0;
 	}
 	pr_info("arm64: reference time fitted against CNTVCT (%llu Hz); no clocksource (the system keeps time on the architectural counter already)\n",
 		cntfrq);
-	INIT_DELAYED_WORK(&fit_work, fit_point);
-	queue_delayed_work(system_unbound_wq, &fit_work, 0);
-	started = true;
 	return 0;
 }
 
 void hv_ref_exit(void)
 {
-	if (started)
+}
+
+/* A TimeSync device is bound: the fit starts (the first one), anew. */
+void hv_ref_get(void)
+{
+	mutex_lock(&rf_lock);
+	if (!users++ && fit_ok) {
+		u32 gen = rf.fit.gen;
+
+		hv_rf_init(&rf, cntfrq);
+		/* a fit of its own: not the one before an unbind */
+		rf.fit.gen = gen + 1;
+		publish(HV_RF_ADDED);
+		queue_delayed_work(system_unbound_wq, &fit_work, 0);
+	}
+	mutex_unlock(&rf_lock);
+}
+
+void hv_ref_put(void)
+{
+	bool stop;
+
+	mutex_lock(&rf_lock);
+	stop = !--users && fit_ok;
+	mutex_unlock(&rf_lock);
+	/* the work takes rf_lock: cancelled outside it */
+	if (stop)
 		cancel_delayed_work_sync(&fit_work);
-	started = false;
 }
 
 const char *hv_ref_source(void)
@@ -134,20 +188,36 @@ const char *hv_ref_source(void)
 	return hv_ref_page_read(&pg) ? "cntvct_fit" : "reference_counter";
 }
 
-/*
- * The largest value the reference-counter fallback has returned, ns, as
- * on x86: reads never go back across a switch between the fit and the
- * fallback (the counter truncates to 100 ns: the fallback returns the end
- * of its tick).
- */
-static atomic64_t fallback_max;
+/* @now, or the largest value returned before if that is later */
+static u64 monotonic(u64 now, u64 *tsc)
+{
+	s64 max = atomic64_read(&read_max);
+
+	while ((s64)(now - max) > 0) {
+		s64 old = atomic64_cmpxchg(&read_max, max, now);
+
+		if (old == max)
+			return now;
+		max = old;
+	}
+	if (max != now)
+		*tsc = 0;	/* not the value of @tsc */
+	return max;
+}
+
+/* The fit is valid, and its newest point within FIT_AGE_NS of @cnt. */
+static bool fit_usable(const struct hv_ref_page *pg, u64 cnt)
+{
+	s64 d = (s64)(hv_rf_cnt_ns(&pg->fit, cnt) - pg->fit.x0);
+
+	return pg->valid && d <= (s64)FIT_AGE_NS && d >= -(s64)FIT_AGE_NS;
+}
 
 u64 hv_ref_now_ns(u64 *tsc, struct hv_ref_page *pg)
 {
 	struct hv_ref_page own;
 	unsigned int seq;
-	u64 now, cnt;
-	s64 max;
+	u64 cnt;
 
 	if (!pg)
 		pg = &own;
@@ -156,61 +226,56 @@ u64 hv_ref_now_ns(u64 *tsc, struct hv_ref_page *pg)
 		*pg = cur;
 		cnt = counter();
 	} while (read_seqretry(&cur_lock, seq));
-	if (pg->valid) {
-		now = hv_rf_eval(&pg->fit, cnt);
-		max = atomic64_read(&fallback_max);
+	if (fit_usable(pg, cnt)) {
 		*tsc = cnt;
-		if ((s64)(now - max) >= 0)
-			return now;
-		*tsc = 0;
-		return max;
+		return monotonic(hv_rf_eval(&pg->fit, cnt), tsc);
 	}
 	*tsc = 0;
-	now = hv_read_reference_counter() * 100 + 99;
-	max = atomic64_read(&fallback_max);
-	while ((s64)(now - max) > 0) {
-		s64 old = atomic64_cmpxchg(&fallback_max, max, now);
-
-		if (old == max)
-			return now;
-		max = old;
-	}
-	return max;
+	return monotonic(hv_read_reference_counter() * 100 + 99, tsc);
 }
 
 /* Reference time at CNTVCT value @tsc by the fit now (returned in @pg). */
 bool hv_ref_tsc_to_ns(u64 tsc, u64 *ref_ns, struct hv_ref_page *pg)
 {
-	if (!hv_ref_page_read(pg))
+	hv_ref_page_read(pg);
+	if (!fit_usable(pg, tsc))
 		return false;
 	*ref_ns = hv_rf_eval(&pg->fit, tsc);
 	return true;
 }
 
-/* Same fit: same generation and validity (a refit of one is the same). */
+/*
+ * Same fit: same generation and validity, and a bound no larger than the
+ * one published (a refit whose bound grew is taken in, without counting
+ * a disruption, so that the published bound covers it).
+ */
 bool hv_ref_page_same(const struct hv_ref_page *a, const struct hv_ref_page *b)
 {
-	return a->valid == b->valid && a->fit.gen == b->fit.gen;
+	return a->valid == b->valid && a->fit.gen == b->fit.gen &&
+	       hv_ref_page_error_ns(b) <= hv_ref_page_error_ns(a);
 }
 
-/* Only a restart moves reference time; becoming valid continues it. */
+/*
+ * Only the restart of a fit that reads used moves reference time:
+ * becoming valid continues it, and an invalid fit was never read.
+ */
 bool hv_ref_page_disrupts(const struct hv_ref_page *a,
 			  const struct hv_ref_page *b)
 {
-	return a->fit.gen != b->fit.gen;
+	return a->valid && a->fit.gen != b->fit.gen;
 }
 
 /* What the restart that made @b found reference time moved by. */
 u64 hv_ref_page_jump_ns(const struct hv_ref_page *a,
 			const struct hv_ref_page *b, u64 tsc)
 {
-	return a->fit.gen != b->fit.gen ? b->jump_ns : 0;
+	return hv_ref_page_disrupts(a, b) ? b->jump_ns : 0;
 }
 
 /*
- * The fit's bound as a read through @pg may need it until the next
- * sample: at its newest point, plus its drift over FIT_AGE_NS (the worker
- * refits every second).
+ * The fit's bound as a read through @pg may need it: at its newest point,
+ * plus its drift over FIT_AGE_NS (the worker refits every second; reads
+ * further from the newest point use the fallback).
  */
 u64 hv_ref_page_error_ns(const struct hv_ref_page *pg)
 {
@@ -224,6 +289,16 @@ u64 hv_ref_page_error_ns(const struct hv_ref_page *pg)
 bool hv_ref_clocksource_active(void)
 {
 	return false;
+}
+
+/* The fit's rate uncertainty, 2^-64 (the VMClock page's error growth). */
+u64 hv_ref_page_rate64(const struct hv_ref_page *pg)
+{
+	if (!pg->valid)
+		return 0;
+	/* ppt * 2^64 / 10^12 = ppt * 2^52 / 244140625 */
+	return mul_u64_u64_div_u64(min(pg->fit.err_rate_ppt, 1000000000ULL),
+				   1ULL << 52, 244140625);
 }
 
 /**
@@ -250,8 +325,7 @@ ssize_t hv_ref_fit_show(char *buf)
 	len += sysfs_emit_at(buf, len, "restarts %llu dropped %llu cntfrq %llu\n",
 			     rf.restarts, rf_dropped, cntfrq);
 	for (i = 0; i < rf.n; i++) {
-		const struct hv_rf_point *p =
-			&rf.pt[(rf.head + HV_RF_POINTS - rf.n + i) % HV_RF_POINTS];
+		const struct hv_rf_point *p = hv_rf_point(&rf, i);
 		s64 dx = (s64)(p->x - f->x0);
 		s64 res = f->valid ? hv_rf_residual(f, p) : 0;
 

@@ -74,10 +74,24 @@ const char *hv_ref_source(void)
 	return hv_ref_tsc_page_valid() ? "tsc_page" : "reference_counter";
 }
 
-/* The TSC page is exact: nothing to add to the bound. */
+/* The TSC page is exact: nothing to add to the bound, or to its growth. */
 u64 hv_ref_page_error_ns(const struct hv_ref_page *pg)
 {
 	return 0;
+}
+
+u64 hv_ref_page_rate64(const struct hv_ref_page *pg)
+{
+	return 0;
+}
+
+/* Nothing runs per device on x86: the TSC page is the host's. */
+void hv_ref_get(void)
+{
+}
+
+void hv_ref_put(void)
+{
 }
 
 /* The TSC page now, as one consistent record; false while it is invalid. */

@@ -321,6 +321,8 @@ static int hv_ptp_probe(struct hv_device *hdev,
 	hv_cm_init(&hp->cm, &hv_ptp_cm_params);
 	hp->pub.noise_ns = hp->cm.noise_ns;	/* its prior, until a sample */
 	INIT_WORK(&hp->notify_work, notify_work);
+	/* arm64: the fit of reference time starts with a bound device */
+	hv_ref_get();
 	hv_ref_page_read(&hp->page);
 	hp->pub.page = hp->page;
 	if (atomic_inc_return(&opens) > 1) {
@@ -332,11 +334,11 @@ static int hv_ptp_probe(struct hv_device *hdev,
 
 	ret = hv_ptp_phc_register(hp);
 	if (ret)
-		return ret;
+		goto no_phc;
 	ret = hv_ptp_vmclock_register(hp);
 	if (ret) {
 		hv_ptp_phc_unregister(hp);
-		return ret;
+		goto no_phc;
 	}
 
 	set_channel_read_mode(hdev->channel, HV_CALL_DIRECT);
@@ -350,11 +352,15 @@ static int hv_ptp_probe(struct hv_device *hdev,
 		if (hp->pub_why == HV_PTP_DISRUPT_OPEN)
 			atomic64_dec(&disruptions);
 		atomic_dec(&opens);
-		return ret;
+		goto no_phc;
 	}
 	dev_info(&hdev->device, "PTP clock ptp%d (\"%s\")\n",
 		 ptp_clock_index(hp->ptp), hp->info.name);
 	return 0;
+
+no_phc:
+	hv_ref_put();
+	return ret;
 }
 
 /*
@@ -406,6 +412,7 @@ static COMPAT_HV_REMOVE_RET hv_ptp_remove(struct hv_device *hdev)
 	cancel_work_sync(&hp->notify_work);
 	hv_ptp_vmclock_unregister(hp);
 	hv_ptp_phc_unregister(hp);
+	hv_ref_put();
 	return COMPAT_HV_REMOVE_RETURN;
 }
 

@@ -135,6 +135,8 @@ static bool describe(struct hv_vmclock_abi *vc, const struct hv_ptp_status *st,
 	 */
 	grow = max(m->err_rate64, m->hold_rate64);
 	grow += abs(m->slew_rate64);
+	/* arm64: the rate of the fit that maps CNTVCT to reference time */
+	grow += hv_ref_page_rate64(pg);
 
 	vc->counter_id = IS_ENABLED(CONFIG_ARM64) ? VMCLOCK_COUNTER_ARM_VCNT :
 						    VMCLOCK_COUNTER_X86_TSC;
