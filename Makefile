@@ -40,6 +40,7 @@ help:
 	@echo "  check            run the test rig (selftests/rig/check.sh; root, Debian 12)"
 	@echo "  unit             the host unit tests (ASan, UBSan; seconds, no root)"
 	@echo "  check-debug      the guest tests on a 6.12 kernel with KASAN, UBSAN, lockdep, kmemleak"
+	@echo "  check-arm64      an arm64 guest (qemu-system-aarch64, TCG) on Debian 13's arm64 6.12 kernel (not part of check yet)"
 	@echo "  check-system     the .debs on a debootstrap Debian 13 booted with systemd (part of check;"
 	@echo "                   SYSTEM_SUITE=bookworm for Debian 12)"
 	@echo "  demo             one guest: takeover, hv-ptp-sync converging, a plot"
@@ -126,6 +127,15 @@ check:
 check-debug:
 	selftests/rig/debug-kernel.sh
 
+# One arm64 guest, TCG, on Debian 13's arm64 6.12 kernel: the simulated
+# host emulates the reference-counter hypercall (selftests/rig/
+# arm64-guest.sh; RIG_TESTS, RIG_SIM="hc_latency_ns=N ..."). Not part of
+# make check yet (README).
+check-arm64:
+	selftests/rig/deps.sh
+	selftests/rig/kernels.sh --source-only
+	selftests/rig/arm64-guest.sh
+
 # Also run by "make check" (trixie); alone, it first fetches and builds what
 # it needs. SYSTEM_SUITE=bookworm runs it on Debian 12.
 check-system:
@@ -158,4 +168,4 @@ style: $(CHECKPATCH)
 		$(filter-out kernel/compat.h,$(wildcard kernel/*.[ch] selftests/host_sim/*.[ch] selftests/fault_phc/*.c))
 	$(CHECKPATCH) --no-tree -f --terse --ignore CONST_STRUCT kernel/compat.h selftests/compat_test.h
 
-.PHONY: all help kerneldir module clean modules_install install-system install uninstall deb rpm dkms-source check check-debug check-system demo bench daemon unit fuzz style
+.PHONY: all help kerneldir module clean modules_install install-system install uninstall deb rpm dkms-source check check-debug check-arm64 check-system demo bench daemon unit fuzz style

@@ -5,7 +5,8 @@
  * Shared declarations of the three parts:
  *   sim_bus.c   - the "vmbus" bus, its devices and the VMBus client API
  *                 (the symbols hv_utils and hv_ptp_ext import);
- *   sim_clock.c - reference time (TSC page) and the host clock model;
+ *   sim_clock.c - reference time (the TSC page; on arm64 an emulated
+ *                 hypercall on CNTVCT) and the host clock model;
  *   sim_host.c  - the host side of the TimeSync protocol, run-time control,
  *                 ground truth, parameters and module init/exit.
  *

@@ -28,6 +28,16 @@
  * host's rate (wander, "freq") adds to the drift, so that UTC's rate against
  * the reference counter only changes with "utc_drift". A leap second of the
  * host leaves off alone: UTC makes the same leap.
+ *
+ * On arm64 there is no TSC page (HYPERV_TIMER is x86's): Hyper-V guests
+ * read the reference counter with a hypercall. There reference time is a
+ * linear function of the architectural counter (CNTVCT, as
+ * arch_timer_read_counter() reads it, at arch_timer_get_cntfrq() Hz) and
+ * our hv_read_reference_counter emulates the hypercall: it spins for an
+ * entry delay, reads the counter, spins for an exit delay (hc_latency_ns,
+ * hc_jitter_ns, hc_entry_pct). Below, "tsc" is the architecture's counter:
+ * the TSC on x86, CNTVCT on arm64; the host clock model is the same on
+ * both.
  */
 
 #include <linux/math64.h>
@@ -37,18 +47,32 @@
 #include <linux/seqlock.h>
 #include <linux/timekeeping.h>
 #include <asm/mshyperv.h>
-#include <asm/tsc.h>
 #include <clocksource/hyperv_timer.h>
+/* the architecture's counter: see the top, and sim_counter() */
+#if defined(CONFIG_X86)
+#include <asm/tsc.h>
+#elif defined(CONFIG_ARM64)
+#include <linux/irqflags.h>
+#include <linux/moduleparam.h>
+#include <asm/arch_timer.h>
+#include <clocksource/arm_arch_timer.h>
+#else
+#error "hv_host_sim: x86 or arm64 only"
+#endif
 
 #include "sim.h"
 
 #define PPT_PER_PPB	1000LL
 #define PPT_DEN		1000000000000ULL	/* 10^12 */
 
+#ifdef CONFIG_X86
 static struct ms_hyperv_tsc_page *tsc_pg;
-static u64 (*saved_read_ref)(void);
 static u32 khz;		/* TSC kHz, as calibrated by the guest kernel */
-static u64 tsc0;	/* TSC at load */
+#else
+static u32 cnt_hz;	/* CNTVCT's frequency, Hz (CNTFRQ) */
+#endif
+static u64 (*saved_read_ref)(void);
+static u64 tsc0;	/* the counter at load (TSC; CNTVCT on arm64) */
 static u64 ref_ns0;	/* reference time at tsc0, ns */
 
 static DEFINE_SEQLOCK(model_lock);
@@ -71,6 +95,25 @@ struct sim_ref_read {
 };
 
 static DEFINE_PER_CPU(struct sim_ref_read, last_read);
+
+/* Who read the reference counter last (sim_last_ref_read()), and when. */
+static void note_read(u64 tsc)
+{
+	struct sim_ref_read *r;
+
+	if (in_task()) {
+		r = get_cpu_ptr(&last_read);
+		r->tsc = tsc;
+		r->pid = current->pid;
+		put_cpu_ptr(&last_read);
+	}
+}
+
+#ifdef CONFIG_X86
+static __always_inline u64 sim_counter(void)
+{
+	return rdtsc_ordered();
+}
 
 /*
  * After "tsc_page rate": reference time is what the rescaled page says
@@ -124,18 +167,130 @@ u64 sim_ref_now(u64 *tsc)
 /* Our hv_read_reference_counter: also records who read it, and when. */
 static u64 sim_read_ref(void)
 {
-	struct sim_ref_read *r;
 	u64 tsc, ref;
 
 	ref = sim_ref_now(&tsc);
-	if (in_task()) {
-		r = get_cpu_ptr(&last_read);
-		r->tsc = tsc;
-		r->pid = current->pid;
-		put_cpu_ptr(&last_read);
-	}
+	note_read(tsc);
 	return ref;
 }
+
+#else /* CONFIG_ARM64 */
+static __always_inline u64 sim_counter(void)
+{
+	return arch_timer_read_counter();
+}
+
+/*
+ * The emulated hypercall: each call takes hc_latency_ns plus a uniform
+ * random extra in [0, hc_jitter_ns], hc_entry_pct percent of it before the
+ * counter is read (the rest after), with interrupts off as in a hypercall.
+ * Writable at run time (under /sys/module/hv_host_sim/parameters).
+ */
+#define SIM_HC_MAX_NS	1000000U	/* 1 ms: latency and jitter alike */
+
+static unsigned int hc_latency_ns = 1000;
+module_param(hc_latency_ns, uint, 0644);
+MODULE_PARM_DESC(hc_latency_ns, "arm64: hypercall latency of a reference counter read, ns (0..1000000, default 1000)");
+
+static unsigned int hc_jitter_ns;
+module_param(hc_jitter_ns, uint, 0644);
+MODULE_PARM_DESC(hc_jitter_ns, "arm64: extra latency, uniform in [0, N] ns (0..1000000, default 0)");
+
+static unsigned int hc_entry_pct = 50;
+module_param(hc_entry_pct, uint, 0644);
+MODULE_PARM_DESC(hc_entry_pct, "arm64: percent of the latency spent before the counter is read (0..100, default 50)");
+
+/* the jitter's generator, per CPU (xorshift64), apart from the model's */
+static DEFINE_PER_CPU(u64, hc_rng);
+
+/*
+ * After "tsc_page rate": reference time runs at 1 + ref_ppm / 10^6 against
+ * CNTVCT from (ref_cnt, ref_base_ns) on. Before, ref_ppm is 0 and the piece
+ * starts at (tsc0, ref_ns0).
+ */
+static DEFINE_SEQLOCK(ref_lock);
+static u64 ref_cnt;
+static u64 ref_base_ns;
+static s32 ref_ppm;
+
+/* @d counter ticks in ns at 1 + ref_ppm / 10^6 */
+static u64 cnt_ns_locked(u64 d)
+{
+	u64 ns = mul_u64_u64_div_u64(d, NSEC_PER_SEC, cnt_hz);
+
+	return ref_ppm ? mul_u64_u64_div_u64(ns, 1000000 + ref_ppm, 1000000) : ns;
+}
+
+static u64 ref_ns_locked(u64 tsc)
+{
+	if (tsc >= ref_cnt)
+		return ref_base_ns + cnt_ns_locked(tsc - ref_cnt);
+	return ref_base_ns - cnt_ns_locked(ref_cnt - tsc);
+}
+
+u64 sim_ref_ns_at_tsc(u64 tsc)
+{
+	unsigned int seq;
+	u64 ns;
+
+	do {
+		seq = read_seqbegin(&ref_lock);
+		ns = ref_ns_locked(tsc);
+	} while (read_seqretry(&ref_lock, seq));
+	return ns;
+}
+
+/* Reference counter now (100 ns ticks): no TSC page, the counter itself. */
+u64 sim_ref_now(u64 *tsc)
+{
+	*tsc = sim_counter();
+	return div_u64(sim_ref_ns_at_tsc(*tsc), 100);
+}
+
+/* ns in counter ticks, rounded up (ns <= 2 ms: no overflow) */
+static u64 ns_to_cnt(u64 ns)
+{
+	return div_u64(ns * cnt_hz + NSEC_PER_SEC - 1, NSEC_PER_SEC);
+}
+
+static void spin_cnt(u64 from, u64 ticks)
+{
+	while (sim_counter() - from < ticks)
+		cpu_relax();
+}
+
+/*
+ * Our hv_read_reference_counter: the hypercall's entry delay, the read
+ * (recorded for sim_last_ref_read()), the exit delay.
+ */
+static u64 sim_read_ref(void)
+{
+	/* (clamped: the parameters may be written at any time) */
+	u64 lat = min(READ_ONCE(hc_latency_ns), SIM_HC_MAX_NS);
+	u64 jit = min(READ_ONCE(hc_jitter_ns), SIM_HC_MAX_NS);
+	unsigned int pct = min(READ_ONCE(hc_entry_pct), 100U);
+	unsigned long flags;
+	u64 t0, tsc, ref, entry, *x;
+
+	local_irq_save(flags);
+	if (jit) {
+		/* xorshift64 */
+		x = this_cpu_ptr(&hc_rng);
+		*x ^= *x << 13;
+		*x ^= *x >> 7;
+		*x ^= *x << 17;
+		lat += div64_u64(*x, div64_u64(U64_MAX, jit + 1) + 1);
+	}
+	entry = div_u64(lat * pct, 100);
+	t0 = sim_counter();
+	spin_cnt(t0, ns_to_cnt(entry));
+	ref = sim_ref_now(&tsc);
+	spin_cnt(tsc, ns_to_cnt(lat - entry));
+	local_irq_restore(flags);
+	note_read(tsc);
+	return ref;
+}
+#endif /* CONFIG_X86 */
 
 /* d * ppt / 10^12, truncated toward zero; exact for any d and ppt we use. */
 static s64 scale_ppt(s64 d, s64 ppt)
@@ -198,7 +353,7 @@ void sim_host_utc_at(u64 ref_ns, s64 *host, s64 *utc)
  */
 static void rebase_locked(void)
 {
-	u64 now = sim_ref_ns_at_tsc(rdtsc_ordered());
+	u64 now = sim_ref_ns_at_tsc(sim_counter());
 	s64 host = linear_locked(now);
 
 	utc_off0_ns = utc_off_locked(now);
@@ -246,7 +401,7 @@ bool sim_clock_leap_armed(void)
 {
 	unsigned int seq;
 	bool armed;
-	u64 now = sim_ref_ns_at_tsc(rdtsc_ordered());
+	u64 now = sim_ref_ns_at_tsc(sim_counter());
 
 	do {
 		seq = read_seqbegin(&model_lock);
@@ -298,7 +453,7 @@ void sim_clock_utc_drift(s64 drift_ppb)
 /* Host minus UTC now (ns) and its drift (ppt). */
 void sim_clock_utc_state(s64 *off_ns, s64 *drift_ppt)
 {
-	u64 now = sim_ref_ns_at_tsc(rdtsc_ordered());
+	u64 now = sim_ref_ns_at_tsc(sim_counter());
 	unsigned int seq;
 
 	do {
@@ -370,6 +525,7 @@ s64 sim_clock_sample_error_ns(void)
 	return err;
 }
 
+#ifdef CONFIG_X86
 static void fill_truth(struct sim_truth *t, u64 tsc)
 {
 	t->ref = mul_u64_u64_shr(tsc, READ_ONCE(tsc_pg->tsc_scale), 64) +
@@ -377,6 +533,14 @@ static void fill_truth(struct sim_truth *t, u64 tsc)
 	t->ref_ns = sim_ref_ns_at_tsc(tsc);
 	sim_host_utc_at(t->ref_ns, &t->host_ns, &t->utc_ns);
 }
+#else /* CONFIG_ARM64: the ticks our hypercall returns at that counter value */
+static void fill_truth(struct sim_truth *t, u64 tsc)
+{
+	t->ref_ns = sim_ref_ns_at_tsc(tsc);
+	t->ref = div_u64(t->ref_ns, 100);
+	sim_host_utc_at(t->ref_ns, &t->host_ns, &t->utc_ns);
+}
+#endif
 
 /*
  * Ground truth from one system snapshot: CLOCK_REALTIME,
@@ -393,9 +557,9 @@ int sim_truth_now(struct sim_truth *t)
 	u64 pre, post, tsc;
 	bool on_tsc;
 
-	pre = rdtsc_ordered();
+	pre = sim_counter();
 	on_tsc = compat_snapshot_tsc(&snap, &tsc);
-	post = rdtsc_ordered();
+	post = sim_counter();
 	t->real_ns = ktime_to_ns(compat_snap_real(&snap));
 	t->raw_ns = ktime_to_ns(compat_snap_raw(&snap));
 	if (on_tsc) {
@@ -433,6 +597,27 @@ int sim_last_ref_read(struct sim_truth *t)
 	return 0;
 }
 
+/* The host clock model's first piece, from reference time ref_ns0 on. */
+static void model_start(const struct sim_clock_params *p)
+{
+	s64 align;
+
+	base_ref_ns = ref_ns0;
+	base_host_ns = ktime_get_real_ns() + p->offset_ns;
+	/*
+	 * Make host and reference time congruent mod 100 ns: with no rate
+	 * error and no noise (the ideal profile) every parenttime, taken at
+	 * a tick of the reference counter, is then exact.
+	 */
+	align = ((s64)base_ref_ns - base_host_ns) % 100;
+	base_host_ns += align < 0 ? align + 100 : align;
+	freq_ppt = p->freq_ppb * PPT_PER_PPB;
+	utc_ref0_ns = base_ref_ns;
+	utc_off0_ns = p->utc_offset_ns;
+	utc_drift_ppt = p->utc_drift_ppb * PPT_PER_PPB;
+}
+
+#ifdef CONFIG_X86
 /* 2^64 * 10^4 / khz: 100 ns ticks per TSC cycle as a 0.64 fixed-point. */
 static u64 tsc_scale_for(u32 tsc_khz)
 {
@@ -446,7 +631,6 @@ static u64 tsc_scale_for(u32 tsc_khz)
 int sim_clock_init(const struct sim_clock_params *p)
 {
 	u64 scale, ticks0, start;
-	s64 align;
 	int cpu;
 
 	tsc_pg = hv_get_tsc_page();
@@ -480,19 +664,7 @@ int sim_clock_init(const struct sim_clock_params *p)
 	smp_wmb();
 	WRITE_ONCE(tsc_pg->tsc_sequence, 1);
 
-	base_ref_ns = ref_ns0;
-	base_host_ns = ktime_get_real_ns() + p->offset_ns;
-	/*
-	 * Make host and reference time congruent mod 100 ns: with no rate
-	 * error and no noise (the ideal profile) every parenttime, taken at
-	 * a tick of the reference counter, is then exact.
-	 */
-	align = ((s64)base_ref_ns - base_host_ns) % 100;
-	base_host_ns += align < 0 ? align + 100 : align;
-	freq_ppt = p->freq_ppb * PPT_PER_PPB;
-	utc_ref0_ns = base_ref_ns;
-	utc_off0_ns = p->utc_offset_ns;
-	utc_drift_ppt = p->utc_drift_ppb * PPT_PER_PPB;
+	model_start(p);
 
 	saved_read_ref = hv_read_reference_counter;
 	hv_read_reference_counter = sim_read_ref;
@@ -572,3 +744,79 @@ void sim_clock_exit(void)
 	tsc_pg->tsc_scale = 0;
 	tsc_pg->tsc_offset = 0;
 }
+
+#else /* CONFIG_ARM64 */
+int sim_clock_init(const struct sim_clock_params *p)
+{
+	int cpu;
+
+	if (hv_is_hyperv_initialized()) {
+		pr_err("Hyper-V is initialized: is this a real Hyper-V guest?\n");
+		return -EBUSY;
+	}
+	if (hc_latency_ns > SIM_HC_MAX_NS || hc_jitter_ns > SIM_HC_MAX_NS ||
+	    hc_entry_pct > 100) {
+		pr_err("hc_latency_ns, hc_jitter_ns (0..%u) or hc_entry_pct (0..100) out of range\n",
+		       SIM_HC_MAX_NS);
+		return -EINVAL;
+	}
+	cnt_hz = arch_timer_get_cntfrq();
+	if (cnt_hz < 1000000) {
+		pr_err("counter frequency unknown or too low (%u Hz)\n", cnt_hz);
+		return -ENODEV;
+	}
+
+	prm = *p;
+	rng_state = p->seed ? p->seed : 1;
+	for_each_possible_cpu(cpu) {
+		per_cpu(last_read, cpu).pid = 0;
+		per_cpu(hc_rng, cpu) = (rng_state + cpu) * 0x9e3779b97f4a7c15ULL ?: 1;
+	}
+
+	/* The reference counter starts near the guest's uptime, as on Hyper-V. */
+	ref_base_ns = div_u64(ktime_get_boottime_ns(), 100) * 100;
+	tsc0 = sim_counter();
+	ref_ns0 = ref_base_ns;
+	ref_cnt = tsc0;
+	ref_ppm = 0;
+	model_start(p);
+
+	saved_read_ref = hv_read_reference_counter;
+	hv_read_reference_counter = sim_read_ref;
+	pr_info("reference counter from CNTVCT at %u Hz, at %llu; hypercall %u ns (+0..%u), %u%% before the read\n",
+		cnt_hz, div_u64(ref_ns0, 100), hc_latency_ns, hc_jitter_ns,
+		hc_entry_pct);
+	return 0;
+}
+
+/* No TSC page on arm64: nothing to invalidate or update. */
+void sim_clock_tsc_page(enum sim_tsc_page_op op)
+{
+	pr_info("tsc_page %d ignored: no TSC page on arm64\n", op);
+}
+
+/*
+ * A migration to a host whose counter runs @ppm fast against the old
+ * one's, as the guest sees it: reference time now runs at 1 + ppm/10^6
+ * against CNTVCT (which QEMU cannot change), continuous at this instant.
+ */
+void sim_clock_tsc_rate(s32 ppm)
+{
+	unsigned long flags;
+	u64 tsc, now;
+
+	write_seqlock_irqsave(&ref_lock, flags);
+	tsc = sim_counter();
+	now = ref_ns_locked(tsc);
+	ref_cnt = tsc;
+	ref_base_ns = now;
+	ref_ppm = ppm;
+	write_sequnlock_irqrestore(&ref_lock, flags);
+	pr_info("reference time rescaled to %+d ppm against CNTVCT\n", ppm);
+}
+
+void sim_clock_exit(void)
+{
+	hv_read_reference_counter = saved_read_ref;
+}
+#endif /* CONFIG_X86 */
