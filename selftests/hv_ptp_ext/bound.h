@@ -8,6 +8,7 @@
 #ifndef HV_PTP_EXT_BOUND_H
 #define HV_PTP_EXT_BOUND_H
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -57,7 +58,14 @@ static inline int cb_read(const unsigned char *seg, struct cb *c)
 	uint32_t size;
 	int i;
 
-	for (i = 0; i < 1000; i++) {
+	/*
+	 * As many tries as ClockBound's own reader (10^6); after the first
+	 * thousand each yields, so that a writer preempted half way (a
+	 * loaded TCG guest) can finish on this CPU
+	 */
+	for (i = 0; i < 1000000; i++) {
+		if (i >= 1000)
+			sched_yield();
 		g1 = atomic_load_explicit(gen, memory_order_acquire);
 		if (!g1 || (g1 & 1))
 			continue;

@@ -78,6 +78,19 @@ static inline int start(int *phc, int *index, int samples, const char *params)
 		return -1;
 	for (i = 0; i < 600 && ours_stat(*index, "samples_accepted") < samples; i++)
 		sleep_ms(100);
+#ifdef __aarch64__
+	/*
+	 * arm64: PRECISE and the reads without a hypercall need the CNTVCT
+	 * fit, valid about 3 s after the device is bound (refclock_fit)
+	 */
+	for (i = 0; i < 150; i++) {
+		char buf[32];
+
+		if (!strcmp(ours_str(*index, "refclock", buf, sizeof(buf)), "cntvct_fit"))
+			break;
+		sleep_ms(100);
+	}
+#endif
 	return ours_stat(*index, "samples_accepted") >= samples ? 0 : -1;
 }
 

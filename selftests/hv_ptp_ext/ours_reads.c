@@ -162,6 +162,9 @@ TEST_F_TIMEOUT(ours, clocksource, 180)
 	char buf[64];
 	int i;
 
+#ifdef __aarch64__
+	SKIP(return, "no hv_ptp_ext clocksource on arm64: the system keeps time on CNTVCT already");
+#endif
 	ASSERT_EQ(0, start(&self->phc, &self->index, 3, "--ours profile=azure"));
 	ASSERT_EQ(0, write_str(CS_DIR "current_clocksource", "hv_ptp_ext"));
 	sleep_ms(100);
