@@ -56,17 +56,27 @@ static inline int cb_read(const unsigned char *seg, struct cb *c)
 	int64_t ts[4];
 	uint16_t g1, version;
 	uint32_t size;
+	struct timespec t0, t;
 	int i;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/*
-	 * As many tries as ClockBound's own reader (10^6); after the first
-	 * thousand each yields, so that a writer preempted half way (a
-	 * loaded TCG guest) can finish on this CPU
+	 * A segment never written fails after 1000 tries, as before. One being
+	 * written is waited for: 1000 tries, then yielding (so that a writer
+	 * preempted half way in a loaded TCG guest can finish on this CPU)
+	 * for up to 200 ms, where ClockBound's own reader tries 10^6 times.
 	 */
 	for (i = 0; i < 1000000; i++) {
-		if (i >= 1000)
-			sched_yield();
 		g1 = atomic_load_explicit(gen, memory_order_acquire);
+		if (!g1 && i >= 1000)
+			return -1;
+		if (i >= 1000) {
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			if ((t.tv_sec - t0.tv_sec) * NSEC_PER_SEC +
+			    (t.tv_nsec - t0.tv_nsec) > 200 * 1000000LL)
+				return -1;
+			sched_yield();
+		}
 		if (!g1 || (g1 & 1))
 			continue;
 		memcpy(b, seg, sizeof(b));
