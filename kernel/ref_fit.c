@@ -6,7 +6,7 @@
 #include "ref_fit.h"
 
 #define NS_PER_SEC		1000000000ULL
-#define PPT			1000000000000ULL
+#define PPT			HV_RF_PPT
 /*
  * Points older than this are dropped: it keeps the least-squares sums
  * within 63 bits (see fit_rate()), and a rate measured over a minute is
@@ -89,14 +89,9 @@ const struct hv_rf_point *hv_rf_point(const struct hv_rf *rf, unsigned int i)
 	return &rf->pt[(rf->head + HV_RF_POINTS - rf->n + i) % HV_RF_POINTS];
 }
 
-static const struct hv_rf_point *point(const struct hv_rf *rf, unsigned int i)
-{
-	return hv_rf_point(rf, i);
-}
-
 static const struct hv_rf_point *newest(const struct hv_rf *rf)
 {
-	return point(rf, rf->n - 1);
+	return hv_rf_point(rf, rf->n - 1);
 }
 
 /*
@@ -113,7 +108,7 @@ static s64 fit_rate(const struct hv_rf *rf)
 	unsigned int i;
 
 	for (i = 0; i < rf->n; i++) {
-		const struct hv_rf_point *p = point(rf, i);
+		const struct hv_rf_point *p = hv_rf_point(rf, i);
 		s64 dx = -(s64)((nw->x - p->x) / 1000);
 		s64 dd = p->d - nw->d;
 
@@ -136,7 +131,7 @@ static s64 fit_rate(const struct hv_rf *rf)
  */
 static bool refit(struct hv_rf *rf)
 {
-	const struct hv_rf_point *nw = newest(rf), *old = point(rf, 0);
+	const struct hv_rf_point *nw = newest(rf), *old = hv_rf_point(rf, 0);
 	u64 span = nw->x - old->x, unc;
 	s64 rate, rate_end, lo = S64_MIN, hi = S64_MAX;
 	unsigned int i;
@@ -157,7 +152,7 @@ static bool refit(struct hv_rf *rf)
 		unc = SAT;
 
 	for (i = 0; i < rf->n; i++) {
-		const struct hv_rf_point *p = point(rf, i);
+		const struct hv_rf_point *p = hv_rf_point(rf, i);
 		u64 age = nw->x - p->x;
 		s64 c = p->d + scale_ppt(age, rate);
 		s64 w = (s64)(p->h + muldiv_sat(age, unc, PPT));
@@ -241,7 +236,7 @@ enum hv_rf_result hv_rf_add(struct hv_rf *rf, u64 c0, u64 c1, u64 ref_ticks)
 		}
 	}
 	/* out of the window: the oldest points beyond MAX_SPAN_NS */
-	while (rf->n && p.x - point(rf, 0)->x > MAX_SPAN_NS)
+	while (rf->n && p.x - hv_rf_point(rf, 0)->x > MAX_SPAN_NS)
 		rf->n--;
 	if (rf->n == HV_RF_POINTS)
 		rf->n--;
@@ -251,7 +246,7 @@ enum hv_rf_result hv_rf_add(struct hv_rf *rf, u64 c0, u64 c1, u64 ref_ticks)
 	 * every other, as fit_rate() needs)
 	 */
 	for (i = 0; i < rf->n; i++) {
-		u64 dd = abs_s64(p.d - point(rf, i)->d);
+		u64 dd = abs_s64(p.d - hv_rf_point(rf, i)->d);
 
 		if (dd > MAX_DD_NS) {
 			restart(rf, &p, dd);
@@ -295,13 +290,20 @@ s64 hv_rf_residual(const struct hv_rf_fit *f, const struct hv_rf_point *p)
 	return p->d - f->d0 - (dx < 0 ? -corr : corr);
 }
 
+/* The bound of hv_rf_eval() @dist_ns of counter time from x0, ns. */
+u64 hv_rf_error_at_ns(const struct hv_rf_fit *f, u64 dist_ns)
+{
+	return f->err0_ns + f->half_tick_ns +
+	       muldiv_sat(dist_ns, f->err_rate_ppt, PPT);
+}
+
 /* The bound of hv_rf_eval() at @cnt, ns. */
 u64 hv_rf_error_ns(const struct hv_rf_fit *f, u64 cnt)
 {
 	u64 mag;
 
 	from_x0(f, cnt, &mag);
-	return f->err0_ns + f->half_tick_ns + muldiv_sat(mag, f->err_rate_ppt, PPT);
+	return hv_rf_error_at_ns(f, mag);
 }
 
 /*

@@ -36,6 +36,8 @@
 /* points, and the span between the oldest and the newest, for a fit */
 #define HV_RF_MIN_POINTS	4
 #define HV_RF_MIN_SPAN_NS	2000000000ULL
+/* rates are in parts per 10^12 */
+#define HV_RF_PPT		1000000000000ULL
 /* A bracket wider than this (a preempted or stalled call) is dropped. */
 #define HV_RF_MAX_BRACKET_NS	1000000ULL
 /* A counter at or below this cannot be mapped (vmclock's period form). */
@@ -80,6 +82,7 @@ u64 hv_rf_cnt_ns(const struct hv_rf_fit *f, u64 cnt);
 enum hv_rf_result hv_rf_add(struct hv_rf *rf, u64 c0, u64 c1, u64 ref_ticks);
 u64 hv_rf_eval(const struct hv_rf_fit *f, u64 cnt);
 u64 hv_rf_error_ns(const struct hv_rf_fit *f, u64 cnt);
+u64 hv_rf_error_at_ns(const struct hv_rf_fit *f, u64 dist_ns);
 const struct hv_rf_point *hv_rf_point(const struct hv_rf *rf, unsigned int i);
 s64 hv_rf_residual(const struct hv_rf_fit *f, const struct hv_rf_point *p);
 u64 hv_rf_scale64(const struct hv_rf_fit *f);

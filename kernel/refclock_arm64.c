@@ -279,11 +279,7 @@ u64 hv_ref_page_jump_ns(const struct hv_ref_page *a,
  */
 u64 hv_ref_page_error_ns(const struct hv_ref_page *pg)
 {
-	if (!pg->valid)
-		return 0;
-	return pg->fit.err0_ns + pg->fit.half_tick_ns +
-	       mul_u64_u64_div_u64(FIT_AGE_NS, pg->fit.err_rate_ppt,
-				   1000000000000ULL);
+	return pg->valid ? hv_rf_error_at_ns(&pg->fit, FIT_AGE_NS) : 0;
 }
 
 bool hv_ref_clocksource_active(void)
@@ -296,7 +292,7 @@ u64 hv_ref_page_rate64(const struct hv_ref_page *pg)
 {
 	if (!pg->valid)
 		return 0;
-	/* ppt * 2^64 / 10^12 = ppt * 2^52 / 244140625 */
+	/* ppt * 2^64 / 10^12 = ppt * 2^52 / 5^12 */
 	return mul_u64_u64_div_u64(min(pg->fit.err_rate_ppt, 1000000000ULL),
 				   1ULL << 52, 244140625);
 }
